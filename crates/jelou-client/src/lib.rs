@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+// The generated module is private: its items are re-exported below, and it is exempt from the
+// workspace's documentation lints because progenitor writes its own docs from the spec.
+#[allow(
+    missing_docs,
+    unreachable_pub,
+    unused_imports,
+    dead_code,
+    clippy::all,
+    clippy::pedantic,
+    clippy::unwrap_used,
+    rust_2018_idioms
+)]
+mod generated;
+
+mod auth;
+mod hooks;
+
+pub use auth::basic_auth_header;
+pub use generated::*;
+pub use hooks::{BoxFuture, Hooks, Interceptor, Operation};
+
+/// The base URL of the Jelou API, from the spec's `servers`.
+pub const DEFAULT_BASE_URL: &str = "https://api.jelou.ai";

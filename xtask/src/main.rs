@@ -1,0 +1,116 @@
+//! Project tasks, run as `cargo xtask <task>`.
+//!
+//! `cargo xtask generate` turns `openapi/jelou.yaml` into the committed generated code;
+//! `cargo xtask generate --check` fails with a diff when that code is stale.
+
+mod codegen;
+mod lint;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "\
+usage: cargo xtask generate [--check]
+
+  generate          regenerate the client code from openapi/jelou.yaml
+  generate --check  regenerate in memory and fail with a diff if a committed file differs";
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
+    let result = match args.as_slice() {
+        ["generate"] => generate(Mode::Write),
+        ["generate", "--check"] => generate(Mode::Check),
+        ["help" | "--help" | "-h"] => {
+            println!("{USAGE}");
+            Ok(())
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Mode {
+    Write,
+    Check,
+}
+
+fn workspace_root() -> PathBuf {
+    // xtask lives one level below the workspace root.
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."))
+}
+
+fn generate(mode: Mode) -> Result<()> {
+    let root = workspace_root();
+    let spec_path = root.join(codegen::SPEC_PATH);
+    let spec_text = std::fs::read_to_string(&spec_path)
+        .with_context(|| format!("reading {}", spec_path.display()))?;
+    let spec: openapiv3::OpenAPI = serde_yaml::from_str(&spec_text)
+        .with_context(|| format!("parsing {} as OpenAPI 3.0", codegen::SPEC_PATH))?;
+
+    let problems = lint::check(&spec);
+    if !problems.is_empty() {
+        bail!(
+            "{} does not fit the generator ({} problem(s)):\n  - {}",
+            codegen::SPEC_PATH,
+            problems.len(),
+            problems.join("\n  - ")
+        );
+    }
+
+    let outputs = codegen::generate_all(&spec)?;
+    let mut stale = Vec::new();
+    for output in &outputs {
+        let path = root.join(output.path);
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        if committed == output.contents {
+            continue;
+        }
+        match mode {
+            Mode::Write => {
+                std::fs::write(&path, &output.contents)
+                    .with_context(|| format!("writing {}", path.display()))?;
+                println!("wrote {}", output.path);
+            }
+            Mode::Check => {
+                print_diff(output.path, &committed, &output.contents);
+                stale.push(output.path);
+            }
+        }
+    }
+    if !stale.is_empty() {
+        bail!(
+            "generated code is stale: {}; run `cargo xtask generate` and commit the result",
+            stale.join(", ")
+        );
+    }
+    if mode == Mode::Check {
+        println!("generated code is up to date ({} files)", outputs.len());
+    }
+    Ok(())
+}
+
+fn print_diff(path: &str, committed: &str, fresh: &str) {
+    let diff = similar::TextDiff::from_lines(committed, fresh);
+    print!(
+        "{}",
+        diff.unified_diff()
+            .context_radius(3)
+            .header(&format!("a/{path} (committed)"), &format!("b/{path} (from the spec)"))
+    );
+}
