@@ -29,7 +29,10 @@ pub fn fixture(name: &str) -> serde_json::Value {
 /// A fixture file decoded into `T`. Panics (failing the test) when it does not decode.
 pub fn fixture_as<T: DeserializeOwned>(name: &str) -> T {
     serde_json::from_value(fixture(name)).unwrap_or_else(|e| {
-        panic!("fixture {name} does not decode as {}: {e}", std::any::type_name::<T>())
+        panic!(
+            "fixture {name} does not decode as {}: {e}",
+            std::any::type_name::<T>()
+        )
     })
 }
 
@@ -49,7 +52,11 @@ pub fn spec_operations() -> Vec<(String, String, String)> {
         .flat_map(|(path, item)| {
             item.iter()
                 .map(|(method, op)| {
-                    (op.operation_id.clone().unwrap_or_default(), method.to_owned(), path.clone())
+                    (
+                        op.operation_id.clone().unwrap_or_default(),
+                        method.to_owned(),
+                        path.clone(),
+                    )
                 })
                 .collect::<Vec<_>>()
         })

@@ -70,10 +70,10 @@ fn media_examples(media: &MediaType) -> Vec<(Option<String>, Value)> {
         found.push((None, example.clone()));
     }
     for (name, example) in &media.examples {
-        if let ReferenceOr::Item(example) = example {
-            if let Some(value) = &example.value {
-                found.push((Some(name.clone()), value.clone()));
-            }
+        if let ReferenceOr::Item(example) = example
+            && let Some(value) = &example.value
+        {
+            found.push((Some(name.clone()), value.clone()));
         }
     }
     found
@@ -98,7 +98,9 @@ fn all_examples(spec: &OpenAPI) -> Vec<Example> {
                 }
             }
             for (status, response) in &operation.responses.responses {
-                let ReferenceOr::Item(response) = response else { continue };
+                let ReferenceOr::Item(response) = response else {
+                    continue;
+                };
                 let status = match status {
                     StatusCode::Code(code) => code.to_string(),
                     StatusCode::Range(range) => format!("{range}XX"),
@@ -127,7 +129,9 @@ fn all_examples(spec: &OpenAPI) -> Vec<Example> {
     }
     let components = spec.components.as_ref().expect("the spec has components");
     for (name, response) in &components.responses {
-        let ReferenceOr::Item(response) = response else { continue };
+        let ReferenceOr::Item(response) = response else {
+            continue;
+        };
         for media in response.content.values() {
             for (_, value) in media_examples(media) {
                 examples.push(Example {
@@ -140,7 +144,9 @@ fn all_examples(spec: &OpenAPI) -> Vec<Example> {
         }
     }
     for (name, schema) in &components.schemas {
-        let ReferenceOr::Item(schema) = schema else { continue };
+        let ReferenceOr::Item(schema) = schema else {
+            continue;
+        };
         if let Some(value) = &schema.schema_data.example {
             examples.push(Example {
                 place: format!("schema {name}"),
@@ -157,12 +163,25 @@ fn all_examples(spec: &OpenAPI) -> Vec<Example> {
 fn every_example_in_the_spec_decodes_into_its_generated_type() {
     let examples = all_examples(&spec());
     // 21 operation and response examples, the page-001 error example, 11 schema examples.
-    assert_eq!(examples.len(), 32, "the number of examples changed: update this suite");
+    assert_eq!(
+        examples.len(),
+        32,
+        "the number of examples changed: update this suite"
+    );
     let failures: Vec<String> = examples
         .iter()
-        .filter_map(|e| e.decoded.as_ref().err().map(|why| format!("{}: {why}", e.place)))
+        .filter_map(|e| {
+            e.decoded
+                .as_ref()
+                .err()
+                .map(|why| format!("{}: {why}", e.place))
+        })
         .collect();
-    assert!(failures.is_empty(), "examples that do not decode:\n{}", failures.join("\n"));
+    assert!(
+        failures.is_empty(),
+        "examples that do not decode:\n{}",
+        failures.join("\n")
+    );
 }
 
 #[test]
@@ -171,7 +190,12 @@ fn every_fixture_is_an_example_of_the_spec_and_the_other_way_round() {
     let mut named: Vec<&str> = Vec::new();
     for example in &examples {
         if let Some(name) = &example.fixture {
-            assert_eq!(fixture(name), example.value, "{} differs from fixture {name}", example.place);
+            assert_eq!(
+                fixture(name),
+                example.value,
+                "{} differs from fixture {name}",
+                example.place
+            );
             named.push(name);
         }
     }
@@ -183,16 +207,25 @@ fn every_fixture_is_an_example_of_the_spec_and_the_other_way_round() {
     on_disk.sort();
     named.sort_unstable();
     named.dedup();
-    assert_eq!(on_disk, named, "fixture files and spec examples must match one to one");
+    assert_eq!(
+        on_disk, named,
+        "fixture files and spec examples must match one to one"
+    );
 }
 
 #[test]
 fn a_schema_example_that_breaks_its_schema_is_caught() {
     // The checks above must be able to fail: a 25-character option title is refused.
     let too_long = serde_json::json!({"title": "Opción número veinticinco"});
-    assert_eq!(too_long["title"].as_str().map(|t| t.chars().count()), Some(25));
+    assert_eq!(
+        too_long["title"].as_str().map(|t| t.chars().count()),
+        Some(25)
+    );
     assert!(decode_schema("MessageOption", &too_long).is_err());
     let accented = serde_json::json!({"title": "Opción número veinticuat"});
-    assert_eq!(accented["title"].as_str().map(|t| t.chars().count()), Some(24));
+    assert_eq!(
+        accented["title"].as_str().map(|t| t.chars().count()),
+        Some(24)
+    );
     assert!(decode_schema("MessageOption", &accented).is_ok());
 }

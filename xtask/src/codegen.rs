@@ -40,13 +40,20 @@ fn settings() -> GenerationSettings {
 
 /// Generates every file, or explains which operation the generator could not handle.
 pub(crate) fn generate_all(spec: &OpenAPI) -> Result<Vec<Output>> {
-    let client = render(run_generator(spec, |g, s| g.generate_tokens(s))
-        .map_err(|e| explain(spec, e))?)?;
-    let httpmock = render(run_generator(spec, |g, s| g.httpmock(s, "jelou_client"))
-        .map_err(|e| explain(spec, e))?)?;
+    let client =
+        render(run_generator(spec, |g, s| g.generate_tokens(s)).map_err(|e| explain(spec, e))?)?;
+    let httpmock = render(
+        run_generator(spec, |g, s| g.httpmock(s, "jelou_client")).map_err(|e| explain(spec, e))?,
+    )?;
     Ok(vec![
-        Output { path: "crates/jelou-client/src/generated.rs", contents: client },
-        Output { path: "crates/jelou-client-httpmock/src/generated_httpmock.rs", contents: httpmock },
+        Output {
+            path: "crates/jelou-client/src/generated.rs",
+            contents: client,
+        },
+        Output {
+            path: "crates/jelou-client-httpmock/src/generated_httpmock.rs",
+            contents: httpmock,
+        },
     ])
 }
 
@@ -60,7 +67,10 @@ fn run_generator(spec: &OpenAPI, generate: Generate) -> Result<proc_macro2::Toke
         let panic_message = Arc::clone(&panic_message);
         // Keep progenitor's panics off the terminal: they are reported below, by operation.
         std::panic::set_hook(Box::new(move |info| {
-            let location = info.location().map(|l| format!(" at {l}")).unwrap_or_default();
+            let location = info
+                .location()
+                .map(|l| format!(" at {l}"))
+                .unwrap_or_default();
             let text = info
                 .payload()
                 .downcast_ref::<&str>()
@@ -116,7 +126,13 @@ fn operations(spec: &OpenAPI) -> Vec<(&str, &str, String)> {
         .filter_map(|(path, item)| Some((path.as_str(), item.as_item()?)))
         .flat_map(|(path, item)| {
             item.iter().map(move |(method, op)| {
-                (path, method, op.operation_id.clone().unwrap_or_else(|| "(unnamed)".into()))
+                (
+                    path,
+                    method,
+                    op.operation_id
+                        .clone()
+                        .unwrap_or_else(|| "(unnamed)".into()),
+                )
             })
         })
         .collect()
@@ -127,8 +143,14 @@ fn only_operation(spec: &OpenAPI, path: &str, method: &str) -> OpenAPI {
     let mut single = spec.clone();
     single.paths.paths.clear();
     if let Some(ReferenceOr::Item(item)) = spec.paths.paths.get(path) {
-        let mut kept = PathItem { parameters: item.parameters.clone(), ..PathItem::default() };
-        let operation = item.iter().find(|(m, _)| *m == method).map(|(_, op)| op.clone());
+        let mut kept = PathItem {
+            parameters: item.parameters.clone(),
+            ..PathItem::default()
+        };
+        let operation = item
+            .iter()
+            .find(|(m, _)| *m == method)
+            .map(|(_, op)| op.clone());
         match method {
             "get" => kept.get = operation,
             "put" => kept.put = operation,
@@ -140,7 +162,10 @@ fn only_operation(spec: &OpenAPI, path: &str, method: &str) -> OpenAPI {
             "trace" => kept.trace = operation,
             _ => {}
         }
-        single.paths.paths.insert(path.to_owned(), ReferenceOr::Item(kept));
+        single
+            .paths
+            .paths
+            .insert(path.to_owned(), ReferenceOr::Item(kept));
     }
     single
 }
@@ -171,6 +196,34 @@ mod tests {
     }
 
     #[test]
+    fn committed_files_are_what_the_spec_generates() {
+        // The same comparison as `cargo xtask generate --check`, so `cargo test` catches it too.
+        let root = crate::workspace_root();
+        for output in generate_all(&project_spec()).expect("generates") {
+            let committed = std::fs::read_to_string(root.join(output.path)).unwrap_or_default();
+            assert!(
+                committed == output.contents,
+                "{} is stale: run `cargo xtask generate`",
+                output.path
+            );
+        }
+    }
+
+    #[test]
+    fn a_spec_edit_changes_the_generated_code() {
+        let before = generate_all(&project_spec()).expect("generates");
+        let edited: OpenAPI = serde_yaml::from_str(
+            &include_str!("../../openapi/jelou.yaml").replace("maxLength: 72", "maxLength: 80"),
+        )
+        .expect("edited spec parses");
+        let after = generate_all(&edited).expect("generates");
+        assert_ne!(
+            before[0].contents, after[0].contents,
+            "a new limit must change the client"
+        );
+    }
+
+    #[test]
     fn a_generator_panic_names_the_operation() {
         // Two success schemas make progenitor 0.15 panic (an assert in its response handling).
         let mut spec = project_spec();
@@ -178,19 +231,22 @@ mod tests {
             "description: d\ncontent: {application/json: {schema: {type: integer}}}",
         )
         .expect("response parses");
-        if let Some(ReferenceOr::Item(item)) = spec.paths.paths.get_mut("/v1/bots/{botId}/messages") {
-            if let Some(post) = item.post.as_mut() {
-                post.responses
-                    .responses
-                    .insert(openapiv3::StatusCode::Code(201), ReferenceOr::Item(extra));
-            }
-        }
+        let Some(ReferenceOr::Item(item)) = spec.paths.paths.get_mut("/v1/bots/{botId}/messages")
+        else {
+            panic!("the spec has message_send");
+        };
+        let post = item.post.as_mut().expect("message_send is a POST");
+        post.responses
+            .responses
+            .insert(openapiv3::StatusCode::Code(201), ReferenceOr::Item(extra));
         let error = match generate_all(&spec) {
             Ok(_) => panic!("generation should fail"),
             Err(error) => error.to_string(),
         };
         assert!(
-            error.contains("operation message_send (POST /v1/bots/{botId}/messages): generator panicked"),
+            error.contains(
+                "operation message_send (POST /v1/bots/{botId}/messages): generator panicked"
+            ),
             "{error}"
         );
         assert!(!error.contains("cache_get"), "{error}");

@@ -139,7 +139,11 @@ fn check_parameter(
     if data.description.as_deref().is_none_or(str::is_empty) {
         problems.push(format!("{at}: parameter {} has no description", data.name));
     }
-    if let Parameter::Query { style: QueryStyle::DeepObject, .. } = parameter {
+    if let Parameter::Query {
+        style: QueryStyle::DeepObject,
+        ..
+    } = parameter
+    {
         problems.push(format!(
             "{at}: parameter {} uses deepObject style, which progenitor does not support",
             data.name
@@ -156,7 +160,13 @@ fn check_parameter(
 /// Every schema and every inline property must say what it is. A `$ref` property is
 /// described by the schema it points to, which is checked on its own.
 fn check_schema_docs(at: &str, schema: &Schema, named: bool, problems: &mut Vec<String>) {
-    if named && schema.schema_data.description.as_deref().is_none_or(str::is_empty) {
+    if named
+        && schema
+            .schema_data
+            .description
+            .as_deref()
+            .is_none_or(str::is_empty)
+    {
         problems.push(format!("{at}: no description"));
     }
     if let SchemaKind::Type(Type::Object(object)) = &schema.schema_kind {
@@ -202,9 +212,11 @@ fn resolve_response<'a>(
 fn is_noun_verb(id: &str) -> bool {
     let words: Vec<&str> = id.split('_').collect();
     words.len() >= 2
-        && words
-            .iter()
-            .all(|w| !w.is_empty() && w.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && words.iter().all(|w| {
+            !w.is_empty()
+                && w.bytes()
+                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
+        })
 }
 
 #[cfg(test)]
@@ -231,7 +243,9 @@ mod tests {
         )));
         assert_eq!(
             problems,
-            ["operation thing_get: a `default` response counts as both success and error; use 4XX and 5XX"]
+            [
+                "operation thing_get: a `default` response counts as both success and error; use 4XX and 5XX"
+            ]
         );
     }
 

@@ -109,8 +109,9 @@ fn print_diff(path: &str, committed: &str, fresh: &str) {
     let diff = similar::TextDiff::from_lines(committed, fresh);
     print!(
         "{}",
-        diff.unified_diff()
-            .context_radius(3)
-            .header(&format!("a/{path} (committed)"), &format!("b/{path} (from the spec)"))
+        diff.unified_diff().context_radius(3).header(
+            &format!("a/{path} (committed)"),
+            &format!("b/{path} (from the spec)")
+        )
     );
 }

@@ -74,12 +74,16 @@ impl Hooks {
 
     /// Plugs `interceptor` into every request.
     pub fn with(interceptor: impl Interceptor) -> Self {
-        Self { interceptor: Some(Arc::new(interceptor)) }
+        Self {
+            interceptor: Some(Arc::new(interceptor)),
+        }
     }
 
     /// Plugs an interceptor that is already shared.
     pub fn with_shared(interceptor: Arc<dyn Interceptor>) -> Self {
-        Self { interceptor: Some(interceptor) }
+        Self {
+            interceptor: Some(interceptor),
+        }
     }
 
     /// The interceptor plugged in, if any.
@@ -91,13 +95,18 @@ impl Hooks {
 impl fmt::Debug for Hooks {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Hooks")
-            .field("interceptor", &self.interceptor.as_ref().map(|_| "<plugged in>"))
+            .field(
+                "interceptor",
+                &self.interceptor.as_ref().map(|_| "<plugged in>"),
+            )
             .finish()
     }
 }
 
 fn operation(info: &OperationInfo) -> Operation {
-    Operation { operation_id: info.operation_id }
+    Operation {
+        operation_id: info.operation_id,
+    }
 }
 
 impl ClientHooks<Hooks> for Client {
@@ -107,9 +116,10 @@ impl ClientHooks<Hooks> for Client {
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         match self.inner().interceptor() {
-            Some(interceptor) => {
-                interceptor.before_send(request, operation(info)).await.map_err(Error::Custom)
-            }
+            Some(interceptor) => interceptor
+                .before_send(request, operation(info))
+                .await
+                .map_err(Error::Custom),
             None => Ok(()),
         }
     }
@@ -120,7 +130,11 @@ impl ClientHooks<Hooks> for Client {
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         match self.inner().interceptor() {
-            Some(interceptor) => interceptor.send(self.client(), request, operation(info)).await,
+            Some(interceptor) => {
+                interceptor
+                    .send(self.client(), request, operation(info))
+                    .await
+            }
             None => self.client().execute(request).await,
         }
     }

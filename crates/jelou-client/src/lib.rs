@@ -13,6 +13,7 @@
     clippy::unwrap_used,
     rust_2018_idioms
 )]
+#[rustfmt::skip] // formatted by prettyplease in `cargo xtask generate`
 mod generated;
 
 mod auth;
