@@ -1,0 +1,464 @@
+//! [`Jelou`], the client most users hold, and its builder.
+
+use std::fmt;
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
+
+use jelou_client::{Hooks, ResponseValue, types};
+use tracing::Instrument;
+
+use crate::clock::{Clock, TokioClock};
+use crate::error::{ApiError, Error, snippet};
+use crate::limiter::{RateLimit, RateLimiter, SlidingWindowLimiter, Unlimited};
+use crate::pipeline::{CallState, Pipeline};
+use crate::retry::{RetryBudget, RetryPolicy};
+use crate::transport::{ReqwestTransport, Transport};
+use crate::validate::ValidationError;
+
+/// Environment variable holding the client id.
+pub const ENV_CLIENT_ID: &str = "JELOU_CLIENT_ID";
+/// Environment variable holding the client secret.
+pub const ENV_CLIENT_SECRET: &str = "JELOU_CLIENT_SECRET";
+/// Environment variable holding the base URL (optional; the real API by default).
+pub const ENV_BASE_URL: &str = "JELOU_BASE_URL";
+
+/// The API's Basic credentials. `Debug` never shows the secret.
+#[derive(Clone)]
+pub struct Credentials {
+    client_id: String,
+    client_secret: String,
+}
+
+impl Credentials {
+    /// The `clientId` and `clientSecret` of a Jelou account.
+    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        Self { client_id: client_id.into(), client_secret: client_secret.into() }
+    }
+
+    /// The client id (not secret).
+    pub fn client_id(&self) -> &str {
+        &self.client_id
+    }
+}
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Credentials")
+            .field("client_id", &self.client_id)
+            .field("client_secret", &"<redacted>")
+            .finish()
+    }
+}
+
+/// How requests are rate limited.
+#[derive(Clone)]
+enum Limiting {
+    Window(RateLimit),
+    Custom(Arc<dyn RateLimiter>),
+    Disabled,
+}
+
+/// Builds a [`Jelou`] client. Start with [`Jelou::builder`].
+#[must_use]
+pub struct JelouBuilder {
+    base_url: String,
+    credentials: Option<Credentials>,
+    limiting: Limiting,
+    retry_policy: RetryPolicy,
+    request_timeout: Duration,
+    connect_timeout: Duration,
+    call_timeout: Option<Duration>,
+    http_client: Option<reqwest::Client>,
+    allow_insecure_http: bool,
+    clock: Arc<dyn Clock>,
+    transport: Arc<dyn Transport>,
+    max_response_bytes: usize,
+}
+
+impl fmt::Debug for JelouBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("JelouBuilder")
+            .field("base_url", &self.base_url)
+            .field("credentials", &self.credentials)
+            .field("retry_policy", &self.retry_policy)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for JelouBuilder {
+    fn default() -> Self {
+        Self {
+            base_url: jelou_client::DEFAULT_BASE_URL.to_owned(),
+            credentials: None,
+            limiting: Limiting::Window(RateLimit::JELOU),
+            retry_policy: RetryPolicy::default(),
+            request_timeout: Duration::from_secs(30),
+            connect_timeout: Duration::from_secs(10),
+            call_timeout: Some(Duration::from_secs(120)),
+            http_client: None,
+            allow_insecure_http: false,
+            clock: Arc::new(TokioClock),
+            transport: Arc::new(ReqwestTransport),
+            max_response_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+impl JelouBuilder {
+    /// The API's base URL. Default `https://api.jelou.ai`.
+    pub fn base_url(mut self, base_url: impl Into<String>) -> Self {
+        self.base_url = base_url.into();
+        self
+    }
+
+    /// The account's credentials (required).
+    pub fn credentials(mut self, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+        self.credentials = Some(Credentials::new(client_id, client_secret));
+        self
+    }
+
+    /// The rate limit kept by the in-process limiter. Default 5 requests per second.
+    pub fn rate_limit(mut self, limit: RateLimit) -> Self {
+        self.limiting = Limiting::Window(limit);
+        self
+    }
+
+    /// Replaces the in-process limiter, for example with one shared by several processes.
+    pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
+        self.limiting = Limiting::Custom(limiter);
+        self
+    }
+
+    /// Turns client-side rate limiting off (the server's 429s are still honoured by retries).
+    pub fn disable_rate_limit(mut self) -> Self {
+        self.limiting = Limiting::Disabled;
+        self
+    }
+
+    /// How failed attempts are retried. Default [`RetryPolicy::default`].
+    pub fn retry_policy(mut self, policy: RetryPolicy) -> Self {
+        self.retry_policy = policy;
+        self
+    }
+
+    /// The longest one attempt may take, answer included. Default 30 s. Ignored with
+    /// [`Self::http_client`], whose own timeouts apply.
+    pub fn request_timeout(mut self, timeout: Duration) -> Self {
+        self.request_timeout = timeout;
+        self
+    }
+
+    /// The longest connecting may take. Default 10 s. Ignored with [`Self::http_client`].
+    pub fn connect_timeout(mut self, timeout: Duration) -> Self {
+        self.connect_timeout = timeout;
+        self
+    }
+
+    /// The longest a whole call may take: rate-limit waits, attempts and backoff together.
+    /// Default 120 s; `None` for no limit.
+    pub fn call_timeout(mut self, timeout: Option<Duration>) -> Self {
+        self.call_timeout = timeout;
+        self
+    }
+
+    /// A `reqwest::Client` of your own (proxies, TLS, pools). Credentials are still added to
+    /// every request.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http_client = Some(client);
+        self
+    }
+
+    /// Allows a plain `http://` base URL on a host other than loopback. Off by default: the
+    /// credentials would travel unencrypted.
+    pub fn allow_insecure_http(mut self, allow: bool) -> Self {
+        self.allow_insecure_http = allow;
+        self
+    }
+
+    /// The clock of the limiter and the retries. Default tokio's (which follows a paused
+    /// clock in tests).
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// What sends each attempt. Default the `reqwest::Client`.
+    pub fn transport(mut self, transport: Arc<dyn Transport>) -> Self {
+        self.transport = transport;
+        self
+    }
+
+    /// The largest answer accepted, in bytes. Default 16 MiB.
+    pub fn max_response_bytes(mut self, limit: usize) -> Self {
+        self.max_response_bytes = limit;
+        self
+    }
+
+    /// Builds the client, checking the configuration.
+    pub fn build(self) -> Result<Jelou, Error> {
+        let credentials = self
+            .credentials
+            .ok_or_else(|| Error::Config("credentials are required (client id and secret)".into()))?;
+        let base_url = self.base_url.trim_end_matches('/').to_owned();
+        check_base_url(&base_url, self.allow_insecure_http)?;
+        let authorization = jelou_client::basic_auth_header(&credentials.client_id, &credentials.client_secret)
+            .map_err(|_| Error::Config("the client id or secret holds characters a header cannot carry".into()))?;
+        let http = match self.http_client {
+            Some(client) => client,
+            None => reqwest::Client::builder()
+                .timeout(self.request_timeout)
+                .connect_timeout(self.connect_timeout)
+                .build()
+                .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?,
+        };
+        let limiter: Arc<dyn RateLimiter> = match self.limiting {
+            Limiting::Window(limit) => Arc::new(SlidingWindowLimiter::with_clock(limit, Arc::clone(&self.clock))),
+            Limiting::Custom(limiter) => limiter,
+            Limiting::Disabled => Arc::new(Unlimited),
+        };
+        let pipeline = Pipeline {
+            authorization,
+            limiter,
+            budget: RetryBudget::new(self.retry_policy.budget_tokens),
+            policy: self.retry_policy,
+            clock: Arc::clone(&self.clock),
+            transport: self.transport,
+            max_response_bytes: self.max_response_bytes,
+        };
+        let client = jelou_client::Client::new_with_client(&base_url, http, Hooks::with(pipeline));
+        Ok(Jelou {
+            inner: Arc::new(Shared {
+                client,
+                client_id: credentials.client_id,
+                clock: self.clock,
+                max_response_bytes: self.max_response_bytes,
+            }),
+            call_timeout: self.call_timeout,
+        })
+    }
+}
+
+fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error> {
+    let url = reqwest::Url::parse(base_url).map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
+    match url.scheme() {
+        "https" => Ok(()),
+        "http" if allow_insecure_http => Ok(()),
+        "http" => {
+            let loopback = match url.host() {
+                Some(url::Host::Domain(domain)) => domain.eq_ignore_ascii_case("localhost"),
+                Some(url::Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+                Some(url::Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+                None => false,
+            };
+            if loopback {
+                Ok(())
+            } else {
+                Err(Error::Config(format!(
+                    "base URL {base_url:?} is plain http to a host other than loopback; credentials would travel unencrypted (use https, or allow_insecure_http(true) to opt in)"
+                )))
+            }
+        }
+        other => Err(Error::Config(format!("base URL {base_url:?} has scheme {other:?}; use https"))),
+    }
+}
+
+/// What every clone of a [`Jelou`] shares: the generated client (with its connection pool and
+/// the pipeline holding the limiter and retry budget).
+struct Shared {
+    client: jelou_client::Client,
+    client_id: String,
+    clock: Arc<dyn Clock>,
+    max_response_bytes: usize,
+}
+
+/// The Jelou API client: rate limited, retried safely, with typed errors.
+///
+/// Cloning is cheap and shares the rate limiter, the retry budget and the connection pool,
+/// so one client serves a whole program.
+#[derive(Clone)]
+pub struct Jelou {
+    inner: Arc<Shared>,
+    call_timeout: Option<Duration>,
+}
+
+impl fmt::Debug for Jelou {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Jelou")
+            .field("base_url", &jelou_client::ClientInfo::baseurl(&self.inner.client))
+            .field("client_id", &self.inner.client_id)
+            .field("call_timeout", &self.call_timeout)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Jelou {
+    /// Starts building a client.
+    pub fn builder() -> JelouBuilder {
+        JelouBuilder::default()
+    }
+
+    /// A client configured from `JELOU_CLIENT_ID`, `JELOU_CLIENT_SECRET` and, optionally,
+    /// `JELOU_BASE_URL`; everything else at its default.
+    pub fn from_env() -> Result<Self, Error> {
+        Self::builder_from_env()?.build()
+    }
+
+    /// A builder with the environment's settings applied, to adjust further.
+    pub fn builder_from_env() -> Result<JelouBuilder, Error> {
+        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+        let client_id = read(ENV_CLIENT_ID).ok_or_else(|| Error::Config(format!("{ENV_CLIENT_ID} is not set")))?;
+        let client_secret =
+            read(ENV_CLIENT_SECRET).ok_or_else(|| Error::Config(format!("{ENV_CLIENT_SECRET} is not set")))?;
+        let mut builder = Self::builder().credentials(client_id, client_secret);
+        if let Some(base_url) = read(ENV_BASE_URL) {
+            builder = builder.base_url(base_url);
+        }
+        Ok(builder)
+    }
+
+    /// A clone of this client whose calls may take at most `timeout` in all (`None`: no limit).
+    /// It shares the limiter and the connection pool.
+    #[must_use]
+    pub fn with_call_timeout(&self, timeout: Option<Duration>) -> Self {
+        Self { inner: Arc::clone(&self.inner), call_timeout: timeout }
+    }
+
+    /// The generated client, with this client's credentials, limiter and retries plugged in,
+    /// for anything the typed methods do not cover. Its errors are the generated ones.
+    pub fn raw(&self) -> &jelou_client::Client {
+        &self.inner.client
+    }
+
+    /// The account's client id.
+    pub fn client_id(&self) -> &str {
+        &self.inner.client_id
+    }
+
+    /// Runs one generated call with the pipeline's per-call state, its deadline and a span,
+    /// and turns whatever happened into this crate's result.
+    pub(crate) async fn run<T, F>(&self, operation: &'static str, call: F) -> Result<(T, Arc<CallState>), Error>
+    where
+        F: std::future::Future<Output = Result<ResponseValue<T>, jelou_client::Error<types::ApiError>>>,
+    {
+        let clock = &self.inner.clock;
+        let started = clock.now();
+        let deadline = self.call_timeout.map(|timeout| started + timeout);
+        let state = Arc::new(CallState::new(started, deadline));
+        let span = tracing::info_span!("jelou.call", operation, attempts = tracing::field::Empty, status = tracing::field::Empty);
+        let outcome = async {
+            match deadline {
+                None => Some(state.scope(call).await),
+                Some(deadline) => tokio::select! {
+                    result = state.scope(call) => Some(result),
+                    () = clock.sleep_until(deadline) => None,
+                },
+            }
+        }
+        .instrument(span.clone())
+        .await;
+        let (attempts, status) = state.record(|r| (r.attempts, r.status));
+        span.record("attempts", attempts);
+        if let Some(status) = status {
+            span.record("status", status.as_u16());
+        }
+        match outcome {
+            None => Err(Error::Timeout { after: clock.now().saturating_duration_since(started) }),
+            Some(Ok(value)) => match state.record(|r| r.too_large) {
+                Some(status) => Err(Error::ResponseTooLarge { status, limit: self.inner.max_response_bytes }),
+                None => Ok((value.into_inner(), state)),
+            },
+            Some(Err(error)) => Err(self.map_error(error, &state)),
+        }
+    }
+
+    fn map_error(&self, error: jelou_client::Error<types::ApiError>, state: &CallState) -> Error {
+        let elapsed = || self.inner.clock.now().saturating_duration_since(state.started);
+        let (pipeline_error, status, body, retry_after, attempts, gave_up, too_large) = state.record(|r| {
+            (r.error.take(), r.status, r.body.clone(), r.retry_after, r.attempts, r.gave_up_retrying, r.too_large)
+        });
+        if let Some(status) = too_large {
+            return Error::ResponseTooLarge { status, limit: self.inner.max_response_bytes };
+        }
+        let mapped = match error {
+            jelou_client::Error::Custom(message) => pipeline_error.unwrap_or(Error::Config(message)),
+            jelou_client::Error::InvalidRequest(message) => {
+                Error::Validation(ValidationError::new("request", "valid for the spec", message))
+            }
+            jelou_client::Error::CommunicationError(e)
+            | jelou_client::Error::ResponseBodyError(e)
+            | jelou_client::Error::InvalidUpgrade(e) => {
+                if e.is_timeout() {
+                    Error::Timeout { after: elapsed() }
+                } else {
+                    Error::Transport(e)
+                }
+            }
+            jelou_client::Error::ErrorResponse(response) => {
+                Error::Api(Box::new(ApiError::from_parts(response.status(), &body, retry_after)))
+            }
+            jelou_client::Error::InvalidResponsePayload(bytes, source) => match status {
+                Some(status) if status.is_client_error() || status.is_server_error() => {
+                    Error::Api(Box::new(ApiError::from_parts(status, &bytes, retry_after)))
+                }
+                status => Error::Decode {
+                    status: status.unwrap_or(reqwest::StatusCode::OK),
+                    snippet: snippet(&bytes),
+                    source,
+                },
+            },
+            jelou_client::Error::UnexpectedResponse(response) => {
+                Error::UnexpectedStatus { status: response.status(), snippet: snippet(&body) }
+            }
+        };
+        if gave_up && attempts > 1 {
+            Error::RetriesExhausted { attempts, last: Box::new(mapped) }
+        } else {
+            mapped
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plain_http_is_refused_off_loopback_unless_allowed() {
+        for ok in ["https://api.jelou.ai", "http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:80", "http://127.9.9.9"] {
+            assert!(check_base_url(ok, false).is_ok(), "{ok}");
+        }
+        let refused = check_base_url("http://api.jelou.ai", false).expect_err("insecure");
+        assert!(refused.to_string().contains("plain http to a host other than loopback"), "{refused}");
+        assert!(check_base_url("http://api.jelou.ai", true).is_ok());
+        assert!(check_base_url("ftp://api.jelou.ai", true).is_err());
+        assert!(check_base_url("not a url", false).is_err());
+    }
+
+    #[test]
+    fn credentials_never_show_the_secret() {
+        let credentials = Credentials::new("my-id", "super-secret");
+        let builder = Jelou::builder().credentials("my-id", "super-secret");
+        for shown in [format!("{credentials:?}"), format!("{builder:?}")] {
+            assert!(!shown.contains("super-secret"), "{shown}");
+            assert!(shown.contains("my-id"));
+        }
+    }
+
+    #[tokio::test]
+    async fn a_built_client_hides_the_secret_and_shares_state_across_clones() {
+        let jelou = Jelou::builder().credentials("my-id", "super-secret").build().expect("builds");
+        let clone = jelou.clone();
+        assert!(Arc::ptr_eq(&jelou.inner, &clone.inner));
+        let shown = format!("{jelou:?} {:?}", jelou.raw());
+        assert!(!shown.contains("super-secret"), "{shown}");
+        // base64("my-id:super-secret") must not leak either.
+        assert!(!shown.contains("bXktaWQ6c3VwZXItc2VjcmV0"), "{shown}");
+    }
+
+    #[test]
+    fn credentials_are_required() {
+        let error = Jelou::builder().build().expect_err("no credentials");
+        assert_eq!(error.to_string(), "invalid client configuration: credentials are required (client id and secret)");
+    }
+}

@@ -1,0 +1,393 @@
+//! The one error type of this crate, and the decoded API error envelope.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::time::Duration;
+
+use jelou_client::types;
+use reqwest::StatusCode;
+
+use crate::validate::ValidationError;
+
+/// At most this many bytes of an error body are kept.
+pub const RAW_BODY_LIMIT: usize = 64 * 1024;
+/// At most this many characters of a body are quoted in messages.
+const SNIPPET_CHARS: usize = 300;
+
+/// Everything a call through [`Jelou`](crate::Jelou) can fail with.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The input broke a documented limit; nothing was sent.
+    #[error("invalid input, nothing was sent: {0}")]
+    Validation(#[from] ValidationError),
+
+    /// The client could not be built as configured.
+    #[error("invalid client configuration: {0}")]
+    Config(String),
+
+    /// The wait for a rate-limit slot would have exceeded the call's remaining time budget;
+    /// nothing was sent.
+    #[error(
+        "rate limited: the next request slot is {} ms away but the call has {} ms left",
+        would_wait.as_millis(),
+        budget.as_millis()
+    )]
+    RateLimited {
+        /// How long the call would have waited for its slot.
+        would_wait: Duration,
+        /// The time the call had left.
+        budget: Duration,
+    },
+
+    /// The API answered with an error, in any of its documented shapes (including the user
+    /// cache's HTTP 200 with `status: "failed"`).
+    #[error("{0}")]
+    Api(Box<ApiError>),
+
+    /// A success answer whose body did not decode into the documented type.
+    #[error("the {status} answer did not decode: {source}; body: {snippet:?}")]
+    Decode {
+        /// The HTTP status of the answer.
+        status: StatusCode,
+        /// The beginning of the body.
+        snippet: String,
+        /// What did not fit.
+        #[source]
+        source: serde_json::Error,
+    },
+
+    /// The answer was larger than the client accepts.
+    #[error("the {status} answer is larger than the {limit}-byte limit")]
+    ResponseTooLarge {
+        /// The HTTP status of the answer.
+        status: StatusCode,
+        /// The limit, in bytes.
+        limit: usize,
+    },
+
+    /// An attempt or the whole call ran out of time.
+    #[error("timed out after {} ms", after.as_millis())]
+    Timeout {
+        /// How long the call had run.
+        after: Duration,
+    },
+
+    /// The request could not be sent or its answer not read (connection refused, reset,
+    /// TLS, a body cut short).
+    #[error("transport error: {0}")]
+    Transport(#[source] reqwest::Error),
+
+    /// Every attempt allowed failed; `last` is the final failure.
+    #[error("gave up after {attempts} attempts: {last}")]
+    RetriesExhausted {
+        /// Attempts made, the first included.
+        attempts: u32,
+        /// The last attempt's error.
+        last: Box<Error>,
+    },
+
+    /// The server answered with a status the API does not document (1xx or 3xx).
+    #[error("unexpected {status} answer: {snippet:?}")]
+    UnexpectedStatus {
+        /// The HTTP status of the answer.
+        status: StatusCode,
+        /// The beginning of the body.
+        snippet: String,
+    },
+}
+
+impl Error {
+    /// The decoded API error, also when it ended the retries.
+    pub fn api(&self) -> Option<&ApiError> {
+        match self {
+            Error::Api(api) => Some(api),
+            Error::RetriesExhausted { last, .. } => last.api(),
+            _ => None,
+        }
+    }
+
+    /// The HTTP status of the answer this error came from, if there was one.
+    pub fn status(&self) -> Option<StatusCode> {
+        match self {
+            Error::Api(api) => Some(api.status()),
+            Error::Decode { status, .. }
+            | Error::ResponseTooLarge { status, .. }
+            | Error::UnexpectedStatus { status, .. } => Some(*status),
+            Error::RetriesExhausted { last, .. } => last.status(),
+            _ => None,
+        }
+    }
+}
+
+/// A language of the API's localized messages.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Language {
+    /// Spanish, `es`.
+    Spanish,
+    /// English, `en`.
+    English,
+    /// Portuguese, `pt`.
+    Portuguese,
+}
+
+impl Language {
+    fn pick(self, messages: &types::LocalizedMessages) -> Option<&str> {
+        match self {
+            Language::Spanish => messages.es.as_deref(),
+            Language::English => messages.en.as_deref(),
+            Language::Portuguese => messages.pt.as_deref(),
+        }
+    }
+
+    /// The message in this language, else English, else Spanish, else any other.
+    pub fn pick_or_fallback(self, messages: &types::LocalizedMessages) -> Option<&str> {
+        self.pick(messages)
+            .or(messages.en.as_deref())
+            .or(messages.es.as_deref())
+            .or(messages.pt.as_deref())
+            .or_else(|| messages.extra.values().next().map(String::as_str))
+    }
+}
+
+/// An error answer of the API, decoded from whichever documented shape it came in, with its
+/// HTTP status and (up to [`RAW_BODY_LIMIT`] bytes of) its raw body.
+#[derive(Clone, Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    body: Option<types::ApiError>,
+    raw: Vec<u8>,
+    raw_truncated: bool,
+    retry_after: Option<Duration>,
+    logic_failure: bool,
+}
+
+impl ApiError {
+    /// Decodes an error answer. Never fails and never panics: a body that is not a JSON object
+    /// of a documented shape (an HTML 502 page, an empty body, truncated JSON) is kept raw.
+    pub fn from_parts(status: StatusCode, raw: &[u8], retry_after: Option<Duration>) -> Self {
+        let body = serde_json::from_slice::<types::ApiError>(raw).ok();
+        let raw_truncated = raw.len() > RAW_BODY_LIMIT;
+        Self {
+            status,
+            body,
+            raw: raw[..raw.len().min(RAW_BODY_LIMIT)].to_vec(),
+            raw_truncated,
+            retry_after,
+            logic_failure: false,
+        }
+    }
+
+    /// The user cache's logic error: HTTP 200 with `status: "failed"`.
+    pub(crate) fn logic_failure(status: StatusCode, raw: &[u8]) -> Self {
+        Self { logic_failure: true, ..Self::from_parts(status, raw, None) }
+    }
+
+    /// The HTTP status (200 for the cache's logic error).
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// Whether this is a logic error carried by an HTTP 200 (`status: "failed"`).
+    pub fn is_logic_failure(&self) -> bool {
+        self.logic_failure
+    }
+
+    /// The decoded body, when it was JSON of a documented shape.
+    pub fn body(&self) -> Option<&types::ApiError> {
+        self.body.as_ref()
+    }
+
+    /// The raw body, up to [`RAW_BODY_LIMIT`] bytes.
+    pub fn raw_body(&self) -> &[u8] {
+        &self.raw
+    }
+
+    /// Whether the raw body was longer than [`RAW_BODY_LIMIT`] and was cut.
+    pub fn raw_body_truncated(&self) -> bool {
+        self.raw_truncated
+    }
+
+    /// The server's `Retry-After`, when it sent one.
+    pub fn retry_after(&self) -> Option<Duration> {
+        self.retry_after
+    }
+
+    /// The error code: page 001's (`bot_not_found`) or the envelope's (`E1019`).
+    pub fn code(&self) -> Option<&str> {
+        let body = self.body.as_ref()?;
+        body.code.as_deref().or_else(|| body.error.as_ref()?.code.as_deref())
+    }
+
+    /// The envelope's error key, such as `BOT_NOT_FOUND`.
+    pub fn key(&self) -> Option<&str> {
+        self.body.as_ref()?.error.as_ref()?.key.as_deref()
+    }
+
+    /// What the error means: page 001's description or the envelope's.
+    pub fn description(&self) -> Option<&str> {
+        let body = self.body.as_ref()?;
+        body.description.as_deref().or_else(|| body.error.as_ref()?.description.as_deref())
+    }
+
+    /// The `message` field as a list (a bare 401 has one message, the envelope a list).
+    pub fn messages(&self) -> Vec<&str> {
+        match self.body.as_ref().and_then(|b| b.message.as_ref()) {
+            Some(types::ApiErrorMessage::String(one)) => vec![one.as_str()],
+            Some(types::ApiErrorMessage::Array(many)) => many.iter().map(String::as_str).collect(),
+            None => Vec::new(),
+        }
+    }
+
+    /// The message meant for end users, in `language` (falling back to English, then Spanish).
+    pub fn client_message(&self, language: Language) -> Option<&str> {
+        let messages = self.body.as_ref()?.error.as_ref()?.client_messages.as_ref()?;
+        language.pick_or_fallback(messages)
+    }
+
+    /// The message meant for developers, in `language` (falling back to English, then Spanish).
+    pub fn developer_message(&self, language: Language) -> Option<&str> {
+        let messages = self.body.as_ref()?.error.as_ref()?.developer_messages.as_ref()?;
+        language.pick_or_fallback(messages)
+    }
+
+    /// For validation errors: each invalid field with its messages in every language.
+    pub fn validation_errors(&self) -> Option<&BTreeMap<String, Vec<types::LocalizedMessages>>> {
+        self.body.as_ref().map(|b| &b.validation_error).filter(|v| !v.is_empty())
+    }
+
+    /// The messages about one invalid field, in `language`.
+    pub fn field_messages(&self, field: &str, language: Language) -> Vec<&str> {
+        self.validation_errors()
+            .and_then(|fields| fields.get(field))
+            .map(|list| list.iter().filter_map(|m| language.pick_or_fallback(m)).collect())
+            .unwrap_or_default()
+    }
+
+    /// The most useful one-line explanation available.
+    pub fn summary(&self) -> String {
+        if let Some(message) = self.client_message(Language::English) {
+            return message.to_owned();
+        }
+        if let Some(message) = self.messages().first() {
+            return (*message).to_owned();
+        }
+        if let Some(description) = self.description() {
+            return description.to_owned();
+        }
+        if self.raw.is_empty() {
+            return "empty body".to_owned();
+        }
+        format!("body is not a documented error: {:?}", snippet(&self.raw))
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.logic_failure {
+            write!(f, "HTTP {} with status \"failed\"", self.status.as_u16())?;
+        } else {
+            write!(f, "HTTP {}", self.status.as_u16())?;
+        }
+        match (self.key(), self.code()) {
+            (Some(key), Some(code)) => write!(f, " {key} ({code})")?,
+            (None, Some(code)) => write!(f, " {code}")?,
+            (Some(key), None) => write!(f, " {key}")?,
+            (None, None) => {}
+        }
+        write!(f, ": {}", self.summary())
+    }
+}
+
+/// The beginning of a body, as text, for messages.
+pub(crate) fn snippet(raw: &[u8]) -> String {
+    let text = String::from_utf8_lossy(&raw[..raw.len().min(SNIPPET_CHARS * 4)]);
+    let mut cut: String = text.chars().take(SNIPPET_CHARS).collect();
+    if cut.len() < text.len() || raw.len() > SNIPPET_CHARS * 4 {
+        cut.push('…');
+    }
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn api(status: u16, body: &str) -> ApiError {
+        ApiError::from_parts(StatusCode::from_u16(status).expect("status"), body.as_bytes(), None)
+    }
+
+    #[test]
+    fn the_page_001_shape_decodes() {
+        let error = api(403, r#"{"code":"forbidden_bot","description":"Bot is not allowed to be used by your company"}"#);
+        assert_eq!(error.code(), Some("forbidden_bot"));
+        assert_eq!(error.key(), None);
+        assert_eq!(error.to_string(), "HTTP 403 forbidden_bot: Bot is not allowed to be used by your company");
+    }
+
+    #[test]
+    fn the_bare_401_decodes() {
+        let error = api(401, r#"{"message": "Authentication failed"}"#);
+        assert_eq!(error.messages(), ["Authentication failed"]);
+        assert_eq!(error.to_string(), "HTTP 401: Authentication failed");
+    }
+
+    #[test]
+    fn the_envelope_decodes_with_languages_and_fields() {
+        let error = api(
+            422,
+            r#"{"message":["Los valores ingresados no son correctos."],"statusMessage":"failed","status":0,
+               "error":{"code":"E0422","key":"VALIDATOR_ERROR","description":"d",
+                 "developerMessages":{"es":"des","en":"den"},"clientMessages":{"es":"ces","en":"cen"}},
+               "validationError":{"startAt":[{"es":"fes","en":"fen","pt":"fpt"}]}}"#,
+        );
+        assert_eq!((error.code(), error.key()), (Some("E0422"), Some("VALIDATOR_ERROR")));
+        assert_eq!(error.client_message(Language::Spanish), Some("ces"));
+        // No Portuguese here: English is the fallback.
+        assert_eq!(error.client_message(Language::Portuguese), Some("cen"));
+        assert_eq!(error.developer_message(Language::English), Some("den"));
+        assert_eq!(error.field_messages("startAt", Language::Portuguese), ["fpt"]);
+        assert_eq!(error.to_string(), "HTTP 422 VALIDATOR_ERROR (E0422): cen");
+    }
+
+    #[test]
+    fn bodies_that_are_not_json_keep_status_and_snippet() {
+        let html = api(502, "<html><body>Bad Gateway</body></html>");
+        assert!(html.body().is_none());
+        assert_eq!(html.raw_body(), b"<html><body>Bad Gateway</body></html>");
+        assert_eq!(
+            html.to_string(),
+            "HTTP 502: body is not a documented error: \"<html><body>Bad Gateway</body></html>\""
+        );
+        assert_eq!(api(503, "").to_string(), "HTTP 503: empty body");
+        assert!(api(500, r#"{"message": ["cut"#).body().is_none());
+    }
+
+    #[test]
+    fn any_bytes_decode_without_panicking_and_raw_is_capped() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        for length in [0usize, 1, 7, 64, 1000, RAW_BODY_LIMIT + 10] {
+            let bytes: Vec<u8> = (0..length)
+                .map(|_| {
+                    seed ^= seed << 13;
+                    seed ^= seed >> 7;
+                    seed ^= seed << 17;
+                    seed as u8
+                })
+                .collect();
+            let error = ApiError::from_parts(StatusCode::BAD_GATEWAY, &bytes, None);
+            let _ = error.to_string();
+            assert!(error.raw_body().len() <= RAW_BODY_LIMIT);
+            assert_eq!(error.raw_body_truncated(), length > RAW_BODY_LIMIT);
+        }
+    }
+
+    #[test]
+    fn snippets_cut_on_character_boundaries() {
+        let long = "ñ".repeat(1000);
+        let cut = snippet(long.as_bytes());
+        assert_eq!(cut.chars().count(), SNIPPET_CHARS + 1);
+        assert!(cut.ends_with('…'));
+        assert_eq!(snippet(b"short"), "short");
+    }
+}

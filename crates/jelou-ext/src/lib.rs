@@ -1,0 +1,27 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod client;
+pub mod clock;
+mod error;
+mod inputs;
+pub mod limiter;
+mod operations;
+mod pipeline;
+pub mod retry;
+pub mod transport;
+mod validate;
+
+pub use client::{Credentials, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, Jelou, JelouBuilder};
+pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
+pub use inputs::{
+    Attributes, ChatInput, HistoryQuery, ListOption, MAX_OPTION_DESCRIPTION_CHARS, MAX_OPTION_TITLE_CHARS,
+    MAX_OPTIONS, Message, NewUser, UserQuery,
+};
+pub use jelou_client::BoxFuture;
+/// The generated request and response types, as `jelou-client` defines them.
+pub use jelou_client::types;
+pub use limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
+pub use operations::OPERATIONS;
+pub use retry::{RetryPolicy, retry_reason};
+pub use validate::{KEY_PATTERN, MAX_VALUE_CHARS, ValidationError};

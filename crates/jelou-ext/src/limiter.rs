@@ -1,0 +1,366 @@
+//! Client-side rate limiting: at most N request starts in any sliding window of one period.
+//!
+//! The API allows five requests per second per account. [`SlidingWindowLimiter`] keeps that
+//! promise for every clone and task of one client; [`RateLimiter`] is the small trait another
+//! backend (one shared by several processes) implements to replace it.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use tokio::time::Instant;
+
+use crate::BoxFuture;
+use crate::clock::{Clock, TokioClock};
+
+/// How many request starts a period allows.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct RateLimit {
+    /// Request starts allowed in any window of `period`.
+    pub requests: u32,
+    /// The length of the sliding window.
+    pub period: Duration,
+}
+
+impl RateLimit {
+    /// The Jelou API's documented limit: five requests per second.
+    pub const JELOU: RateLimit = RateLimit { requests: 5, period: Duration::from_secs(1) };
+
+    /// `requests` starts in any window of `period`. Returns `None` when either is zero.
+    pub fn new(requests: u32, period: Duration) -> Option<Self> {
+        (requests > 0 && !period.is_zero()).then_some(Self { requests, period })
+    }
+
+    /// `requests` starts per second. Returns `None` when `requests` is zero.
+    pub fn per_second(requests: u32) -> Option<Self> {
+        Self::new(requests, Duration::from_secs(1))
+    }
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        Self::JELOU
+    }
+}
+
+/// A slot could not be had within the caller's time budget.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct WaitTooLong {
+    /// How long the caller would have had to wait for its slot.
+    pub would_wait: Duration,
+    /// The time the caller had left.
+    pub budget: Duration,
+}
+
+/// A rate limiter shared by every request of a client.
+///
+/// Implementations must keep "at most N starts in any sliding window of the period" across
+/// everything that shares them, serve waiters first come first served, and fail at once,
+/// without taking a slot, when a caller's wait would exceed its budget.
+pub trait RateLimiter: Send + Sync + 'static {
+    /// Waits for the right to start one request and returns how long it waited.
+    ///
+    /// `budget` is the caller's remaining time; `None` means no limit. When the wait would be
+    /// longer, fails at once with the wait it would have needed.
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, WaitTooLong>>;
+
+    /// The server answered 429: no request of anyone sharing this limiter may start before
+    /// `pause` has passed, including those already waiting.
+    fn pause_for(&self, pause: Duration) -> BoxFuture<'_, ()>;
+}
+
+/// No limit at all: every acquire succeeds at once.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Unlimited;
+
+impl RateLimiter for Unlimited {
+    fn acquire(&self, _budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, WaitTooLong>> {
+        Box::pin(async { Ok(Duration::ZERO) })
+    }
+
+    fn pause_for(&self, _pause: Duration) -> BoxFuture<'_, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// The in-process limiter: a sliding window over reserved start times.
+///
+/// Each acquire reserves the earliest start that keeps every window within the limit and then
+/// sleeps until it. Reservations are handed out under one lock in arrival order, so waiters are
+/// served first come first served, and a caller knows its exact wait before it commits to it.
+/// A 429 pause moves every reservation not yet reached to after the pause.
+///
+/// A caller that gives up while waiting leaves its slot unused, which can only make the limiter
+/// stricter, never looser.
+#[derive(Clone)]
+pub struct SlidingWindowLimiter {
+    limit: RateLimit,
+    clock: Arc<dyn Clock>,
+    state: Arc<Mutex<Window>>,
+}
+
+struct Window {
+    /// Start times, past and reserved, never decreasing. Index `i` holds ticket `first + i`.
+    starts: VecDeque<Instant>,
+    first: u64,
+    paused_until: Option<Instant>,
+}
+
+impl SlidingWindowLimiter {
+    /// A limiter for `limit` on tokio's clock.
+    pub fn new(limit: RateLimit) -> Self {
+        Self::with_clock(limit, Arc::new(TokioClock))
+    }
+
+    /// A limiter for `limit` on the given clock.
+    pub fn with_clock(limit: RateLimit, clock: Arc<dyn Clock>) -> Self {
+        Self {
+            limit,
+            clock,
+            state: Arc::new(Mutex::new(Window {
+                starts: VecDeque::new(),
+                first: 0,
+                paused_until: None,
+            })),
+        }
+    }
+
+    /// The limit this limiter keeps.
+    pub fn limit(&self) -> RateLimit {
+        self.limit
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        // A panic elsewhere while holding the lock cannot leave the window inconsistent
+        // (every update is a single push or a loop of assignments), so keep going.
+        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// Reserves a start, or says how long the wait would be.
+    fn reserve(&self, budget: Option<Duration>) -> Result<(u64, Instant, Instant), WaitTooLong> {
+        let now = self.clock.now();
+        let mut window = self.lock();
+        window.forget_before(now, self.limit);
+        let slot = window.earliest_start(now, self.limit);
+        let wait = slot.saturating_duration_since(now);
+        if let Some(budget) = budget
+            && wait > budget
+        {
+            return Err(WaitTooLong { would_wait: wait, budget });
+        }
+        let ticket = window.first + window.starts.len() as u64;
+        window.starts.push_back(slot);
+        Ok((ticket, slot, now))
+    }
+
+    fn slot_of(&self, ticket: u64) -> Option<Instant> {
+        let window = self.lock();
+        let index = ticket.checked_sub(window.first)?;
+        window.starts.get(usize::try_from(index).ok()?).copied()
+    }
+}
+
+impl Window {
+    /// Drops start times that can no longer affect a future start.
+    fn forget_before(&mut self, now: Instant, limit: RateLimit) {
+        let keep = limit.requests as usize;
+        while self.starts.len() > keep
+            && self.starts.front().is_some_and(|&start| start + limit.period <= now)
+        {
+            self.starts.pop_front();
+            self.first += 1;
+        }
+    }
+
+    /// The earliest instant a new start may take.
+    fn earliest_start(&self, now: Instant, limit: RateLimit) -> Instant {
+        let mut slot = now;
+        if let Some(paused_until) = self.paused_until {
+            slot = slot.max(paused_until);
+        }
+        let n = limit.requests as usize;
+        if self.starts.len() >= n {
+            // The N-th newest start must leave the window before a new one enters it.
+            slot = slot.max(self.starts[self.starts.len() - n] + limit.period);
+        }
+        if let Some(&newest) = self.starts.back() {
+            slot = slot.max(newest);
+        }
+        slot
+    }
+
+    /// Moves every reservation still in the future to after `until`, keeping the window rule.
+    fn pause_until(&mut self, now: Instant, until: Instant, limit: RateLimit) {
+        self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+        let n = limit.requests as usize;
+        for i in 0..self.starts.len() {
+            if self.starts[i] <= now {
+                continue;
+            }
+            let mut slot = self.starts[i].max(until);
+            if i >= n {
+                slot = slot.max(self.starts[i - n] + limit.period);
+            }
+            if i > 0 {
+                slot = slot.max(self.starts[i - 1]);
+            }
+            self.starts[i] = slot;
+        }
+    }
+}
+
+impl RateLimiter for SlidingWindowLimiter {
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, WaitTooLong>> {
+        Box::pin(async move {
+            let (ticket, mut slot, asked_at) = self.reserve(budget)?;
+            loop {
+                if slot <= self.clock.now() {
+                    return Ok(slot.saturating_duration_since(asked_at));
+                }
+                self.clock.sleep_until(slot).await;
+                // A pause may have moved this reservation while we slept; a forgotten ticket
+                // was in the past, so it has started.
+                match self.slot_of(ticket) {
+                    Some(moved) => slot = moved,
+                    None => return Ok(self.clock.now().saturating_duration_since(asked_at)),
+                }
+            }
+        })
+    }
+
+    fn pause_for(&self, pause: Duration) -> BoxFuture<'_, ()> {
+        let now = self.clock.now();
+        self.lock().pause_until(now, now + pause, self.limit);
+        Box::pin(async {})
+    }
+}
+
+impl fmt::Debug for SlidingWindowLimiter {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SlidingWindowLimiter").field("limit", &self.limit).finish_non_exhaustive()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn limiter(n: u32) -> SlidingWindowLimiter {
+        SlidingWindowLimiter::new(RateLimit::per_second(n).expect("positive"))
+    }
+
+    /// At most `n` of `starts` in any window `[t, t + period)`.
+    fn max_in_window(starts: &[Instant], period: Duration) -> usize {
+        starts
+            .iter()
+            .map(|&t| starts.iter().filter(|&&s| s >= t && s < t + period).count())
+            .max()
+            .unwrap_or(0)
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_first_n_start_at_once_and_the_next_one_period_later() {
+        let limiter = limiter(5);
+        let t0 = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..11 {
+            limiter.acquire(None).await.expect("no budget");
+            starts.push(Instant::now() - t0);
+        }
+        let ms: Vec<u128> = starts.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms, [0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn concurrent_waiters_are_served_in_arrival_order_within_the_limit() {
+        let limiter = limiter(5);
+        let order = Arc::new(Mutex::new(Vec::new()));
+        let mut tasks = Vec::new();
+        for i in 0..23 {
+            let limiter = limiter.clone();
+            let order = Arc::clone(&order);
+            tasks.push(tokio::spawn(async move {
+                limiter.acquire(None).await.expect("no budget");
+                order.lock().expect("lock").push((i, Instant::now()));
+            }));
+            // Arrival order is spawn order.
+            tokio::task::yield_now().await;
+        }
+        for task in tasks {
+            task.await.expect("task");
+        }
+        let order = order.lock().expect("lock").clone();
+        let ids: Vec<i32> = order.iter().map(|(i, _)| *i).collect();
+        assert_eq!(ids, (0..23).collect::<Vec<_>>());
+        let starts: Vec<Instant> = order.iter().map(|(_, t)| *t).collect();
+        assert_eq!(max_in_window(&starts, Duration::from_secs(1)), 5);
+        assert_eq!(starts[22] - starts[0], Duration::from_secs(4));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_wait_beyond_the_budget_fails_at_once_without_taking_a_slot() {
+        let limiter = limiter(2);
+        limiter.acquire(None).await.expect("free");
+        limiter.acquire(None).await.expect("free");
+        let before = Instant::now();
+        let refused = limiter.acquire(Some(Duration::from_millis(999))).await;
+        assert_eq!(
+            refused,
+            Err(WaitTooLong {
+                would_wait: Duration::from_secs(1),
+                budget: Duration::from_millis(999)
+            })
+        );
+        assert_eq!(Instant::now(), before, "a refusal does not wait");
+        // The refused caller took no slot: the next one still starts at 1 s.
+        assert_eq!(limiter.acquire(Some(Duration::from_secs(1))).await, Ok(Duration::from_secs(1)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_holds_back_new_and_already_waiting_callers() {
+        let limiter = limiter(5);
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            limiter.acquire(None).await.expect("free");
+        }
+        // Five more are waiting for the 1 s mark when a 429 asks for 3 s.
+        let waiting: Vec<_> = (0..5)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    limiter.acquire(None).await.expect("no budget");
+                    Instant::now()
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        limiter.pause_for(Duration::from_secs(3)).await;
+        let late = limiter.acquire(None).await.map(|_| Instant::now() - t0);
+        for task in waiting {
+            assert_eq!(task.await.expect("task") - t0, Duration::from_secs(3));
+        }
+        // The sixth caller after the pause gets the next window.
+        assert_eq!(late, Ok(Duration::from_secs(4)));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_steady_stream_never_exceeds_the_limit_in_any_window() {
+        let limiter = limiter(5);
+        let mut starts = Vec::new();
+        for i in 0..200u64 {
+            limiter.acquire(None).await.expect("no budget");
+            starts.push(Instant::now());
+            // Irregular gaps between requests.
+            tokio::time::sleep(Duration::from_millis((i * 37) % 290)).await;
+        }
+        assert!(max_in_window(&starts, Duration::from_secs(1)) <= 5);
+    }
+
+    #[test]
+    fn zero_limits_are_refused() {
+        assert_eq!(RateLimit::new(0, Duration::from_secs(1)), None);
+        assert_eq!(RateLimit::new(5, Duration::ZERO), None);
+        assert_eq!(RateLimit::default(), RateLimit::JELOU);
+    }
+}

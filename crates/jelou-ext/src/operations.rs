@@ -1,0 +1,261 @@
+//! One typed method per operation of the spec, and streams that follow pagination.
+
+use std::num::NonZeroU32;
+
+use futures_util::{Stream, TryStreamExt, stream};
+use jelou_client::types;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+use crate::client::Jelou;
+use crate::error::{ApiError, Error};
+use crate::inputs::{Attributes, ChatInput, HistoryQuery, Message, NewUser, UserQuery};
+use crate::validate::{self, ValidationError};
+
+/// Turns a validated input into the generated request type. The generated type re-checks the
+/// limits it knows; a refusal there is reported like any other validation error.
+fn to_generated<T: DeserializeOwned>(field: &str, input: &impl Serialize) -> Result<T, Error> {
+    let value = serde_json::to_value(input)
+        .map_err(|e| ValidationError::new(field, "serializable as JSON", e.to_string()))?;
+    serde_json::from_value(value)
+        .map_err(|e| Error::Validation(ValidationError::new(field, "valid for the spec", e.to_string())))
+}
+
+fn non_zero(field: &str, value: u32) -> Result<NonZeroU32, Error> {
+    NonZeroU32::new(value).ok_or_else(|| Error::Validation(ValidationError::new(field, "at least 1", "0")))
+}
+
+/// `status: "failed"` in a 200 answer is the cache's documented logic error.
+fn is_failed(status: Option<&Value>) -> bool {
+    status.and_then(Value::as_str) == Some("failed")
+}
+
+impl Jelou {
+    /// Reads a user's cache (`cache_get`). `user_id` is the phone number without `+`.
+    ///
+    /// The API's "HTTP 200 with `status: failed`" logic error comes back as
+    /// [`Error::Api`] with [`ApiError::is_logic_failure`].
+    pub async fn get_cache(&self, user_id: &str, bot_id: Option<&str>) -> Result<Map<String, Value>, Error> {
+        validate::path_id("userId", user_id)?;
+        let call = self.raw().cache_get().user_id(user_id);
+        let call = match bot_id {
+            Some(bot_id) => call.bot_id(bot_id),
+            None => call,
+        };
+        let (cache, state) = self.run("cache_get", call.send()).await?;
+        if is_failed(cache.get("status")) {
+            let body = state.record(|r| r.body.clone());
+            return Err(Error::Api(Box::new(ApiError::logic_failure(reqwest::StatusCode::OK, &body))));
+        }
+        Ok(cache.0)
+    }
+
+    /// Merges `params` into a user's cache for a bot (`cache_set`); reused keys are overwritten.
+    pub async fn set_cache(
+        &self,
+        user_id: &str,
+        bot_id: &str,
+        params: Map<String, Value>,
+    ) -> Result<types::CacheSetResponse, Error> {
+        validate::path_id("userId", user_id)?;
+        validate::chars("botId", bot_id, 1, usize::MAX)?;
+        let body = types::CacheSetRequest { bot_id: bot_id.to_owned(), params };
+        let call = self.raw().cache_set().user_id(user_id).body(body);
+        let (answer, state) = self.run("cache_set", call.send()).await?;
+        if answer.status.as_deref() == Some("failed") {
+            let body = state.record(|r| r.body.clone());
+            return Err(Error::Api(Box::new(ApiError::logic_failure(reqwest::StatusCode::OK, &body))));
+        }
+        Ok(answer)
+    }
+
+    /// Sends a message from the bot to a user (`message_send`). Never sent twice by the SDK.
+    pub async fn send_message(&self, bot_id: &str, message: &Message) -> Result<types::MessageSendResponse, Error> {
+        validate::path_id("botId", bot_id)?;
+        message.validate()?;
+        let body: types::MessageSendRequest = to_generated("message", message)?;
+        let call = self.raw().message_send().bot_id(bot_id).body(body);
+        Ok(self.run("message_send", call.send()).await?.0)
+    }
+
+    /// One page of a bot's chat history (`history_list`).
+    pub async fn history_page(&self, bot_id: &str, query: &HistoryQuery) -> Result<types::HistoryPage, Error> {
+        validate::path_id("botId", bot_id)?;
+        query.validate()?;
+        let mut call = self
+            .raw()
+            .history_list()
+            .bot_id(bot_id)
+            .limit(non_zero("limit", query.limit)?)
+            .page(non_zero("page", query.page)?);
+        if let Some(start_at) = &query.start_at {
+            call = call.start_at(start_at.clone());
+        }
+        if let Some(end_at) = &query.end_at {
+            call = call.end_at(end_at.clone());
+        }
+        if let Some(client_id) = &query.client_id {
+            call = call.client_id(client_id.clone());
+        }
+        if let Some(message_id) = &query.message_id {
+            call = call.message_id(message_id.clone());
+        }
+        Ok(self.run("history_list", call.send()).await?.0)
+    }
+
+    /// Every page of a bot's chat history from `query.page` on, one page at a time.
+    pub fn history_pages(
+        &self,
+        bot_id: impl Into<String>,
+        query: HistoryQuery,
+    ) -> impl Stream<Item = Result<types::HistoryPage, Error>> + Send + 'static {
+        let client = self.clone();
+        let bot_id = bot_id.into();
+        stream::try_unfold(Some(query), move |next| {
+            let client = client.clone();
+            let bot_id = bot_id.clone();
+            async move {
+                let Some(query) = next else { return Ok::<_, Error>(None) };
+                let page = client.history_page(&bot_id, &query).await?;
+                let more = !page.results.is_empty() && page.pagination.page < page.pagination.total_pages;
+                let next = more.then(|| HistoryQuery { page: query.page + 1, ..query });
+                Ok(Some((page, next)))
+            }
+        })
+    }
+
+    /// Every message of a bot's chat history from `query.page` on, following the pages.
+    pub fn history(
+        &self,
+        bot_id: impl Into<String>,
+        query: HistoryQuery,
+    ) -> impl Stream<Item = Result<types::HistoryMessage, Error>> + Send + 'static {
+        self.history_pages(bot_id, query)
+            .map_ok(|page| stream::iter(page.results.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
+    /// Creates a user (`user_create`).
+    pub async fn create_user(&self, user: &NewUser) -> Result<types::UserCreateResponse, Error> {
+        user.validate()?;
+        let body: types::UserCreateRequest = to_generated("user", user)?;
+        Ok(self.run("user_create", self.raw().user_create().body(body).send()).await?.0)
+    }
+
+    /// One page of users (`user_list`).
+    pub async fn list_users(&self, query: &UserQuery) -> Result<types::UserList, Error> {
+        query.validate()?;
+        let mut call = self.raw().user_list();
+        if let Some(limit) = query.limit {
+            call = call.limit(non_zero("limit", limit)?);
+        }
+        if let Some(after) = &query.after {
+            let after: types::UserListAfter = after
+                .parse()
+                .map_err(|e: types::error::ConversionError| ValidationError::new("after", "exactly 24 characters", e.to_string()))?;
+            call = call.after(after);
+        }
+        if let Some(field) = query.sort_field {
+            call = call.sort_field(field);
+        }
+        if let Some(order) = query.sort_order {
+            call = call.sort_order(order);
+        }
+        if let Some(match_) = query.match_ {
+            call = call.match_(match_);
+        }
+        if !query.filters.is_empty() {
+            call = call.filters(Value::Array(query.filters.clone()).to_string());
+        }
+        Ok(self.run("user_list", call.send()).await?.0)
+    }
+
+    /// Every user from `query.after` on, following the `after` cursor page by page.
+    pub fn users(&self, query: UserQuery) -> impl Stream<Item = Result<types::User, Error>> + Send + 'static {
+        let client = self.clone();
+        stream::try_unfold(Some(query), move |next| {
+            let client = client.clone();
+            async move {
+                let Some(query) = next else { return Ok::<_, Error>(None) };
+                let page = client.list_users(&query).await?;
+                let page_size = query.limit.unwrap_or(40) as usize;
+                let next = match page.data.last() {
+                    Some(last) if page.data.len() >= page_size => Some(UserQuery { after: Some(last.id.clone()), ..query }),
+                    _ => None,
+                };
+                Ok(Some((page.data, next)))
+            }
+        })
+        .map_ok(|users| stream::iter(users.into_iter().map(Ok)))
+        .try_flatten()
+    }
+
+    /// One user's details (`user_get`).
+    pub async fn get_user(&self, id: &str) -> Result<types::UserDetails, Error> {
+        validate::path_id("id", id)?;
+        Ok(self.run("user_get", self.raw().user_get().id(id).send()).await?.0)
+    }
+
+    /// Sets a user's attributes (`user_update`).
+    pub async fn update_user(&self, id: &str, attributes: &Attributes) -> Result<types::StatusResponse, Error> {
+        validate::path_id("id", id)?;
+        let input = serde_json::json!({ "attributes": attributes });
+        validate::string_map("attributes", attributes.as_map(), 1, 99, &[("default_name", 256)])?;
+        let body: types::UserUpdateRequest = to_generated("attributes", &input)?;
+        Ok(self.run("user_update", self.raw().user_update().id(id).body(body).send()).await?.0)
+    }
+
+    /// Sets the attributes of a user's active session (`user_session_update`).
+    pub async fn update_session(
+        &self,
+        id: &str,
+        session_id: &str,
+        attributes: &Attributes,
+    ) -> Result<types::StatusResponse, Error> {
+        validate::path_id("id", id)?;
+        validate::chars("sessionId", session_id, 10, 64)?;
+        validate::string_map("attributes", attributes.as_map(), 1, 99, &[("default_name", 256)])?;
+        let input = serde_json::json!({ "sessionId": session_id, "attributes": attributes });
+        let body: types::UserSessionUpdateRequest = to_generated("session", &input)?;
+        let call = self.raw().user_session_update().id(id).body(body);
+        Ok(self.run("user_session_update", call.send()).await?.0)
+    }
+
+    /// Sends input to the bot and returns its answer (`chat_query`).
+    pub async fn chat(&self, input: &ChatInput) -> Result<types::ChatQueryResponse, Error> {
+        input.validate()?;
+        let body: types::ChatQueryRequest = to_generated("chat", input)?;
+        Ok(self.run("chat_query", self.raw().chat_query().body(body).send()).await?.0)
+    }
+}
+
+/// The operation ids of the spec that [`Jelou`] has a typed method for.
+pub const OPERATIONS: [&str; 10] = [
+    "cache_get",
+    "cache_set",
+    "message_send",
+    "history_list",
+    "user_create",
+    "user_list",
+    "user_get",
+    "user_update",
+    "user_session_update",
+    "chat_query",
+];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn validated_inputs_convert_into_the_generated_types() {
+        let message = Message::text("u", "hola").option(crate::ListOption::new("Opción 1"));
+        let body: types::MessageSendRequest = to_generated("message", &message).expect("converts");
+        assert_eq!(body.options.len(), 1);
+        let chat = ChatInput::new("session-123").query("hola").confidence(0.3);
+        let body: types::ChatQueryRequest = to_generated("chat", &chat).expect("converts");
+        assert_eq!(body.confidence, 0.3);
+        assert_eq!(body.lifespan.get(), 2, "documented default");
+    }
+}

@@ -1,0 +1,253 @@
+//! What `jelou-ext` plugs into every request of the generated client: credentials, the rate
+//! limiter, retries, body capture and tracing.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use bytes::Bytes;
+use jelou_client::{BoxFuture, Interceptor, Operation};
+use reqwest::StatusCode;
+use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use tokio::time::Instant;
+
+use crate::clock::Clock;
+use crate::error::Error;
+use crate::limiter::RateLimiter;
+use crate::retry::{AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after, retry_reason};
+use crate::transport::Transport;
+
+tokio::task_local! {
+    /// The call in progress on this task, set by [`crate::Jelou`] around each generated call.
+    static CALL: Arc<CallState>;
+}
+
+/// What one call learned on its way, read back by the typed methods after the generated code
+/// has decoded (or failed to decode) the answer.
+#[derive(Debug)]
+pub(crate) struct CallState {
+    pub(crate) started: Instant,
+    pub(crate) deadline: Option<Instant>,
+    inner: Mutex<CallRecord>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct CallRecord {
+    /// An error decided by the pipeline itself (a rate-limit refusal).
+    pub(crate) error: Option<Error>,
+    pub(crate) status: Option<StatusCode>,
+    pub(crate) body: Bytes,
+    pub(crate) retry_after: Option<Duration>,
+    pub(crate) attempts: u32,
+    /// The last failure was retryable but the retries ran out (count, time or budget).
+    pub(crate) gave_up_retrying: bool,
+    pub(crate) too_large: Option<StatusCode>,
+}
+
+impl CallState {
+    pub(crate) fn new(started: Instant, deadline: Option<Instant>) -> Self {
+        Self { started, deadline, inner: Mutex::new(CallRecord::default()) }
+    }
+
+    pub(crate) fn record<T>(&self, f: impl FnOnce(&mut CallRecord) -> T) -> T {
+        f(&mut self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    fn budget(&self, now: Instant) -> Option<Duration> {
+        self.deadline.map(|deadline| deadline.saturating_duration_since(now))
+    }
+
+    /// Runs `future` with this state visible to the pipeline.
+    pub(crate) async fn scope<F: std::future::Future>(self: &Arc<Self>, future: F) -> F::Output {
+        CALL.scope(Arc::clone(self), future).await
+    }
+}
+
+/// The interceptor `jelou-ext` plugs into the generated client.
+pub(crate) struct Pipeline {
+    pub(crate) authorization: HeaderValue,
+    pub(crate) limiter: Arc<dyn RateLimiter>,
+    pub(crate) policy: RetryPolicy,
+    pub(crate) budget: RetryBudget,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) transport: Arc<dyn Transport>,
+    pub(crate) max_response_bytes: usize,
+}
+
+/// One attempt's answer, read in full (up to the size limit).
+struct Answer {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+    too_large: bool,
+}
+
+impl Pipeline {
+    fn current_call() -> Option<Arc<CallState>> {
+        CALL.try_with(Arc::clone).ok()
+    }
+
+    async fn attempt(&self, client: &reqwest::Client, request: reqwest::Request) -> Result<Answer, (reqwest::Error, AttemptOutcome)> {
+        let response = self.transport.execute(client, request).await.map_err(|error| {
+            let outcome = if error.is_connect() {
+                AttemptOutcome::NotConnected
+            } else if error.is_timeout() {
+                AttemptOutcome::TimedOut
+            } else {
+                AttemptOutcome::ConnectionLost
+            };
+            (error, outcome)
+        })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let (body, too_large) = self.read_body(response).await.map_err(|error| {
+            let outcome = if error.is_timeout() { AttemptOutcome::TimedOut } else { AttemptOutcome::ConnectionLost };
+            (error, outcome)
+        })?;
+        Ok(Answer { status, headers, body, too_large })
+    }
+
+    /// Reads the body, stopping (and dropping the connection) past the size limit.
+    async fn read_body(&self, mut response: reqwest::Response) -> reqwest::Result<(Bytes, bool)> {
+        let mut body = Vec::new();
+        while let Some(chunk) = response.chunk().await? {
+            if body.len() + chunk.len() > self.max_response_bytes {
+                return Ok((Bytes::from(body), true));
+            }
+            body.extend_from_slice(&chunk);
+        }
+        Ok((Bytes::from(body), false))
+    }
+
+    /// Whether to retry after `reason`, and after how long; `None` ends the retries.
+    fn retry_delay(&self, retry: u32, retry_after: Option<Duration>, call: Option<&CallState>) -> Option<Duration> {
+        if retry > self.policy.max_retries {
+            return None;
+        }
+        if retry_after.is_some_and(|wait| wait > self.policy.max_retry_after) {
+            return None;
+        }
+        let delay = self.policy.backoff(retry).max(retry_after.unwrap_or(Duration::ZERO));
+        let now = self.clock.now();
+        if let Some(call) = call {
+            if now + delay > call.started + self.policy.max_elapsed {
+                return None;
+            }
+            if call.deadline.is_some_and(|deadline| now + delay >= deadline) {
+                return None;
+            }
+        }
+        self.budget.try_spend().then_some(delay)
+    }
+}
+
+impl Interceptor for Pipeline {
+    fn before_send<'a>(&'a self, request: &'a mut reqwest::Request, operation: Operation) -> BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let headers = request.headers_mut();
+            headers.insert(AUTHORIZATION, self.authorization.clone());
+            // Page 001: "This header must be specified in every request", bodies or not.
+            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            let call = Self::current_call();
+            let budget = call.as_ref().and_then(|c| c.budget(self.clock.now()));
+            match self.limiter.acquire(budget).await {
+                Ok(waited) => {
+                    tracing::debug!(operation = operation.operation_id, attempt = 1, limiter_wait_ms = waited.as_millis() as u64, "rate limiter granted a slot");
+                    Ok(())
+                }
+                Err(refused) => {
+                    let error = Error::RateLimited { would_wait: refused.would_wait, budget: refused.budget };
+                    let message = error.to_string();
+                    if let Some(call) = call {
+                        call.record(|r| r.error = Some(error));
+                    }
+                    Err(message)
+                }
+            }
+        })
+    }
+
+    fn send<'a>(&'a self, client: &'a reqwest::Client, request: reqwest::Request, operation: Operation) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            let call = Self::current_call();
+            let idempotency = Idempotency::of_method(request.method());
+            let mut pending = request;
+            let mut attempt: u32 = 1;
+            loop {
+                // A body that cannot be cloned (a stream) is sent once, whatever happens.
+                let spare = pending.try_clone();
+                let result = self.attempt(client, pending).await;
+                let outcome = match &result {
+                    Ok(answer) => AttemptOutcome::Status(answer.status.as_u16()),
+                    Err((_, outcome)) => *outcome,
+                };
+                let retry_after = result.as_ref().ok().and_then(|answer| {
+                    let value = answer.headers.get(RETRY_AFTER)?.to_str().ok()?;
+                    parse_retry_after(value, SystemTime::now())
+                });
+                if outcome == AttemptOutcome::Status(429) {
+                    // Everyone sharing the limiter waits, not only this call.
+                    let pause = retry_after.unwrap_or(Duration::from_secs(1)).min(self.policy.max_retry_after);
+                    self.limiter.pause_for(pause).await;
+                }
+                let reason: Option<RetryReason> = retry_reason(idempotency, outcome);
+                let delay = match (&reason, &spare) {
+                    (Some(_), Some(_)) => self.retry_delay(attempt, retry_after, call.as_deref()),
+                    _ => None,
+                };
+                tracing::info!(
+                    operation = operation.operation_id,
+                    attempt,
+                    status = result.as_ref().ok().map(|a| a.status.as_u16()),
+                    outcome = ?outcome,
+                    retry_reason = reason.map(|r| r.to_string()),
+                    retry_in_ms = delay.map(|d| d.as_millis() as u64),
+                    "attempt finished"
+                );
+                if let (Some(delay), Some(spare)) = (delay, spare) {
+                    self.clock.sleep(delay).await;
+                    let budget = call.as_ref().and_then(|c| c.budget(self.clock.now()));
+                    match self.limiter.acquire(budget).await {
+                        Ok(waited) => {
+                            tracing::debug!(operation = operation.operation_id, attempt = attempt + 1, limiter_wait_ms = waited.as_millis() as u64, "rate limiter granted a slot");
+                            attempt += 1;
+                            pending = spare;
+                            continue;
+                        }
+                        Err(_) => {
+                            // No slot in time: the last failure stands.
+                        }
+                    }
+                }
+                if let Some(call) = &call {
+                    call.record(|r| {
+                        r.attempts = attempt;
+                        r.gave_up_retrying = reason.is_some();
+                        r.retry_after = retry_after;
+                        if let Ok(answer) = &result {
+                            r.status = Some(answer.status);
+                            r.body = answer.body.clone();
+                            r.too_large = answer.too_large.then_some(answer.status);
+                        }
+                    });
+                }
+                return match result {
+                    Ok(answer) => {
+                        if answer.status.is_success() {
+                            self.budget.record_success();
+                        }
+                        Ok(rebuild(answer))
+                    }
+                    Err((error, _)) => Err(error),
+                };
+            }
+        })
+    }
+}
+
+/// Hands the buffered answer back to the generated code as a response.
+fn rebuild(answer: Answer) -> reqwest::Response {
+    let mut response = http::Response::new(answer.body);
+    *response.status_mut() = answer.status;
+    *response.headers_mut() = answer.headers;
+    reqwest::Response::from(response)
+}

@@ -1,0 +1,315 @@
+//! When a failed attempt may be sent again, and how long to wait first.
+//!
+//! The rule that keeps writes safe lives in one small function, [`retry_reason`]: an operation
+//! that is not idempotent is retried only when the server certainly did not act on it.
+
+use std::fmt;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+/// Whether sending a request twice has the same effect as sending it once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Idempotency {
+    /// Reads: `GET` operations.
+    Idempotent,
+    /// Writes: sending a message, setting the cache, creating or updating a user, chatting.
+    /// Sent twice, they act twice.
+    NotIdempotent,
+}
+
+impl Idempotency {
+    /// `GET` (and `HEAD`) are idempotent; every other method is treated as not idempotent.
+    /// The API's `PUT` updates are included on purpose: the SDK never assumes a write is safe
+    /// to repeat.
+    pub fn of_method(method: &reqwest::Method) -> Self {
+        if method == reqwest::Method::GET || method == reqwest::Method::HEAD {
+            Self::Idempotent
+        } else {
+            Self::NotIdempotent
+        }
+    }
+}
+
+/// What one attempt came to, as far as retrying is concerned.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AttemptOutcome {
+    /// No connection was established (refused, DNS, TLS handshake): nothing reached the server.
+    NotConnected,
+    /// The attempt timed out after the connection was made: the server may have acted.
+    TimedOut,
+    /// The connection broke after the request was (or may have been) sent.
+    ConnectionLost,
+    /// The server answered with this status.
+    Status(u16),
+}
+
+/// Why an attempt is retried.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RetryReason {
+    /// The connection was never established.
+    NotConnected,
+    /// The server answered 429 Too Many Requests.
+    TooManyRequests,
+    /// The attempt timed out (reads only).
+    TimedOut,
+    /// The connection broke mid-way (reads only).
+    ConnectionLost,
+    /// The server answered 408, 500, 502, 503 or 504 (reads only).
+    ServerStatus(u16),
+}
+
+impl fmt::Display for RetryReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NotConnected => f.write_str("connection not established"),
+            Self::TooManyRequests => f.write_str("429 too many requests"),
+            Self::TimedOut => f.write_str("timed out"),
+            Self::ConnectionLost => f.write_str("connection lost"),
+            Self::ServerStatus(status) => write!(f, "status {status}"),
+        }
+    }
+}
+
+/// Whether an attempt may be retried, and why.
+///
+/// | outcome | idempotent (GET) | not idempotent |
+/// | --- | --- | --- |
+/// | connection never established | retry | retry |
+/// | 429 | retry | retry |
+/// | timeout, connection lost | retry | **no**: the server may have acted |
+/// | 408, 500, 502, 503, 504 | retry | **no**: the server may have acted |
+/// | any other status | no | no |
+///
+/// A 429 is safe for writes because the API refuses the request before acting on it.
+pub fn retry_reason(idempotency: Idempotency, outcome: AttemptOutcome) -> Option<RetryReason> {
+    let idempotent = idempotency == Idempotency::Idempotent;
+    match outcome {
+        AttemptOutcome::NotConnected => Some(RetryReason::NotConnected),
+        AttemptOutcome::Status(429) => Some(RetryReason::TooManyRequests),
+        AttemptOutcome::TimedOut if idempotent => Some(RetryReason::TimedOut),
+        AttemptOutcome::ConnectionLost if idempotent => Some(RetryReason::ConnectionLost),
+        AttemptOutcome::Status(status @ (408 | 500 | 502 | 503 | 504)) if idempotent => {
+            Some(RetryReason::ServerStatus(status))
+        }
+        _ => None,
+    }
+}
+
+/// How backoff delays are randomised.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Jitter {
+    /// "Full jitter": a uniformly random delay between zero and the exponential bound, so
+    /// that many clients failing together do not retry together. The default.
+    Full,
+    /// The exponential bound itself, for exact schedules in tests.
+    None,
+}
+
+/// How failed attempts are retried.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RetryPolicy {
+    /// Retries after the first attempt (so `max_retries + 1` attempts at most). Default 3.
+    pub max_retries: u32,
+    /// The bound of the first backoff; it doubles each retry. Default 200 ms.
+    pub initial_backoff: Duration,
+    /// No backoff is longer than this. Default 5 s.
+    pub max_backoff: Duration,
+    /// No retry starts after this much time since the call began. Default 30 s.
+    pub max_elapsed: Duration,
+    /// The longest `Retry-After` honoured; a longer one ends the retries. Default 60 s.
+    pub max_retry_after: Duration,
+    /// How delays are randomised. Default [`Jitter::Full`].
+    pub jitter: Jitter,
+    /// Retry tokens shared by every call of a client: each retry spends one, each success
+    /// earns back a tenth. Default 10 tokens.
+    pub budget_tokens: u32,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self {
+            max_retries: 3,
+            initial_backoff: Duration::from_millis(200),
+            max_backoff: Duration::from_secs(5),
+            max_elapsed: Duration::from_secs(30),
+            max_retry_after: Duration::from_secs(60),
+            jitter: Jitter::Full,
+            budget_tokens: 10,
+        }
+    }
+}
+
+impl RetryPolicy {
+    /// No retries at all: every call is one attempt.
+    pub fn never() -> Self {
+        Self { max_retries: 0, ..Self::default() }
+    }
+
+    /// The delay before retry number `retry` (1 for the first retry).
+    pub fn backoff(&self, retry: u32) -> Duration {
+        let doublings = retry.saturating_sub(1).min(30);
+        let bound = self.initial_backoff.saturating_mul(1 << doublings).min(self.max_backoff);
+        match self.jitter {
+            Jitter::None => bound,
+            Jitter::Full => bound.mul_f64(fastrand::f64()),
+        }
+    }
+}
+
+/// A token bucket that stops a client from hammering a failing server with retries.
+///
+/// Each retry spends one token and each successful call earns back a tenth of one, up to the
+/// capacity. When the bucket is empty, failures are returned without retrying.
+#[derive(Clone, Debug)]
+pub struct RetryBudget {
+    state: Arc<Mutex<BudgetState>>,
+}
+
+#[derive(Debug)]
+struct BudgetState {
+    tenths: u32,
+    capacity_tenths: u32,
+}
+
+impl RetryBudget {
+    /// A full bucket of `tokens` retries.
+    pub fn new(tokens: u32) -> Self {
+        let capacity_tenths = tokens.saturating_mul(10);
+        Self { state: Arc::new(Mutex::new(BudgetState { tenths: capacity_tenths, capacity_tenths })) }
+    }
+
+    fn with_state<T>(&self, f: impl FnOnce(&mut BudgetState) -> T) -> T {
+        f(&mut self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+    }
+
+    /// Takes a token for one retry; `false` when the bucket is empty.
+    pub fn try_spend(&self) -> bool {
+        self.with_state(|s| {
+            if s.tenths >= 10 {
+                s.tenths -= 10;
+                true
+            } else {
+                false
+            }
+        })
+    }
+
+    /// Records a successful call: a tenth of a token back.
+    pub fn record_success(&self) {
+        self.with_state(|s| s.tenths = (s.tenths + 1).min(s.capacity_tenths));
+    }
+
+    /// Whole retries left.
+    pub fn tokens(&self) -> u32 {
+        self.with_state(|s| s.tenths / 10)
+    }
+}
+
+/// Reads a `Retry-After` header: delta-seconds (`120`) or an HTTP date, as a wait from `now`.
+/// A date in the past is a wait of zero; anything unreadable is `None`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<u64>() {
+        return Some(Duration::from_secs(seconds));
+    }
+    let date = httpdate::parse_http_date(value).ok()?;
+    Some(date.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use AttemptOutcome::*;
+    use Idempotency::*;
+
+    #[test]
+    fn reads_retry_on_connect_errors_timeouts_and_transient_statuses() {
+        assert_eq!(retry_reason(Idempotent, NotConnected), Some(RetryReason::NotConnected));
+        assert_eq!(retry_reason(Idempotent, TimedOut), Some(RetryReason::TimedOut));
+        assert_eq!(retry_reason(Idempotent, ConnectionLost), Some(RetryReason::ConnectionLost));
+        assert_eq!(retry_reason(Idempotent, Status(429)), Some(RetryReason::TooManyRequests));
+        for status in [408, 500, 502, 503, 504] {
+            assert_eq!(
+                retry_reason(Idempotent, Status(status)),
+                Some(RetryReason::ServerStatus(status))
+            );
+        }
+    }
+
+    #[test]
+    fn reads_do_not_retry_other_statuses() {
+        for status in [200, 201, 301, 400, 401, 403, 404, 409, 422, 501, 505] {
+            assert_eq!(retry_reason(Idempotent, Status(status)), None, "{status}");
+        }
+    }
+
+    #[test]
+    fn writes_retry_only_when_the_server_certainly_did_not_act() {
+        assert_eq!(retry_reason(NotIdempotent, NotConnected), Some(RetryReason::NotConnected));
+        assert_eq!(retry_reason(NotIdempotent, Status(429)), Some(RetryReason::TooManyRequests));
+        assert_eq!(retry_reason(NotIdempotent, TimedOut), None);
+        assert_eq!(retry_reason(NotIdempotent, ConnectionLost), None);
+        for status in [408, 500, 502, 503, 504, 400, 404, 422] {
+            assert_eq!(retry_reason(NotIdempotent, Status(status)), None, "{status}");
+        }
+    }
+
+    #[test]
+    fn methods_map_to_idempotency() {
+        assert_eq!(Idempotency::of_method(&reqwest::Method::GET), Idempotent);
+        for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::PATCH] {
+            assert_eq!(Idempotency::of_method(&method), NotIdempotent);
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_up_to_the_cap() {
+        let policy = RetryPolicy { jitter: Jitter::None, ..RetryPolicy::default() };
+        let delays: Vec<u128> = (1..=7).map(|r| policy.backoff(r).as_millis()).collect();
+        assert_eq!(delays, [200, 400, 800, 1600, 3200, 5000, 5000]);
+        assert_eq!(policy.backoff(u32::MAX), Duration::from_secs(5));
+    }
+
+    #[test]
+    fn full_jitter_stays_between_zero_and_the_bound() {
+        let policy = RetryPolicy::default();
+        for retry in 1..=6 {
+            let bound = RetryPolicy { jitter: Jitter::None, ..policy.clone() }.backoff(retry);
+            for _ in 0..200 {
+                assert!(policy.backoff(retry) <= bound);
+            }
+        }
+    }
+
+    #[test]
+    fn the_budget_empties_and_refills_by_tenths() {
+        let budget = RetryBudget::new(2);
+        assert!(budget.try_spend());
+        assert!(budget.try_spend());
+        assert!(!budget.try_spend());
+        for _ in 0..9 {
+            budget.record_success();
+        }
+        assert!(!budget.try_spend(), "nine tenths are not a token");
+        budget.record_success();
+        assert!(budget.try_spend());
+        for _ in 0..100 {
+            budget.record_success();
+        }
+        assert_eq!(budget.tokens(), 2, "capped at capacity");
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_http_dates() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now),
+            Some(Duration::from_secs(3))
+        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(parse_retry_after("-5", now), None);
+    }
+}
