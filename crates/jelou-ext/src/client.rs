@@ -33,7 +33,10 @@ pub struct Credentials {
 impl Credentials {
     /// The `clientId` and `clientSecret` of a Jelou account.
     pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
-        Self { client_id: client_id.into(), client_secret: client_secret.into() }
+        Self {
+            client_id: client_id.into(),
+            client_secret: client_secret.into(),
+        }
     }
 
     /// The client id (not secret).
@@ -113,7 +116,11 @@ impl JelouBuilder {
     }
 
     /// The account's credentials (required).
-    pub fn credentials(mut self, client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+    pub fn credentials(
+        mut self,
+        client_id: impl Into<String>,
+        client_secret: impl Into<String>,
+    ) -> Self {
         self.credentials = Some(Credentials::new(client_id, client_secret));
         self
     }
@@ -197,13 +204,18 @@ impl JelouBuilder {
 
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Jelou, Error> {
-        let credentials = self
-            .credentials
-            .ok_or_else(|| Error::Config("credentials are required (client id and secret)".into()))?;
+        let credentials = self.credentials.ok_or_else(|| {
+            Error::Config("credentials are required (client id and secret)".into())
+        })?;
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         check_base_url(&base_url, self.allow_insecure_http)?;
-        let authorization = jelou_client::basic_auth_header(&credentials.client_id, &credentials.client_secret)
-            .map_err(|_| Error::Config("the client id or secret holds characters a header cannot carry".into()))?;
+        let authorization =
+            jelou_client::basic_auth_header(&credentials.client_id, &credentials.client_secret)
+                .map_err(|_| {
+                    Error::Config(
+                        "the client id or secret holds characters a header cannot carry".into(),
+                    )
+                })?;
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -213,7 +225,10 @@ impl JelouBuilder {
                 .map_err(|e| Error::Config(format!("the HTTP client could not be built: {e}")))?,
         };
         let limiter: Arc<dyn RateLimiter> = match self.limiting {
-            Limiting::Window(limit) => Arc::new(SlidingWindowLimiter::with_clock(limit, Arc::clone(&self.clock))),
+            Limiting::Window(limit) => Arc::new(SlidingWindowLimiter::with_clock(
+                limit,
+                Arc::clone(&self.clock),
+            )),
             Limiting::Custom(limiter) => limiter,
             Limiting::Disabled => Arc::new(Unlimited),
         };
@@ -240,7 +255,8 @@ impl JelouBuilder {
 }
 
 fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error> {
-    let url = reqwest::Url::parse(base_url).map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
+    let url = reqwest::Url::parse(base_url)
+        .map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
     match url.scheme() {
         "https" => Ok(()),
         "http" if allow_insecure_http => Ok(()),
@@ -259,7 +275,9 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error
                 )))
             }
         }
-        other => Err(Error::Config(format!("base URL {base_url:?} has scheme {other:?}; use https"))),
+        other => Err(Error::Config(format!(
+            "base URL {base_url:?} has scheme {other:?}; use https"
+        ))),
     }
 }
 
@@ -285,7 +303,10 @@ pub struct Jelou {
 impl fmt::Debug for Jelou {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Jelou")
-            .field("base_url", &jelou_client::ClientInfo::baseurl(&self.inner.client))
+            .field(
+                "base_url",
+                &jelou_client::ClientInfo::baseurl(&self.inner.client),
+            )
             .field("client_id", &self.inner.client_id)
             .field("call_timeout", &self.call_timeout)
             .finish_non_exhaustive()
@@ -307,9 +328,10 @@ impl Jelou {
     /// A builder with the environment's settings applied, to adjust further.
     pub fn builder_from_env() -> Result<JelouBuilder, Error> {
         let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let client_id = read(ENV_CLIENT_ID).ok_or_else(|| Error::Config(format!("{ENV_CLIENT_ID} is not set")))?;
-        let client_secret =
-            read(ENV_CLIENT_SECRET).ok_or_else(|| Error::Config(format!("{ENV_CLIENT_SECRET} is not set")))?;
+        let client_id = read(ENV_CLIENT_ID)
+            .ok_or_else(|| Error::Config(format!("{ENV_CLIENT_ID} is not set")))?;
+        let client_secret = read(ENV_CLIENT_SECRET)
+            .ok_or_else(|| Error::Config(format!("{ENV_CLIENT_SECRET} is not set")))?;
         let mut builder = Self::builder().credentials(client_id, client_secret);
         if let Some(base_url) = read(ENV_BASE_URL) {
             builder = builder.base_url(base_url);
@@ -321,7 +343,10 @@ impl Jelou {
     /// It shares the limiter and the connection pool.
     #[must_use]
     pub fn with_call_timeout(&self, timeout: Option<Duration>) -> Self {
-        Self { inner: Arc::clone(&self.inner), call_timeout: timeout }
+        Self {
+            inner: Arc::clone(&self.inner),
+            call_timeout: timeout,
+        }
     }
 
     /// The generated client, with this client's credentials, limiter and retries plugged in,
@@ -337,15 +362,26 @@ impl Jelou {
 
     /// Runs one generated call with the pipeline's per-call state, its deadline and a span,
     /// and turns whatever happened into this crate's result.
-    pub(crate) async fn run<T, F>(&self, operation: &'static str, call: F) -> Result<(T, Arc<CallState>), Error>
+    pub(crate) async fn run<T, F>(
+        &self,
+        operation: &'static str,
+        call: F,
+    ) -> Result<(T, Arc<CallState>), Error>
     where
-        F: std::future::Future<Output = Result<ResponseValue<T>, jelou_client::Error<types::ApiError>>>,
+        F: std::future::Future<
+                Output = Result<ResponseValue<T>, jelou_client::Error<types::ApiError>>,
+            >,
     {
         let clock = &self.inner.clock;
         let started = clock.now();
         let deadline = self.call_timeout.map(|timeout| started + timeout);
         let state = Arc::new(CallState::new(started, deadline));
-        let span = tracing::info_span!("jelou.call", operation, attempts = tracing::field::Empty, status = tracing::field::Empty);
+        let span = tracing::info_span!(
+            "jelou.call",
+            operation,
+            attempts = tracing::field::Empty,
+            status = tracing::field::Empty
+        );
         let outcome = async {
             match deadline {
                 None => Some(state.scope(call).await),
@@ -363,9 +399,14 @@ impl Jelou {
             span.record("status", status.as_u16());
         }
         match outcome {
-            None => Err(Error::Timeout { after: clock.now().saturating_duration_since(started) }),
+            None => Err(Error::Timeout {
+                after: clock.now().saturating_duration_since(started),
+            }),
             Some(Ok(value)) => match state.record(|r| r.too_large) {
-                Some(status) => Err(Error::ResponseTooLarge { status, limit: self.inner.max_response_bytes }),
+                Some(status) => Err(Error::ResponseTooLarge {
+                    status,
+                    limit: self.inner.max_response_bytes,
+                }),
                 None => Ok((value.into_inner(), state)),
             },
             Some(Err(error)) => Err(self.map_error(error, &state)),
@@ -373,18 +414,37 @@ impl Jelou {
     }
 
     fn map_error(&self, error: jelou_client::Error<types::ApiError>, state: &CallState) -> Error {
-        let elapsed = || self.inner.clock.now().saturating_duration_since(state.started);
-        let (pipeline_error, status, body, retry_after, attempts, gave_up, too_large) = state.record(|r| {
-            (r.error.take(), r.status, r.body.clone(), r.retry_after, r.attempts, r.gave_up_retrying, r.too_large)
-        });
+        let elapsed = || {
+            self.inner
+                .clock
+                .now()
+                .saturating_duration_since(state.started)
+        };
+        let (pipeline_error, status, body, retry_after, attempts, gave_up, too_large) = state
+            .record(|r| {
+                (
+                    r.error.take(),
+                    r.status,
+                    r.body.clone(),
+                    r.retry_after,
+                    r.attempts,
+                    r.gave_up_retrying,
+                    r.too_large,
+                )
+            });
         if let Some(status) = too_large {
-            return Error::ResponseTooLarge { status, limit: self.inner.max_response_bytes };
+            return Error::ResponseTooLarge {
+                status,
+                limit: self.inner.max_response_bytes,
+            };
         }
         let mapped = match error {
-            jelou_client::Error::Custom(message) => pipeline_error.unwrap_or(Error::Config(message)),
-            jelou_client::Error::InvalidRequest(message) => {
-                Error::Validation(ValidationError::new("request", "valid for the spec", message))
+            jelou_client::Error::Custom(message) => {
+                pipeline_error.unwrap_or(Error::Config(message))
             }
+            jelou_client::Error::InvalidRequest(message) => Error::Validation(
+                ValidationError::new("request", "valid for the spec", message),
+            ),
             jelou_client::Error::CommunicationError(e)
             | jelou_client::Error::ResponseBodyError(e)
             | jelou_client::Error::InvalidUpgrade(e) => {
@@ -394,9 +454,9 @@ impl Jelou {
                     Error::Transport(e)
                 }
             }
-            jelou_client::Error::ErrorResponse(response) => {
-                Error::Api(Box::new(ApiError::from_parts(response.status(), &body, retry_after)))
-            }
+            jelou_client::Error::ErrorResponse(response) => Error::Api(Box::new(
+                ApiError::from_parts(response.status(), &body, retry_after),
+            )),
             jelou_client::Error::InvalidResponsePayload(bytes, source) => match status {
                 Some(status) if status.is_client_error() || status.is_server_error() => {
                     Error::Api(Box::new(ApiError::from_parts(status, &bytes, retry_after)))
@@ -407,12 +467,16 @@ impl Jelou {
                     source,
                 },
             },
-            jelou_client::Error::UnexpectedResponse(response) => {
-                Error::UnexpectedStatus { status: response.status(), snippet: snippet(&body) }
-            }
+            jelou_client::Error::UnexpectedResponse(response) => Error::UnexpectedStatus {
+                status: response.status(),
+                snippet: snippet(&body),
+            },
         };
         if gave_up && attempts > 1 {
-            Error::RetriesExhausted { attempts, last: Box::new(mapped) }
+            Error::RetriesExhausted {
+                attempts,
+                last: Box::new(mapped),
+            }
         } else {
             mapped
         }
@@ -425,11 +489,22 @@ mod tests {
 
     #[test]
     fn plain_http_is_refused_off_loopback_unless_allowed() {
-        for ok in ["https://api.jelou.ai", "http://127.0.0.1:8787", "http://localhost:1", "http://[::1]:80", "http://127.9.9.9"] {
+        for ok in [
+            "https://api.jelou.ai",
+            "http://127.0.0.1:8787",
+            "http://localhost:1",
+            "http://[::1]:80",
+            "http://127.9.9.9",
+        ] {
             assert!(check_base_url(ok, false).is_ok(), "{ok}");
         }
         let refused = check_base_url("http://api.jelou.ai", false).expect_err("insecure");
-        assert!(refused.to_string().contains("plain http to a host other than loopback"), "{refused}");
+        assert!(
+            refused
+                .to_string()
+                .contains("plain http to a host other than loopback"),
+            "{refused}"
+        );
         assert!(check_base_url("http://api.jelou.ai", true).is_ok());
         assert!(check_base_url("ftp://api.jelou.ai", true).is_err());
         assert!(check_base_url("not a url", false).is_err());
@@ -447,7 +522,10 @@ mod tests {
 
     #[tokio::test]
     async fn a_built_client_hides_the_secret_and_shares_state_across_clones() {
-        let jelou = Jelou::builder().credentials("my-id", "super-secret").build().expect("builds");
+        let jelou = Jelou::builder()
+            .credentials("my-id", "super-secret")
+            .build()
+            .expect("builds");
         let clone = jelou.clone();
         assert!(Arc::ptr_eq(&jelou.inner, &clone.inner));
         let shown = format!("{jelou:?} {:?}", jelou.raw());
@@ -459,6 +537,9 @@ mod tests {
     #[test]
     fn credentials_are_required() {
         let error = Jelou::builder().build().expect_err("no credentials");
-        assert_eq!(error.to_string(), "invalid client configuration: credentials are required (client id and secret)");
+        assert_eq!(
+            error.to_string(),
+            "invalid client configuration: credentials are required (client id and secret)"
+        );
     }
 }

@@ -180,7 +180,10 @@ impl ApiError {
 
     /// The user cache's logic error: HTTP 200 with `status: "failed"`.
     pub(crate) fn logic_failure(status: StatusCode, raw: &[u8]) -> Self {
-        Self { logic_failure: true, ..Self::from_parts(status, raw, None) }
+        Self {
+            logic_failure: true,
+            ..Self::from_parts(status, raw, None)
+        }
     }
 
     /// The HTTP status (200 for the cache's logic error).
@@ -216,7 +219,9 @@ impl ApiError {
     /// The error code: page 001's (`bot_not_found`) or the envelope's (`E1019`).
     pub fn code(&self) -> Option<&str> {
         let body = self.body.as_ref()?;
-        body.code.as_deref().or_else(|| body.error.as_ref()?.code.as_deref())
+        body.code
+            .as_deref()
+            .or_else(|| body.error.as_ref()?.code.as_deref())
     }
 
     /// The envelope's error key, such as `BOT_NOT_FOUND`.
@@ -227,7 +232,9 @@ impl ApiError {
     /// What the error means: page 001's description or the envelope's.
     pub fn description(&self) -> Option<&str> {
         let body = self.body.as_ref()?;
-        body.description.as_deref().or_else(|| body.error.as_ref()?.description.as_deref())
+        body.description
+            .as_deref()
+            .or_else(|| body.error.as_ref()?.description.as_deref())
     }
 
     /// The `message` field as a list (a bare 401 has one message, the envelope a list).
@@ -241,26 +248,45 @@ impl ApiError {
 
     /// The message meant for end users, in `language` (falling back to English, then Spanish).
     pub fn client_message(&self, language: Language) -> Option<&str> {
-        let messages = self.body.as_ref()?.error.as_ref()?.client_messages.as_ref()?;
+        let messages = self
+            .body
+            .as_ref()?
+            .error
+            .as_ref()?
+            .client_messages
+            .as_ref()?;
         language.pick_or_fallback(messages)
     }
 
     /// The message meant for developers, in `language` (falling back to English, then Spanish).
     pub fn developer_message(&self, language: Language) -> Option<&str> {
-        let messages = self.body.as_ref()?.error.as_ref()?.developer_messages.as_ref()?;
+        let messages = self
+            .body
+            .as_ref()?
+            .error
+            .as_ref()?
+            .developer_messages
+            .as_ref()?;
         language.pick_or_fallback(messages)
     }
 
     /// For validation errors: each invalid field with its messages in every language.
     pub fn validation_errors(&self) -> Option<&BTreeMap<String, Vec<types::LocalizedMessages>>> {
-        self.body.as_ref().map(|b| &b.validation_error).filter(|v| !v.is_empty())
+        self.body
+            .as_ref()
+            .map(|b| &b.validation_error)
+            .filter(|v| !v.is_empty())
     }
 
     /// The messages about one invalid field, in `language`.
     pub fn field_messages(&self, field: &str, language: Language) -> Vec<&str> {
         self.validation_errors()
             .and_then(|fields| fields.get(field))
-            .map(|list| list.iter().filter_map(|m| language.pick_or_fallback(m)).collect())
+            .map(|list| {
+                list.iter()
+                    .filter_map(|m| language.pick_or_fallback(m))
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -314,15 +340,25 @@ mod tests {
     use super::*;
 
     fn api(status: u16, body: &str) -> ApiError {
-        ApiError::from_parts(StatusCode::from_u16(status).expect("status"), body.as_bytes(), None)
+        ApiError::from_parts(
+            StatusCode::from_u16(status).expect("status"),
+            body.as_bytes(),
+            None,
+        )
     }
 
     #[test]
     fn the_page_001_shape_decodes() {
-        let error = api(403, r#"{"code":"forbidden_bot","description":"Bot is not allowed to be used by your company"}"#);
+        let error = api(
+            403,
+            r#"{"code":"forbidden_bot","description":"Bot is not allowed to be used by your company"}"#,
+        );
         assert_eq!(error.code(), Some("forbidden_bot"));
         assert_eq!(error.key(), None);
-        assert_eq!(error.to_string(), "HTTP 403 forbidden_bot: Bot is not allowed to be used by your company");
+        assert_eq!(
+            error.to_string(),
+            "HTTP 403 forbidden_bot: Bot is not allowed to be used by your company"
+        );
     }
 
     #[test]
@@ -341,12 +377,18 @@ mod tests {
                  "developerMessages":{"es":"des","en":"den"},"clientMessages":{"es":"ces","en":"cen"}},
                "validationError":{"startAt":[{"es":"fes","en":"fen","pt":"fpt"}]}}"#,
         );
-        assert_eq!((error.code(), error.key()), (Some("E0422"), Some("VALIDATOR_ERROR")));
+        assert_eq!(
+            (error.code(), error.key()),
+            (Some("E0422"), Some("VALIDATOR_ERROR"))
+        );
         assert_eq!(error.client_message(Language::Spanish), Some("ces"));
         // No Portuguese here: English is the fallback.
         assert_eq!(error.client_message(Language::Portuguese), Some("cen"));
         assert_eq!(error.developer_message(Language::English), Some("den"));
-        assert_eq!(error.field_messages("startAt", Language::Portuguese), ["fpt"]);
+        assert_eq!(
+            error.field_messages("startAt", Language::Portuguese),
+            ["fpt"]
+        );
         assert_eq!(error.to_string(), "HTTP 422 VALIDATOR_ERROR (E0422): cen");
     }
 

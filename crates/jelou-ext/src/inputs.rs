@@ -73,7 +73,10 @@ impl Message {
 
     /// The label of the button that opens the options ("Opciones" when not set).
     pub fn button_text(mut self, label: impl Into<String>) -> Self {
-        self.button_text = Some(ButtonText { kind: "text", text: label.into() });
+        self.button_text = Some(ButtonText {
+            kind: "text",
+            text: label.into(),
+        });
         self
     }
 
@@ -102,9 +105,19 @@ impl Message {
             validate::items("options", self.options.len(), 1, MAX_OPTIONS)?;
         }
         for (i, option) in self.options.iter().enumerate() {
-            validate::chars(&format!("options[{i}].title"), &option.title, 1, MAX_OPTION_TITLE_CHARS)?;
+            validate::chars(
+                &format!("options[{i}].title"),
+                &option.title,
+                1,
+                MAX_OPTION_TITLE_CHARS,
+            )?;
             if let Some(description) = &option.description {
-                validate::chars(&format!("options[{i}].description"), description, 0, MAX_OPTION_DESCRIPTION_CHARS)?;
+                validate::chars(
+                    &format!("options[{i}].description"),
+                    description,
+                    0,
+                    MAX_OPTION_DESCRIPTION_CHARS,
+                )?;
             }
         }
         Ok(())
@@ -124,7 +137,11 @@ pub struct ListOption {
 impl ListOption {
     /// An option showing `title` (1 to 24 characters).
     pub fn new(title: impl Into<String>) -> Self {
-        Self { id: None, title: title.into(), description: None }
+        Self {
+            id: None,
+            title: title.into(),
+            description: None,
+        }
     }
 
     /// The id returned when the user picks it (the API makes up a UUID otherwise).
@@ -169,7 +186,11 @@ impl Attributes {
 
 impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Attributes {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
-        Self(iter.into_iter().map(|(k, v)| (k.into(), v.into())).collect())
+        Self(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
     }
 }
 
@@ -187,12 +208,20 @@ pub struct NewUser {
 impl NewUser {
     /// A user known by `user_id` in your system (1 to 256 characters).
     pub fn with_user_id(user_id: impl Into<String>, attributes: Attributes) -> Self {
-        Self { user_id: Some(user_id.into()), segments: Vec::new(), attributes }
+        Self {
+            user_id: Some(user_id.into()),
+            segments: Vec::new(),
+            attributes,
+        }
     }
 
     /// A user known by the e-mail in `attributes.default_email` (no `userId` needed).
     pub fn with_attributes(attributes: Attributes) -> Self {
-        Self { user_id: None, segments: Vec::new(), attributes }
+        Self {
+            user_id: None,
+            segments: Vec::new(),
+            attributes,
+        }
     }
 
     /// Adds the user to a segment (a 24-character id).
@@ -282,7 +311,10 @@ pub struct ChatInput {
 impl ChatInput {
     /// Input for the session `session_id` (10 to 64 characters).
     pub fn new(session_id: impl Into<String>) -> Self {
-        Self { session_id: session_id.into(), ..Self::default() }
+        Self {
+            session_id: session_id.into(),
+            ..Self::default()
+        }
     }
 
     /// Free text from the user (1 to 256 characters).
@@ -343,7 +375,11 @@ impl ChatInput {
     pub fn validate(&self) -> Result<(), ValidationError> {
         validate::chars("sessionId", &self.session_id, 10, 64)?;
         if self.query.is_none() && self.trigger.is_none() && self.goto.is_none() {
-            return Err(ValidationError::new("query", "given, or trigger or goto instead", "none of query, trigger, goto"));
+            return Err(ValidationError::new(
+                "query",
+                "given, or trigger or goto instead",
+                "none of query, trigger, goto",
+            ));
         }
         if let Some(query) = &self.query {
             validate::chars("query", query, 1, 256)?;
@@ -386,7 +422,14 @@ pub struct HistoryQuery {
 
 impl Default for HistoryQuery {
     fn default() -> Self {
-        Self { limit: 10, page: 1, start_at: None, end_at: None, client_id: None, message_id: None }
+        Self {
+            limit: 10,
+            page: 1,
+            start_at: None,
+            end_at: None,
+            client_id: None,
+            message_id: None,
+        }
     }
 }
 
@@ -403,27 +446,56 @@ mod tests {
     use super::*;
 
     fn options(n: usize) -> Message {
-        (0..n).fold(Message::text("u", "t"), |m, i| m.option(ListOption::new(format!("Opción {i}"))))
+        (0..n).fold(Message::text("u", "t"), |m, i| {
+            m.option(ListOption::new(format!("Opción {i}")))
+        })
     }
 
     #[test]
     fn option_counts() {
-        assert!(options(0).validate().is_ok(), "a plain text message has no list");
+        assert!(
+            options(0).validate().is_ok(),
+            "a plain text message has no list"
+        );
         assert!(options(1).validate().is_ok());
         assert!(options(10).validate().is_ok());
-        assert_eq!(options(11).validate().expect_err("11").to_string(), "options must be 1 to 10 items, got 11 items");
+        assert_eq!(
+            options(11).validate().expect_err("11").to_string(),
+            "options must be 1 to 10 items, got 11 items"
+        );
     }
 
     #[test]
     fn option_lengths_count_characters() {
-        let ok = Message::text("u", "t").option(ListOption::new("ñ".repeat(24)).description("é".repeat(72)));
+        let ok = Message::text("u", "t")
+            .option(ListOption::new("ñ".repeat(24)).description("é".repeat(72)));
         assert!(ok.validate().is_ok());
-        let long_title = Message::text("u", "t").option(ListOption::new("a")).option(ListOption::new("ñ".repeat(25)));
-        assert_eq!(long_title.validate().expect_err("25").field(), "options[1].title");
-        let long_description = Message::text("u", "t").option(ListOption::new("a").description("é".repeat(73)));
-        assert_eq!(long_description.validate().expect_err("73").limit(), "at most 72 characters");
-        assert!(Message::text("u", "t").option(ListOption::new("")).validate().is_err());
-        assert_eq!(Message::text("", "t").validate().expect_err("empty").field(), "userId");
+        let long_title = Message::text("u", "t")
+            .option(ListOption::new("a"))
+            .option(ListOption::new("ñ".repeat(25)));
+        assert_eq!(
+            long_title.validate().expect_err("25").field(),
+            "options[1].title"
+        );
+        let long_description =
+            Message::text("u", "t").option(ListOption::new("a").description("é".repeat(73)));
+        assert_eq!(
+            long_description.validate().expect_err("73").limit(),
+            "at most 72 characters"
+        );
+        assert!(
+            Message::text("u", "t")
+                .option(ListOption::new(""))
+                .validate()
+                .is_err()
+        );
+        assert_eq!(
+            Message::text("", "t")
+                .validate()
+                .expect_err("empty")
+                .field(),
+            "userId"
+        );
     }
 
     #[test]
@@ -431,7 +503,11 @@ mod tests {
         let message = Message::text("USER_ID", "Por favor selecciona una opción")
             .title("Elige una opción")
             .button_text("Ver Opciones")
-            .option(ListOption::new("Opción 1").id("option_1").description("Esta es la primera opción"));
+            .option(
+                ListOption::new("Opción 1")
+                    .id("option_1")
+                    .description("Esta es la primera opción"),
+            );
         let json = serde_json::to_value(&message).expect("serializes");
         assert_eq!(
             json,
@@ -442,30 +518,84 @@ mod tests {
             })
         );
         let plain = serde_json::to_value(Message::text("u", "hola")).expect("serializes");
-        assert_eq!(plain, serde_json::json!({"type": "text", "userId": "u", "text": "hola"}));
+        assert_eq!(
+            plain,
+            serde_json::json!({"type": "text", "userId": "u", "text": "hola"})
+        );
     }
 
     #[test]
     fn chat_rules() {
         let session = "c6d4bc58-4947";
-        assert_eq!(ChatInput::new(session).validate().expect_err("none").value(), "none of query, trigger, goto");
+        assert_eq!(
+            ChatInput::new(session)
+                .validate()
+                .expect_err("none")
+                .value(),
+            "none of query, trigger, goto"
+        );
         assert!(ChatInput::new(session).query("hola").validate().is_ok());
-        assert!(ChatInput::new(session).trigger("t".repeat(50)).validate().is_ok());
-        assert!(ChatInput::new(session).trigger("t".repeat(51)).validate().is_err());
-        assert!(ChatInput::new(session).goto("5b07ffafc2376e30306d9b16").validate().is_ok());
+        assert!(
+            ChatInput::new(session)
+                .trigger("t".repeat(50))
+                .validate()
+                .is_ok()
+        );
+        assert!(
+            ChatInput::new(session)
+                .trigger("t".repeat(51))
+                .validate()
+                .is_err()
+        );
+        assert!(
+            ChatInput::new(session)
+                .goto("5b07ffafc2376e30306d9b16")
+                .validate()
+                .is_ok()
+        );
         assert!(ChatInput::new(session).goto("short").validate().is_err());
-        assert!(ChatInput::new("123456789").query("q").validate().is_err(), "9 characters");
+        assert!(
+            ChatInput::new("123456789").query("q").validate().is_err(),
+            "9 characters"
+        );
         assert!(ChatInput::new("s".repeat(64)).query("q").validate().is_ok());
-        assert!(ChatInput::new("s".repeat(65)).query("q").validate().is_err());
-        assert!(ChatInput::new(session).query("q".repeat(257)).validate().is_err());
+        assert!(
+            ChatInput::new("s".repeat(65))
+                .query("q")
+                .validate()
+                .is_err()
+        );
+        assert!(
+            ChatInput::new(session)
+                .query("q".repeat(257))
+                .validate()
+                .is_err()
+        );
         for (confidence, ok) in [(0.1, true), (1.0, true), (0.05, false), (1.01, false)] {
-            assert_eq!(ChatInput::new(session).query("q").confidence(confidence).validate().is_ok(), ok);
+            assert_eq!(
+                ChatInput::new(session)
+                    .query("q")
+                    .confidence(confidence)
+                    .validate()
+                    .is_ok(),
+                ok
+            );
         }
         for (lifespan, ok) in [(1, true), (10, true), (0, false), (11, false)] {
-            assert_eq!(ChatInput::new(session).query("q").lifespan(lifespan).validate().is_ok(), ok);
+            assert_eq!(
+                ChatInput::new(session)
+                    .query("q")
+                    .lifespan(lifespan)
+                    .validate()
+                    .is_ok(),
+                ok
+            );
         }
         let bad_key = ChatInput::new(session).query("q").parameter("bad key", "v");
-        assert_eq!(bad_key.validate().expect_err("key").field(), "parameters key");
+        assert_eq!(
+            bad_key.validate().expect_err("key").field(),
+            "parameters key"
+        );
     }
 
     #[test]
@@ -474,23 +604,86 @@ mod tests {
         assert!(NewUser::with_attributes(email.clone()).validate().is_ok());
         let anonymous = NewUser::with_attributes(Attributes::new().with("default_name", "Joe"));
         assert_eq!(anonymous.validate().expect_err("no id").field(), "userId");
-        assert!(NewUser::with_user_id("u".repeat(257), email.clone()).validate().is_err());
-        assert!(NewUser::with_user_id("u", Attributes::new()).validate().is_err(), "1 to 99 attributes");
-        assert!(NewUser::with_user_id("u", email.clone()).segment("short").validate().is_err());
+        assert!(
+            NewUser::with_user_id("u".repeat(257), email.clone())
+                .validate()
+                .is_err()
+        );
+        assert!(
+            NewUser::with_user_id("u", Attributes::new())
+                .validate()
+                .is_err(),
+            "1 to 99 attributes"
+        );
+        assert!(
+            NewUser::with_user_id("u", email.clone())
+                .segment("short")
+                .validate()
+                .is_err()
+        );
         let many: Attributes = (0..99).map(|i| (format!("k{i}"), "v")).collect();
         assert!(NewUser::with_user_id("u", many).validate().is_ok());
     }
 
     #[test]
     fn list_and_history_rules() {
-        assert!(UserQuery { limit: Some(40), ..UserQuery::default() }.validate().is_ok());
-        assert!(UserQuery { limit: Some(41), ..UserQuery::default() }.validate().is_err());
-        assert!(UserQuery { limit: Some(0), ..UserQuery::default() }.validate().is_err());
-        assert!(UserQuery { after: Some("x".into()), ..UserQuery::default() }.validate().is_err());
+        assert!(
+            UserQuery {
+                limit: Some(40),
+                ..UserQuery::default()
+            }
+            .validate()
+            .is_ok()
+        );
+        assert!(
+            UserQuery {
+                limit: Some(41),
+                ..UserQuery::default()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            UserQuery {
+                limit: Some(0),
+                ..UserQuery::default()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            UserQuery {
+                after: Some("x".into()),
+                ..UserQuery::default()
+            }
+            .validate()
+            .is_err()
+        );
         let six = vec![serde_json::json!({}); 6];
-        assert!(UserQuery { filters: six, ..UserQuery::default() }.validate().is_err());
+        assert!(
+            UserQuery {
+                filters: six,
+                ..UserQuery::default()
+            }
+            .validate()
+            .is_err()
+        );
         assert!(HistoryQuery::default().validate().is_ok());
-        assert!(HistoryQuery { limit: 0, ..HistoryQuery::default() }.validate().is_err());
-        assert!(HistoryQuery { page: 0, ..HistoryQuery::default() }.validate().is_err());
+        assert!(
+            HistoryQuery {
+                limit: 0,
+                ..HistoryQuery::default()
+            }
+            .validate()
+            .is_err()
+        );
+        assert!(
+            HistoryQuery {
+                page: 0,
+                ..HistoryQuery::default()
+            }
+            .validate()
+            .is_err()
+        );
     }
 }

@@ -12,11 +12,13 @@ pub mod retry;
 pub mod transport;
 mod validate;
 
-pub use client::{Credentials, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, Jelou, JelouBuilder};
+pub use client::{
+    Credentials, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, Jelou, JelouBuilder,
+};
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
 pub use inputs::{
-    Attributes, ChatInput, HistoryQuery, ListOption, MAX_OPTION_DESCRIPTION_CHARS, MAX_OPTION_TITLE_CHARS,
-    MAX_OPTIONS, Message, NewUser, UserQuery,
+    Attributes, ChatInput, HistoryQuery, ListOption, MAX_OPTION_DESCRIPTION_CHARS,
+    MAX_OPTION_TITLE_CHARS, MAX_OPTIONS, Message, NewUser, UserQuery,
 };
 pub use jelou_client::BoxFuture;
 /// The generated request and response types, as `jelou-client` defines them.

@@ -25,7 +25,10 @@ pub struct RateLimit {
 
 impl RateLimit {
     /// The Jelou API's documented limit: five requests per second.
-    pub const JELOU: RateLimit = RateLimit { requests: 5, period: Duration::from_secs(1) };
+    pub const JELOU: RateLimit = RateLimit {
+        requests: 5,
+        period: Duration::from_secs(1),
+    };
 
     /// `requests` starts in any window of `period`. Returns `None` when either is zero.
     pub fn new(requests: u32, period: Duration) -> Option<Self> {
@@ -134,7 +137,9 @@ impl SlidingWindowLimiter {
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
         // A panic elsewhere while holding the lock cannot leave the window inconsistent
         // (every update is a single push or a loop of assignments), so keep going.
-        self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// Reserves a start, or says how long the wait would be.
@@ -147,7 +152,10 @@ impl SlidingWindowLimiter {
         if let Some(budget) = budget
             && wait > budget
         {
-            return Err(WaitTooLong { would_wait: wait, budget });
+            return Err(WaitTooLong {
+                would_wait: wait,
+                budget,
+            });
         }
         let ticket = window.first + window.starts.len() as u64;
         window.starts.push_back(slot);
@@ -166,7 +174,10 @@ impl Window {
     fn forget_before(&mut self, now: Instant, limit: RateLimit) {
         let keep = limit.requests as usize;
         while self.starts.len() > keep
-            && self.starts.front().is_some_and(|&start| start + limit.period <= now)
+            && self
+                .starts
+                .front()
+                .is_some_and(|&start| start + limit.period <= now)
         {
             self.starts.pop_front();
             self.first += 1;
@@ -238,7 +249,9 @@ impl RateLimiter for SlidingWindowLimiter {
 
 impl fmt::Debug for SlidingWindowLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SlidingWindowLimiter").field("limit", &self.limit).finish_non_exhaustive()
+        f.debug_struct("SlidingWindowLimiter")
+            .field("limit", &self.limit)
+            .finish_non_exhaustive()
     }
 }
 
@@ -314,7 +327,10 @@ mod tests {
         );
         assert_eq!(Instant::now(), before, "a refusal does not wait");
         // The refused caller took no slot: the next one still starts at 1 s.
-        assert_eq!(limiter.acquire(Some(Duration::from_secs(1))).await, Ok(Duration::from_secs(1)));
+        assert_eq!(
+            limiter.acquire(Some(Duration::from_secs(1))).await,
+            Ok(Duration::from_secs(1))
+        );
     }
 
     #[tokio::test(start_paused = true)]

@@ -18,12 +18,18 @@ use crate::validate::{self, ValidationError};
 fn to_generated<T: DeserializeOwned>(field: &str, input: &impl Serialize) -> Result<T, Error> {
     let value = serde_json::to_value(input)
         .map_err(|e| ValidationError::new(field, "serializable as JSON", e.to_string()))?;
-    serde_json::from_value(value)
-        .map_err(|e| Error::Validation(ValidationError::new(field, "valid for the spec", e.to_string())))
+    serde_json::from_value(value).map_err(|e| {
+        Error::Validation(ValidationError::new(
+            field,
+            "valid for the spec",
+            e.to_string(),
+        ))
+    })
 }
 
 fn non_zero(field: &str, value: u32) -> Result<NonZeroU32, Error> {
-    NonZeroU32::new(value).ok_or_else(|| Error::Validation(ValidationError::new(field, "at least 1", "0")))
+    NonZeroU32::new(value)
+        .ok_or_else(|| Error::Validation(ValidationError::new(field, "at least 1", "0")))
 }
 
 /// `status: "failed"` in a 200 answer is the cache's documented logic error.
@@ -36,7 +42,11 @@ impl Jelou {
     ///
     /// The API's "HTTP 200 with `status: failed`" logic error comes back as
     /// [`Error::Api`] with [`ApiError::is_logic_failure`].
-    pub async fn get_cache(&self, user_id: &str, bot_id: Option<&str>) -> Result<Map<String, Value>, Error> {
+    pub async fn get_cache(
+        &self,
+        user_id: &str,
+        bot_id: Option<&str>,
+    ) -> Result<Map<String, Value>, Error> {
         validate::path_id("userId", user_id)?;
         let call = self.raw().cache_get().user_id(user_id);
         let call = match bot_id {
@@ -46,7 +56,10 @@ impl Jelou {
         let (cache, state) = self.run("cache_get", call.send()).await?;
         if is_failed(cache.get("status")) {
             let body = state.record(|r| r.body.clone());
-            return Err(Error::Api(Box::new(ApiError::logic_failure(reqwest::StatusCode::OK, &body))));
+            return Err(Error::Api(Box::new(ApiError::logic_failure(
+                reqwest::StatusCode::OK,
+                &body,
+            ))));
         }
         Ok(cache.0)
     }
@@ -60,18 +73,28 @@ impl Jelou {
     ) -> Result<types::CacheSetResponse, Error> {
         validate::path_id("userId", user_id)?;
         validate::chars("botId", bot_id, 1, usize::MAX)?;
-        let body = types::CacheSetRequest { bot_id: bot_id.to_owned(), params };
+        let body = types::CacheSetRequest {
+            bot_id: bot_id.to_owned(),
+            params,
+        };
         let call = self.raw().cache_set().user_id(user_id).body(body);
         let (answer, state) = self.run("cache_set", call.send()).await?;
         if answer.status.as_deref() == Some("failed") {
             let body = state.record(|r| r.body.clone());
-            return Err(Error::Api(Box::new(ApiError::logic_failure(reqwest::StatusCode::OK, &body))));
+            return Err(Error::Api(Box::new(ApiError::logic_failure(
+                reqwest::StatusCode::OK,
+                &body,
+            ))));
         }
         Ok(answer)
     }
 
     /// Sends a message from the bot to a user (`message_send`). Never sent twice by the SDK.
-    pub async fn send_message(&self, bot_id: &str, message: &Message) -> Result<types::MessageSendResponse, Error> {
+    pub async fn send_message(
+        &self,
+        bot_id: &str,
+        message: &Message,
+    ) -> Result<types::MessageSendResponse, Error> {
         validate::path_id("botId", bot_id)?;
         message.validate()?;
         let body: types::MessageSendRequest = to_generated("message", message)?;
@@ -80,7 +103,11 @@ impl Jelou {
     }
 
     /// One page of a bot's chat history (`history_list`).
-    pub async fn history_page(&self, bot_id: &str, query: &HistoryQuery) -> Result<types::HistoryPage, Error> {
+    pub async fn history_page(
+        &self,
+        bot_id: &str,
+        query: &HistoryQuery,
+    ) -> Result<types::HistoryPage, Error> {
         validate::path_id("botId", bot_id)?;
         query.validate()?;
         let mut call = self
@@ -116,10 +143,16 @@ impl Jelou {
             let client = client.clone();
             let bot_id = bot_id.clone();
             async move {
-                let Some(query) = next else { return Ok::<_, Error>(None) };
+                let Some(query) = next else {
+                    return Ok::<_, Error>(None);
+                };
                 let page = client.history_page(&bot_id, &query).await?;
-                let more = !page.results.is_empty() && page.pagination.page < page.pagination.total_pages;
-                let next = more.then(|| HistoryQuery { page: query.page + 1, ..query });
+                let more =
+                    !page.results.is_empty() && page.pagination.page < page.pagination.total_pages;
+                let next = more.then(|| HistoryQuery {
+                    page: query.page + 1,
+                    ..query
+                });
                 Ok(Some((page, next)))
             }
         })
@@ -140,7 +173,10 @@ impl Jelou {
     pub async fn create_user(&self, user: &NewUser) -> Result<types::UserCreateResponse, Error> {
         user.validate()?;
         let body: types::UserCreateRequest = to_generated("user", user)?;
-        Ok(self.run("user_create", self.raw().user_create().body(body).send()).await?.0)
+        Ok(self
+            .run("user_create", self.raw().user_create().body(body).send())
+            .await?
+            .0)
     }
 
     /// One page of users (`user_list`).
@@ -151,9 +187,10 @@ impl Jelou {
             call = call.limit(non_zero("limit", limit)?);
         }
         if let Some(after) = &query.after {
-            let after: types::UserListAfter = after
-                .parse()
-                .map_err(|e: types::error::ConversionError| ValidationError::new("after", "exactly 24 characters", e.to_string()))?;
+            let after: types::UserListAfter =
+                after.parse().map_err(|e: types::error::ConversionError| {
+                    ValidationError::new("after", "exactly 24 characters", e.to_string())
+                })?;
             call = call.after(after);
         }
         if let Some(field) = query.sort_field {
@@ -172,16 +209,24 @@ impl Jelou {
     }
 
     /// Every user from `query.after` on, following the `after` cursor page by page.
-    pub fn users(&self, query: UserQuery) -> impl Stream<Item = Result<types::User, Error>> + Send + 'static {
+    pub fn users(
+        &self,
+        query: UserQuery,
+    ) -> impl Stream<Item = Result<types::User, Error>> + Send + 'static {
         let client = self.clone();
         stream::try_unfold(Some(query), move |next| {
             let client = client.clone();
             async move {
-                let Some(query) = next else { return Ok::<_, Error>(None) };
+                let Some(query) = next else {
+                    return Ok::<_, Error>(None);
+                };
                 let page = client.list_users(&query).await?;
                 let page_size = query.limit.unwrap_or(40) as usize;
                 let next = match page.data.last() {
-                    Some(last) if page.data.len() >= page_size => Some(UserQuery { after: Some(last.id.clone()), ..query }),
+                    Some(last) if page.data.len() >= page_size => Some(UserQuery {
+                        after: Some(last.id.clone()),
+                        ..query
+                    }),
                     _ => None,
                 };
                 Ok(Some((page.data, next)))
@@ -194,16 +239,35 @@ impl Jelou {
     /// One user's details (`user_get`).
     pub async fn get_user(&self, id: &str) -> Result<types::UserDetails, Error> {
         validate::path_id("id", id)?;
-        Ok(self.run("user_get", self.raw().user_get().id(id).send()).await?.0)
+        Ok(self
+            .run("user_get", self.raw().user_get().id(id).send())
+            .await?
+            .0)
     }
 
     /// Sets a user's attributes (`user_update`).
-    pub async fn update_user(&self, id: &str, attributes: &Attributes) -> Result<types::StatusResponse, Error> {
+    pub async fn update_user(
+        &self,
+        id: &str,
+        attributes: &Attributes,
+    ) -> Result<types::StatusResponse, Error> {
         validate::path_id("id", id)?;
         let input = serde_json::json!({ "attributes": attributes });
-        validate::string_map("attributes", attributes.as_map(), 1, 99, &[("default_name", 256)])?;
+        validate::string_map(
+            "attributes",
+            attributes.as_map(),
+            1,
+            99,
+            &[("default_name", 256)],
+        )?;
         let body: types::UserUpdateRequest = to_generated("attributes", &input)?;
-        Ok(self.run("user_update", self.raw().user_update().id(id).body(body).send()).await?.0)
+        Ok(self
+            .run(
+                "user_update",
+                self.raw().user_update().id(id).body(body).send(),
+            )
+            .await?
+            .0)
     }
 
     /// Sets the attributes of a user's active session (`user_session_update`).
@@ -215,7 +279,13 @@ impl Jelou {
     ) -> Result<types::StatusResponse, Error> {
         validate::path_id("id", id)?;
         validate::chars("sessionId", session_id, 10, 64)?;
-        validate::string_map("attributes", attributes.as_map(), 1, 99, &[("default_name", 256)])?;
+        validate::string_map(
+            "attributes",
+            attributes.as_map(),
+            1,
+            99,
+            &[("default_name", 256)],
+        )?;
         let input = serde_json::json!({ "sessionId": session_id, "attributes": attributes });
         let body: types::UserSessionUpdateRequest = to_generated("session", &input)?;
         let call = self.raw().user_session_update().id(id).body(body);
@@ -226,7 +296,10 @@ impl Jelou {
     pub async fn chat(&self, input: &ChatInput) -> Result<types::ChatQueryResponse, Error> {
         input.validate()?;
         let body: types::ChatQueryRequest = to_generated("chat", input)?;
-        Ok(self.run("chat_query", self.raw().chat_query().body(body).send()).await?.0)
+        Ok(self
+            .run("chat_query", self.raw().chat_query().body(body).send())
+            .await?
+            .0)
     }
 }
 

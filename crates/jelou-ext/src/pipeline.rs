@@ -13,7 +13,10 @@ use tokio::time::Instant;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::limiter::RateLimiter;
-use crate::retry::{AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after, retry_reason};
+use crate::retry::{
+    AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
+    retry_reason,
+};
 use crate::transport::Transport;
 
 tokio::task_local! {
@@ -45,15 +48,23 @@ pub(crate) struct CallRecord {
 
 impl CallState {
     pub(crate) fn new(started: Instant, deadline: Option<Instant>) -> Self {
-        Self { started, deadline, inner: Mutex::new(CallRecord::default()) }
+        Self {
+            started,
+            deadline,
+            inner: Mutex::new(CallRecord::default()),
+        }
     }
 
     pub(crate) fn record<T>(&self, f: impl FnOnce(&mut CallRecord) -> T) -> T {
-        f(&mut self.inner.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        f(&mut self
+            .inner
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     fn budget(&self, now: Instant) -> Option<Duration> {
-        self.deadline.map(|deadline| deadline.saturating_duration_since(now))
+        self.deadline
+            .map(|deadline| deadline.saturating_duration_since(now))
     }
 
     /// Runs `future` with this state visible to the pipeline.
@@ -86,28 +97,52 @@ impl Pipeline {
         CALL.try_with(Arc::clone).ok()
     }
 
-    async fn attempt(&self, client: &reqwest::Client, request: reqwest::Request) -> Result<Answer, (reqwest::Error, AttemptOutcome)> {
-        let response = self.transport.execute(client, request).await.map_err(|error| {
-            let outcome = if error.is_connect() {
-                AttemptOutcome::NotConnected
-            } else if error.is_timeout() {
+    async fn attempt(
+        &self,
+        client: &reqwest::Client,
+        request: reqwest::Request,
+    ) -> Result<Answer, (reqwest::Error, AttemptOutcome)> {
+        let response = self
+            .transport
+            .execute(client, request)
+            .await
+            .map_err(|error| {
+                let outcome = if error.is_connect() {
+                    AttemptOutcome::NotConnected
+                } else if error.is_timeout() {
+                    AttemptOutcome::TimedOut
+                } else {
+                    AttemptOutcome::ConnectionLost
+                };
+                (error, outcome)
+            })?;
+        let status = response.status();
+        let headers = response.headers().clone();
+        let (body, too_large) = self.read_body(response).await.map_err(|error| {
+            let outcome = if error.is_timeout() {
                 AttemptOutcome::TimedOut
             } else {
                 AttemptOutcome::ConnectionLost
             };
             (error, outcome)
         })?;
-        let status = response.status();
-        let headers = response.headers().clone();
-        let (body, too_large) = self.read_body(response).await.map_err(|error| {
-            let outcome = if error.is_timeout() { AttemptOutcome::TimedOut } else { AttemptOutcome::ConnectionLost };
-            (error, outcome)
-        })?;
-        Ok(Answer { status, headers, body, too_large })
+        Ok(Answer {
+            status,
+            headers,
+            body,
+            too_large,
+        })
     }
 
     /// Reads the body, stopping (and dropping the connection) past the size limit.
     async fn read_body(&self, mut response: reqwest::Response) -> reqwest::Result<(Bytes, bool)> {
+        // A declared length within the limit is read in one piece, without copying chunks.
+        if response
+            .content_length()
+            .is_some_and(|length| length <= self.max_response_bytes as u64)
+        {
+            return Ok((response.bytes().await?, false));
+        }
         let mut body = Vec::new();
         while let Some(chunk) = response.chunk().await? {
             if body.len() + chunk.len() > self.max_response_bytes {
@@ -119,20 +154,31 @@ impl Pipeline {
     }
 
     /// Whether to retry after `reason`, and after how long; `None` ends the retries.
-    fn retry_delay(&self, retry: u32, retry_after: Option<Duration>, call: Option<&CallState>) -> Option<Duration> {
+    fn retry_delay(
+        &self,
+        retry: u32,
+        retry_after: Option<Duration>,
+        call: Option<&CallState>,
+    ) -> Option<Duration> {
         if retry > self.policy.max_retries {
             return None;
         }
         if retry_after.is_some_and(|wait| wait > self.policy.max_retry_after) {
             return None;
         }
-        let delay = self.policy.backoff(retry).max(retry_after.unwrap_or(Duration::ZERO));
+        let delay = self
+            .policy
+            .backoff(retry)
+            .max(retry_after.unwrap_or(Duration::ZERO));
         let now = self.clock.now();
         if let Some(call) = call {
             if now + delay > call.started + self.policy.max_elapsed {
                 return None;
             }
-            if call.deadline.is_some_and(|deadline| now + delay >= deadline) {
+            if call
+                .deadline
+                .is_some_and(|deadline| now + delay >= deadline)
+            {
                 return None;
             }
         }
@@ -141,7 +187,11 @@ impl Pipeline {
 }
 
 impl Interceptor for Pipeline {
-    fn before_send<'a>(&'a self, request: &'a mut reqwest::Request, operation: Operation) -> BoxFuture<'a, Result<(), String>> {
+    fn before_send<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation: Operation,
+    ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
             let headers = request.headers_mut();
             headers.insert(AUTHORIZATION, self.authorization.clone());
@@ -151,11 +201,19 @@ impl Interceptor for Pipeline {
             let budget = call.as_ref().and_then(|c| c.budget(self.clock.now()));
             match self.limiter.acquire(budget).await {
                 Ok(waited) => {
-                    tracing::debug!(operation = operation.operation_id, attempt = 1, limiter_wait_ms = waited.as_millis() as u64, "rate limiter granted a slot");
+                    tracing::debug!(
+                        operation = operation.operation_id,
+                        attempt = 1,
+                        limiter_wait_ms = waited.as_millis() as u64,
+                        "rate limiter granted a slot"
+                    );
                     Ok(())
                 }
                 Err(refused) => {
-                    let error = Error::RateLimited { would_wait: refused.would_wait, budget: refused.budget };
+                    let error = Error::RateLimited {
+                        would_wait: refused.would_wait,
+                        budget: refused.budget,
+                    };
                     let message = error.to_string();
                     if let Some(call) = call {
                         call.record(|r| r.error = Some(error));
@@ -166,7 +224,12 @@ impl Interceptor for Pipeline {
         })
     }
 
-    fn send<'a>(&'a self, client: &'a reqwest::Client, request: reqwest::Request, operation: Operation) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+    fn send<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+        operation: Operation,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
             let call = Self::current_call();
             let idempotency = Idempotency::of_method(request.method());
@@ -186,7 +249,9 @@ impl Interceptor for Pipeline {
                 });
                 if outcome == AttemptOutcome::Status(429) {
                     // Everyone sharing the limiter waits, not only this call.
-                    let pause = retry_after.unwrap_or(Duration::from_secs(1)).min(self.policy.max_retry_after);
+                    let pause = retry_after
+                        .unwrap_or(Duration::from_secs(1))
+                        .min(self.policy.max_retry_after);
                     self.limiter.pause_for(pause).await;
                 }
                 let reason: Option<RetryReason> = retry_reason(idempotency, outcome);
@@ -208,7 +273,12 @@ impl Interceptor for Pipeline {
                     let budget = call.as_ref().and_then(|c| c.budget(self.clock.now()));
                     match self.limiter.acquire(budget).await {
                         Ok(waited) => {
-                            tracing::debug!(operation = operation.operation_id, attempt = attempt + 1, limiter_wait_ms = waited.as_millis() as u64, "rate limiter granted a slot");
+                            tracing::debug!(
+                                operation = operation.operation_id,
+                                attempt = attempt + 1,
+                                limiter_wait_ms = waited.as_millis() as u64,
+                                "rate limiter granted a slot"
+                            );
                             attempt += 1;
                             pending = spare;
                             continue;

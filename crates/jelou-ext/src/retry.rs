@@ -142,13 +142,19 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all: every call is one attempt.
     pub fn never() -> Self {
-        Self { max_retries: 0, ..Self::default() }
+        Self {
+            max_retries: 0,
+            ..Self::default()
+        }
     }
 
     /// The delay before retry number `retry` (1 for the first retry).
     pub fn backoff(&self, retry: u32) -> Duration {
         let doublings = retry.saturating_sub(1).min(30);
-        let bound = self.initial_backoff.saturating_mul(1 << doublings).min(self.max_backoff);
+        let bound = self
+            .initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff);
         match self.jitter {
             Jitter::None => bound,
             Jitter::Full => bound.mul_f64(fastrand::f64()),
@@ -175,11 +181,19 @@ impl RetryBudget {
     /// A full bucket of `tokens` retries.
     pub fn new(tokens: u32) -> Self {
         let capacity_tenths = tokens.saturating_mul(10);
-        Self { state: Arc::new(Mutex::new(BudgetState { tenths: capacity_tenths, capacity_tenths })) }
+        Self {
+            state: Arc::new(Mutex::new(BudgetState {
+                tenths: capacity_tenths,
+                capacity_tenths,
+            })),
+        }
     }
 
     fn with_state<T>(&self, f: impl FnOnce(&mut BudgetState) -> T) -> T {
-        f(&mut self.state.lock().unwrap_or_else(|poisoned| poisoned.into_inner()))
+        f(&mut self
+            .state
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()))
     }
 
     /// Takes a token for one retry; `false` when the bucket is empty.
@@ -224,10 +238,22 @@ mod tests {
 
     #[test]
     fn reads_retry_on_connect_errors_timeouts_and_transient_statuses() {
-        assert_eq!(retry_reason(Idempotent, NotConnected), Some(RetryReason::NotConnected));
-        assert_eq!(retry_reason(Idempotent, TimedOut), Some(RetryReason::TimedOut));
-        assert_eq!(retry_reason(Idempotent, ConnectionLost), Some(RetryReason::ConnectionLost));
-        assert_eq!(retry_reason(Idempotent, Status(429)), Some(RetryReason::TooManyRequests));
+        assert_eq!(
+            retry_reason(Idempotent, NotConnected),
+            Some(RetryReason::NotConnected)
+        );
+        assert_eq!(
+            retry_reason(Idempotent, TimedOut),
+            Some(RetryReason::TimedOut)
+        );
+        assert_eq!(
+            retry_reason(Idempotent, ConnectionLost),
+            Some(RetryReason::ConnectionLost)
+        );
+        assert_eq!(
+            retry_reason(Idempotent, Status(429)),
+            Some(RetryReason::TooManyRequests)
+        );
         for status in [408, 500, 502, 503, 504] {
             assert_eq!(
                 retry_reason(Idempotent, Status(status)),
@@ -245,26 +271,43 @@ mod tests {
 
     #[test]
     fn writes_retry_only_when_the_server_certainly_did_not_act() {
-        assert_eq!(retry_reason(NotIdempotent, NotConnected), Some(RetryReason::NotConnected));
-        assert_eq!(retry_reason(NotIdempotent, Status(429)), Some(RetryReason::TooManyRequests));
+        assert_eq!(
+            retry_reason(NotIdempotent, NotConnected),
+            Some(RetryReason::NotConnected)
+        );
+        assert_eq!(
+            retry_reason(NotIdempotent, Status(429)),
+            Some(RetryReason::TooManyRequests)
+        );
         assert_eq!(retry_reason(NotIdempotent, TimedOut), None);
         assert_eq!(retry_reason(NotIdempotent, ConnectionLost), None);
         for status in [408, 500, 502, 503, 504, 400, 404, 422] {
-            assert_eq!(retry_reason(NotIdempotent, Status(status)), None, "{status}");
+            assert_eq!(
+                retry_reason(NotIdempotent, Status(status)),
+                None,
+                "{status}"
+            );
         }
     }
 
     #[test]
     fn methods_map_to_idempotency() {
         assert_eq!(Idempotency::of_method(&reqwest::Method::GET), Idempotent);
-        for method in [reqwest::Method::POST, reqwest::Method::PUT, reqwest::Method::PATCH] {
+        for method in [
+            reqwest::Method::POST,
+            reqwest::Method::PUT,
+            reqwest::Method::PATCH,
+        ] {
             assert_eq!(Idempotency::of_method(&method), NotIdempotent);
         }
     }
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let policy = RetryPolicy { jitter: Jitter::None, ..RetryPolicy::default() };
+        let policy = RetryPolicy {
+            jitter: Jitter::None,
+            ..RetryPolicy::default()
+        };
         let delays: Vec<u128> = (1..=7).map(|r| policy.backoff(r).as_millis()).collect();
         assert_eq!(delays, [200, 400, 800, 1600, 3200, 5000, 5000]);
         assert_eq!(policy.backoff(u32::MAX), Duration::from_secs(5));
@@ -274,7 +317,11 @@ mod tests {
     fn full_jitter_stays_between_zero_and_the_bound() {
         let policy = RetryPolicy::default();
         for retry in 1..=6 {
-            let bound = RetryPolicy { jitter: Jitter::None, ..policy.clone() }.backoff(retry);
+            let bound = RetryPolicy {
+                jitter: Jitter::None,
+                ..policy.clone()
+            }
+            .backoff(retry);
             for _ in 0..200 {
                 assert!(policy.backoff(retry) <= bound);
             }
@@ -302,13 +349,19 @@ mod tests {
     #[test]
     fn retry_after_reads_seconds_and_http_dates() {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").expect("date");
-        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(
+            parse_retry_after("120", now),
+            Some(Duration::from_secs(120))
+        );
         assert_eq!(parse_retry_after(" 0 ", now), Some(Duration::ZERO));
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 1994 08:49:40 GMT", now),
             Some(Duration::from_secs(3))
         );
-        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 1994 08:49:00 GMT", now),
+            Some(Duration::ZERO)
+        );
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
     }

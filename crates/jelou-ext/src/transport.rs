@@ -6,7 +6,11 @@ use jelou_client::BoxFuture;
 /// client's `reqwest::Client`; a test or benchmark can answer from memory instead.
 pub trait Transport: Send + Sync + 'static {
     /// Sends `request` (through `client`, or not) and returns the response.
-    fn execute<'a>(&'a self, client: &'a reqwest::Client, request: reqwest::Request) -> BoxFuture<'a, reqwest::Result<reqwest::Response>>;
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>>;
 }
 
 /// Sends every request through the `reqwest::Client`.
@@ -14,7 +18,11 @@ pub trait Transport: Send + Sync + 'static {
 pub struct ReqwestTransport;
 
 impl Transport for ReqwestTransport {
-    fn execute<'a>(&'a self, client: &'a reqwest::Client, request: reqwest::Request) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(client.execute(request))
     }
 }

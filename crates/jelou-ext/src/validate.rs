@@ -14,8 +14,16 @@ pub struct ValidationError {
 }
 
 impl ValidationError {
-    pub(crate) fn new(field: impl Into<String>, limit: impl Into<String>, value: impl Into<String>) -> Self {
-        Self { field: field.into(), limit: limit.into(), value: value.into() }
+    pub(crate) fn new(
+        field: impl Into<String>,
+        limit: impl Into<String>,
+        value: impl Into<String>,
+    ) -> Self {
+        Self {
+            field: field.into(),
+            limit: limit.into(),
+            value: value.into(),
+        }
     }
 
     /// The field, as a path into the request (`options[2].title`).
@@ -59,7 +67,12 @@ fn length_limit(min: usize, max: usize, unit: &str) -> String {
 }
 
 /// `value` has between `min` and `max` characters.
-pub(crate) fn chars(field: &str, value: &str, min: usize, max: usize) -> Result<(), ValidationError> {
+pub(crate) fn chars(
+    field: &str,
+    value: &str,
+    min: usize,
+    max: usize,
+) -> Result<(), ValidationError> {
     let count = value.chars().count();
     if (min..=max).contains(&count) {
         Ok(())
@@ -73,11 +86,20 @@ pub(crate) fn chars(field: &str, value: &str, min: usize, max: usize) -> Result<
 }
 
 /// A list has between `min` and `max` items.
-pub(crate) fn items(field: &str, count: usize, min: usize, max: usize) -> Result<(), ValidationError> {
+pub(crate) fn items(
+    field: &str,
+    count: usize,
+    min: usize,
+    max: usize,
+) -> Result<(), ValidationError> {
     if (min..=max).contains(&count) {
         Ok(())
     } else {
-        Err(ValidationError::new(field, length_limit(min, max, "items"), format!("{count} items")))
+        Err(ValidationError::new(
+            field,
+            length_limit(min, max, "items"),
+            format!("{count} items"),
+        ))
     }
 }
 
@@ -86,9 +108,17 @@ pub(crate) fn whole(field: &str, value: u64, min: u64, max: u64) -> Result<(), V
     if (min..=max).contains(&value) {
         Ok(())
     } else if max == u64::MAX {
-        Err(ValidationError::new(field, format!("at least {min}"), value.to_string()))
+        Err(ValidationError::new(
+            field,
+            format!("at least {min}"),
+            value.to_string(),
+        ))
     } else {
-        Err(ValidationError::new(field, format!("{min} to {max}"), value.to_string()))
+        Err(ValidationError::new(
+            field,
+            format!("{min} to {max}"),
+            value.to_string(),
+        ))
     }
 }
 
@@ -97,13 +127,19 @@ pub(crate) fn number(field: &str, value: f64, min: f64, max: f64) -> Result<(), 
     if value >= min && value <= max {
         Ok(())
     } else {
-        Err(ValidationError::new(field, format!("{min} to {max}"), value.to_string()))
+        Err(ValidationError::new(
+            field,
+            format!("{min} to {max}"),
+            value.to_string(),
+        ))
     }
 }
 
 /// A key of attributes or parameters matches [`KEY_PATTERN`].
 pub(crate) fn key(field: &str, key: &str) -> Result<(), ValidationError> {
-    let shape_ok = key.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let shape_ok = key
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if shape_ok && (1..=128).contains(&key.len()) {
         Ok(())
     } else {
@@ -139,7 +175,11 @@ pub(crate) fn string_map(
 /// A path identifier is not empty (an empty one would address another resource).
 pub(crate) fn path_id(field: &str, value: &str) -> Result<(), ValidationError> {
     if value.is_empty() {
-        Err(ValidationError::new(field, "a non-empty identifier", "\"\""))
+        Err(ValidationError::new(
+            field,
+            "a non-empty identifier",
+            "\"\"",
+        ))
     } else {
         Ok(())
     }
@@ -154,7 +194,10 @@ mod tests {
         let error = chars("options[2].title", "Opción número veinticinco", 1, 24).expect_err("25");
         assert_eq!(error.field(), "options[2].title");
         assert_eq!(error.limit(), "1 to 24 characters");
-        assert_eq!(error.value(), "25 characters: \"Opción número veinticinco\"");
+        assert_eq!(
+            error.value(),
+            "25 characters: \"Opción número veinticinco\""
+        );
         assert_eq!(
             error.to_string(),
             "options[2].title must be 1 to 24 characters, got 25 characters: \"Opción número veinticinco\""
@@ -182,31 +225,63 @@ mod tests {
     #[test]
     fn maps_check_count_keys_values_and_special_limits() {
         let map = |pairs: &[(&str, &str)]| -> BTreeMap<String, String> {
-            pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect()
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect()
         };
         assert!(string_map("attributes", &map(&[]), 1, 99, &[]).is_err());
-        let too_many: BTreeMap<String, String> =
-            (0..100).map(|i| (format!("k{i}"), "v".to_owned())).collect();
+        let too_many: BTreeMap<String, String> = (0..100)
+            .map(|i| (format!("k{i}"), "v".to_owned()))
+            .collect();
         assert_eq!(
-            string_map("attributes", &too_many, 1, 99, &[]).expect_err("100").to_string(),
+            string_map("attributes", &too_many, 1, 99, &[])
+                .expect_err("100")
+                .to_string(),
             "attributes must be 1 to 99 items, got 100 items"
         );
         assert!(string_map("attributes", &map(&[("k", "")]), 1, 99, &[]).is_err());
         let long_name = "n".repeat(257);
-        let error = string_map("attributes", &map(&[("default_name", &long_name)]), 1, 99, &[("default_name", 256)])
-            .expect_err("257");
+        let error = string_map(
+            "attributes",
+            &map(&[("default_name", &long_name)]),
+            1,
+            99,
+            &[("default_name", 256)],
+        )
+        .expect_err("257");
         assert_eq!(error.field(), "attributes.default_name");
         assert_eq!(error.limit(), "1 to 256 characters");
-        assert!(string_map("attributes", &map(&[("default_name", &"n".repeat(256))]), 1, 99, &[("default_name", 256)]).is_ok());
+        assert!(
+            string_map(
+                "attributes",
+                &map(&[("default_name", &"n".repeat(256))]),
+                1,
+                99,
+                &[("default_name", 256)]
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn numbers_and_whole_numbers() {
         assert!(number("confidence", 0.1, 0.1, 1.0).is_ok());
         assert!(number("confidence", 1.0, 0.1, 1.0).is_ok());
-        assert_eq!(number("confidence", 0.09, 0.1, 1.0).expect_err("low").to_string(), "confidence must be 0.1 to 1, got 0.09");
+        assert_eq!(
+            number("confidence", 0.09, 0.1, 1.0)
+                .expect_err("low")
+                .to_string(),
+            "confidence must be 0.1 to 1, got 0.09"
+        );
         assert!(number("confidence", f64::NAN, 0.1, 1.0).is_err());
-        assert_eq!(whole("page", 0, 1, u64::MAX).expect_err("zero").to_string(), "page must be at least 1, got 0");
-        assert_eq!(whole("limit", 41, 1, 40).expect_err("41").to_string(), "limit must be 1 to 40, got 41");
+        assert_eq!(
+            whole("page", 0, 1, u64::MAX).expect_err("zero").to_string(),
+            "page must be at least 1, got 0"
+        );
+        assert_eq!(
+            whole("limit", 41, 1, 40).expect_err("41").to_string(),
+            "limit must be 1 to 40, got 41"
+        );
     }
 }

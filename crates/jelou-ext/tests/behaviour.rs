@@ -7,7 +7,9 @@ use std::time::Duration;
 
 use jelou_ext::retry::Jitter;
 use jelou_ext::transport::Transport;
-use jelou_ext::{BoxFuture, Error, HistoryQuery, Jelou, ListOption, Message, RateLimit, RetryPolicy};
+use jelou_ext::{
+    BoxFuture, Error, HistoryQuery, Jelou, ListOption, Message, RateLimit, RetryPolicy,
+};
 use tokio::time::Instant;
 
 /// One scripted answer: status, headers and body.
@@ -19,7 +21,11 @@ struct Reply {
 }
 
 fn reply(status: u16, body: &str) -> Reply {
-    Reply { status, headers: vec![("content-type", "application/json".into())], body: body.to_owned() }
+    Reply {
+        status,
+        headers: vec![("content-type", "application/json".into())],
+        body: body.to_owned(),
+    }
 }
 
 #[derive(Default)]
@@ -32,11 +38,20 @@ struct Script {
 
 impl Script {
     fn new(replies: Vec<Reply>) -> Arc<Self> {
-        Arc::new(Self { replies: Mutex::new(replies.into()), start: Mutex::new(Some(Instant::now())), ..Self::default() })
+        Arc::new(Self {
+            replies: Mutex::new(replies.into()),
+            start: Mutex::new(Some(Instant::now())),
+            ..Self::default()
+        })
     }
 
     fn times_ms(&self) -> Vec<u128> {
-        self.seen.lock().expect("lock").iter().map(|(t, ..)| t.as_millis()).collect()
+        self.seen
+            .lock()
+            .expect("lock")
+            .iter()
+            .map(|(t, ..)| t.as_millis())
+            .collect()
     }
 
     fn hits(&self) -> usize {
@@ -47,9 +62,18 @@ impl Script {
 struct Scripted(Arc<Script>);
 
 impl Transport for Scripted {
-    fn execute<'a>(&'a self, _client: &'a reqwest::Client, request: reqwest::Request) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+    fn execute<'a>(
+        &'a self,
+        _client: &'a reqwest::Client,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
-            let start = self.0.start.lock().expect("lock").unwrap_or_else(Instant::now);
+            let start = self
+                .0
+                .start
+                .lock()
+                .expect("lock")
+                .unwrap_or_else(Instant::now);
             let auth = request
                 .headers()
                 .get("authorization")
@@ -62,11 +86,19 @@ impl Transport for Scripted {
                 request.url().path().to_owned(),
                 auth,
             ));
-            let next = self.0.replies.lock().expect("lock").pop_front().unwrap_or_else(|| reply(500, "{}"));
+            let next = self
+                .0
+                .replies
+                .lock()
+                .expect("lock")
+                .pop_front()
+                .unwrap_or_else(|| reply(500, "{}"));
             let mut response = http::Response::new(next.body);
             *response.status_mut() = http::StatusCode::from_u16(next.status).expect("status");
             for (name, value) in next.headers {
-                response.headers_mut().insert(name, value.parse().expect("header"));
+                response
+                    .headers_mut()
+                    .insert(name, value.parse().expect("header"));
             }
             Ok(reqwest::Response::from(response))
         })
@@ -74,7 +106,10 @@ impl Transport for Scripted {
 }
 
 fn exact_retries() -> RetryPolicy {
-    RetryPolicy { jitter: Jitter::None, ..RetryPolicy::default() }
+    RetryPolicy {
+        jitter: Jitter::None,
+        ..RetryPolicy::default()
+    }
 }
 
 fn client(script: &Arc<Script>, policy: RetryPolicy) -> Jelou {
@@ -90,14 +125,20 @@ const PAGE: &str = r#"{"pagination":{"limit":10,"page":1,"total":0,"totalPages":
 const SENT: &str = r#"{"success":true,"messageId":"msg_1"}"#;
 const UNKNOWN: &str = r#"{"message":["We are having trouble"],"statusMessage":"failed","status":0,"error":{"code":"E0000","key":"UNKNOWN_ERROR"}}"#;
 
-fn history(jelou: &Jelou) -> impl std::future::Future<Output = Result<jelou_ext::types::HistoryPage, Error>> + '_ {
-    async move { jelou.history_page("BOT_ID", &HistoryQuery::default()).await }
+async fn history(jelou: &Jelou) -> Result<jelou_ext::types::HistoryPage, Error> {
+    jelou.history_page("BOT_ID", &HistoryQuery::default()).await
 }
 
 #[tokio::test(start_paused = true)]
 async fn reads_retry_transient_statuses_on_an_exact_backoff_schedule() {
-    let script = Script::new(vec![reply(503, UNKNOWN), reply(502, "<html>bad gateway</html>"), reply(200, PAGE)]);
-    let page = history(&client(&script, exact_retries())).await.expect("third attempt succeeds");
+    let script = Script::new(vec![
+        reply(503, UNKNOWN),
+        reply(502, "<html>bad gateway</html>"),
+        reply(200, PAGE),
+    ]);
+    let page = history(&client(&script, exact_retries()))
+        .await
+        .expect("third attempt succeeds");
     assert_eq!(page.pagination.total, 0);
     // 200 ms, then 400 ms of backoff (no jitter): attempts at 0, 200 and 600 ms.
     assert_eq!(script.times_ms(), [0, 200, 600]);
@@ -106,11 +147,16 @@ async fn reads_retry_transient_statuses_on_an_exact_backoff_schedule() {
 #[tokio::test(start_paused = true)]
 async fn credentials_go_on_every_attempt() {
     let script = Script::new(vec![reply(503, UNKNOWN), reply(200, PAGE)]);
-    history(&client(&script, exact_retries())).await.expect("ok");
+    history(&client(&script, exact_retries()))
+        .await
+        .expect("ok");
     let seen = script.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 2);
     for (_, method, path, auth) in seen {
-        assert_eq!((method.as_str(), path.as_str()), ("GET", "/v1/external/messages/history/BOT_ID"));
+        assert_eq!(
+            (method.as_str(), path.as_str()),
+            ("GET", "/v1/external/messages/history/BOT_ID")
+        );
         assert_eq!(auth, "Basic Y2xpZW50LWlkOnMzY3JldA==");
     }
 }
@@ -118,8 +164,12 @@ async fn credentials_go_on_every_attempt() {
 #[tokio::test(start_paused = true)]
 async fn retries_run_out_after_three_with_the_last_error_and_the_count() {
     let script = Script::new(vec![reply(503, UNKNOWN); 5]);
-    let error = history(&client(&script, exact_retries())).await.expect_err("always 503");
-    let Error::RetriesExhausted { attempts, last } = &error else { panic!("{error:?}") };
+    let error = history(&client(&script, exact_retries()))
+        .await
+        .expect_err("always 503");
+    let Error::RetriesExhausted { attempts, last } = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(*attempts, 4);
     assert_eq!(last.api().map(|a| a.key()), Some(Some("UNKNOWN_ERROR")));
     assert_eq!(script.times_ms(), [0, 200, 600, 1400]);
@@ -134,7 +184,11 @@ async fn a_message_is_never_sent_twice_after_a_server_error() {
             .await
             .expect_err("not retried");
         assert_eq!(error.status().map(|s| s.as_u16()), Some(status));
-        assert_eq!(script.hits(), 1, "status {status} must not resend a message");
+        assert_eq!(
+            script.hits(),
+            1,
+            "status {status} must not resend a message"
+        );
     }
 }
 
@@ -144,7 +198,10 @@ async fn a_429_is_retried_even_for_writes_after_its_retry_after() {
     limited.headers.push(("retry-after", "2".into()));
     let script = Script::new(vec![limited, reply(200, SENT)]);
     let sent = client(&script, exact_retries())
-        .send_message("BOT_ID", &Message::text("593987654321", "hola").option(ListOption::new("Sí")))
+        .send_message(
+            "BOT_ID",
+            &Message::text("593987654321", "hola").option(ListOption::new("Sí")),
+        )
         .await
         .expect("sent once, after the pause");
     assert_eq!(sent.message_id, "msg_1");
@@ -175,7 +232,9 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries() {
     let mut limited = reply(429, r#"{"message":"slow down"}"#);
     limited.headers.push(("retry-after", "3600".into()));
     let script = Script::new(vec![limited, reply(200, PAGE)]);
-    let error = history(&client(&script, exact_retries())).await.expect_err("not worth waiting");
+    let error = history(&client(&script, exact_retries()))
+        .await
+        .expect_err("not worth waiting");
     let api = error.api().expect("api error");
     assert_eq!(api.status().as_u16(), 429);
     assert_eq!(api.retry_after(), Some(Duration::from_secs(3600)));
@@ -185,7 +244,10 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries() {
 #[tokio::test(start_paused = true)]
 async fn an_empty_retry_budget_stops_hammering_a_failing_server() {
     let script = Script::new(vec![reply(503, "{}"); 40]);
-    let policy = RetryPolicy { budget_tokens: 2, ..exact_retries() };
+    let policy = RetryPolicy {
+        budget_tokens: 2,
+        ..exact_retries()
+    };
     let jelou = client(&script, policy);
     for _ in 0..3 {
         let _ = history(&jelou).await;
@@ -209,8 +271,13 @@ async fn a_slot_beyond_the_call_budget_fails_at_once_with_the_wait() {
     let before = Instant::now();
     let error = history(&jelou).await.expect_err("third slot is 1 s away");
     assert_eq!(Instant::now(), before, "refused without waiting");
-    let Error::RateLimited { would_wait, budget } = error else { panic!("{error:?}") };
-    assert_eq!((would_wait, budget), (Duration::from_secs(1), Duration::from_millis(500)));
+    let Error::RateLimited { would_wait, budget } = error else {
+        panic!("{error:?}")
+    };
+    assert_eq!(
+        (would_wait, budget),
+        (Duration::from_secs(1), Duration::from_millis(500))
+    );
     assert_eq!(script.hits(), 2, "nothing sent for the refused call");
 }
 
@@ -221,43 +288,64 @@ async fn the_limiter_spaces_concurrent_calls_of_clones() {
     let calls: Vec<_> = (0..12)
         .map(|_| {
             let jelou = jelou.clone();
-            tokio::spawn(async move { jelou.history_page("BOT_ID", &HistoryQuery::default()).await })
+            tokio::spawn(
+                async move { jelou.history_page("BOT_ID", &HistoryQuery::default()).await },
+            )
         })
         .collect();
     for call in calls {
         call.await.expect("task").expect("ok");
     }
-    assert_eq!(script.times_ms(), [0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000, 2000]);
+    assert_eq!(
+        script.times_ms(),
+        [0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000, 2000]
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn the_cache_logic_error_is_an_error() {
     let failed = r#"{"message":["Could not get the cache"],"status":"failed"}"#;
     let script = Script::new(vec![reply(200, failed)]);
-    let error = client(&script, exact_retries()).get_cache("593987654321", None).await.expect_err("logic error");
+    let error = client(&script, exact_retries())
+        .get_cache("593987654321", None)
+        .await
+        .expect_err("logic error");
     let api = error.api().expect("api error");
     assert!(api.is_logic_failure());
     assert_eq!(api.status().as_u16(), 200);
     assert_eq!(api.messages(), ["Could not get the cache"]);
-    assert_eq!(error.to_string(), "HTTP 200 with status \"failed\": Could not get the cache");
+    assert_eq!(
+        error.to_string(),
+        "HTTP 200 with status \"failed\": Could not get the cache"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn bodies_that_are_not_json_keep_their_status() {
     let script = Script::new(vec![reply(404, "<html>Not Found</html>")]);
-    let error = history(&client(&script, exact_retries())).await.expect_err("404");
+    let error = history(&client(&script, exact_retries()))
+        .await
+        .expect_err("404");
     let api = error.api().expect("api error");
     assert_eq!(api.status().as_u16(), 404);
     assert!(api.body().is_none());
     assert_eq!(api.raw_body(), b"<html>Not Found</html>");
     let script = Script::new(vec![reply(200, r#"{"pagination": {"limit""#)]);
-    let error = history(&client(&script, exact_retries())).await.expect_err("truncated");
-    assert!(matches!(&error, Error::Decode { status, .. } if status.as_u16() == 200), "{error:?}");
+    let error = history(&client(&script, exact_retries()))
+        .await
+        .expect_err("truncated");
+    assert!(
+        matches!(&error, Error::Decode { status, .. } if status.as_u16() == 200),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn answers_larger_than_the_limit_are_refused() {
-    let script = Script::new(vec![reply(200, &format!("{{\"pad\":\"{}\"}}", "x".repeat(5000)))]);
+    let script = Script::new(vec![reply(
+        200,
+        &format!("{{\"pad\":\"{}\"}}", "x".repeat(5000)),
+    )]);
     let jelou = Jelou::builder()
         .credentials("id", "secret")
         .transport(Arc::new(Scripted(Arc::clone(&script))))
@@ -265,23 +353,43 @@ async fn answers_larger_than_the_limit_are_refused() {
         .build()
         .expect("builds");
     let error = history(&jelou).await.expect_err("too large");
-    assert!(matches!(error, Error::ResponseTooLarge { limit: 1024, .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::ResponseTooLarge { limit: 1024, .. }),
+        "{error:?}"
+    );
 }
 
 #[tokio::test(start_paused = true)]
 async fn invalid_input_sends_nothing() {
     let script = Script::new(vec![reply(200, SENT)]);
     let jelou = client(&script, exact_retries());
-    let eleven = (0..11).fold(Message::text("u", "t"), |m, i| m.option(ListOption::new(format!("{i}"))));
-    let error = jelou.send_message("BOT_ID", &eleven).await.expect_err("11 options");
-    assert_eq!(error.to_string(), "invalid input, nothing was sent: options must be 1 to 10 items, got 11 items");
-    let error = jelou.send_message("", &Message::text("u", "t")).await.expect_err("no bot");
-    assert!(matches!(error, Error::Validation(ref v) if v.field() == "botId"), "{error:?}");
+    let eleven = (0..11).fold(Message::text("u", "t"), |m, i| {
+        m.option(ListOption::new(format!("{i}")))
+    });
+    let error = jelou
+        .send_message("BOT_ID", &eleven)
+        .await
+        .expect_err("11 options");
+    assert_eq!(
+        error.to_string(),
+        "invalid input, nothing was sent: options must be 1 to 10 items, got 11 items"
+    );
+    let error = jelou
+        .send_message("", &Message::text("u", "t"))
+        .await
+        .expect_err("no bot");
+    assert!(
+        matches!(error, Error::Validation(ref v) if v.field() == "botId"),
+        "{error:?}"
+    );
     assert_eq!(script.hits(), 0);
 }
 
 fn history_page(page: u32, total_pages: u32, ids: &[&str]) -> Reply {
-    let results: Vec<serde_json::Value> = ids.iter().map(|id| serde_json::json!({"messageId": id})).collect();
+    let results: Vec<serde_json::Value> = ids
+        .iter()
+        .map(|id| serde_json::json!({"messageId": id}))
+        .collect();
     reply(
         200,
         &serde_json::json!({
@@ -300,7 +408,10 @@ async fn the_history_stream_follows_every_page_once() {
         history_page(2, 3, &["m3", "m4"]),
         history_page(3, 3, &["m5"]),
     ]);
-    let query = HistoryQuery { limit: 2, ..HistoryQuery::default() };
+    let query = HistoryQuery {
+        limit: 2,
+        ..HistoryQuery::default()
+    };
     let ids: Vec<String> = client(&script, exact_retries())
         .history("BOT_ID", query)
         .map_ok(|m| m.message_id)
@@ -315,16 +426,28 @@ async fn the_history_stream_follows_every_page_once() {
 async fn the_user_stream_follows_the_after_cursor() {
     use futures_util::TryStreamExt;
     let users = |ids: &[&str]| {
-        let data: Vec<serde_json::Value> = ids.iter().map(|id| serde_json::json!({"id": id})).collect();
-        reply(200, &serde_json::json!({"data": data, "count": ids.len()}).to_string())
+        let data: Vec<serde_json::Value> =
+            ids.iter().map(|id| serde_json::json!({"id": id})).collect();
+        reply(
+            200,
+            &serde_json::json!({"data": data, "count": ids.len()}).to_string(),
+        )
     };
     let a = "5b7ff847cc3c3fb33c9249a1";
     let b = "5b7ff847cc3c3fb33c9249a2";
     let c = "5b7ff847cc3c3fb33c9249a3";
     let script = Script::new(vec![users(&[a, b]), users(&[c])]);
-    let query = jelou_ext::UserQuery { limit: Some(2), ..jelou_ext::UserQuery::default() };
+    let query = jelou_ext::UserQuery {
+        limit: Some(2),
+        ..jelou_ext::UserQuery::default()
+    };
     let jelou = client(&script, exact_retries());
-    let ids: Vec<String> = jelou.users(query).map_ok(|u| u.id).try_collect().await.expect("all users");
+    let ids: Vec<String> = jelou
+        .users(query)
+        .map_ok(|u| u.id)
+        .try_collect()
+        .await
+        .expect("all users");
     assert_eq!(ids, [a, b, c]);
     // The second page asked for the users after the last one of the first.
     let seen = script.seen.lock().expect("lock").clone();

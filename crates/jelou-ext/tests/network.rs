@@ -8,7 +8,11 @@ use jelou_ext::retry::Jitter;
 use jelou_ext::{Error, HistoryQuery, Jelou, Message, RetryPolicy};
 
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy { initial_backoff: Duration::from_millis(5), jitter: Jitter::None, ..RetryPolicy::default() }
+    RetryPolicy {
+        initial_backoff: Duration::from_millis(5),
+        jitter: Jitter::None,
+        ..RetryPolicy::default()
+    }
 }
 
 /// A loopback port with nothing listening on it.
@@ -28,10 +32,18 @@ async fn a_refused_connection_is_retried_even_for_a_write() {
         .disable_rate_limit()
         .build()
         .expect("builds");
-    let error = jelou.send_message("BOT_ID", &Message::text("u", "hola")).await.expect_err("refused");
-    let Error::RetriesExhausted { attempts, last } = &error else { panic!("{error:?}") };
+    let error = jelou
+        .send_message("BOT_ID", &Message::text("u", "hola"))
+        .await
+        .expect_err("refused");
+    let Error::RetriesExhausted { attempts, last } = &error else {
+        panic!("{error:?}")
+    };
     assert_eq!(*attempts, 4);
-    assert!(matches!(**last, Error::Transport(ref e) if e.is_connect()), "{last:?}");
+    assert!(
+        matches!(**last, Error::Transport(ref e) if e.is_connect()),
+        "{last:?}"
+    );
 }
 
 #[tokio::test]
@@ -39,27 +51,42 @@ async fn a_slow_answer_times_out_and_only_reads_retry_it() {
     let server = MockServer::start_async().await;
     let slow_read = server.mock(|when, then| {
         when.method("GET");
-        then.status(200).delay(Duration::from_millis(400)).body("{}");
+        then.status(200)
+            .delay(Duration::from_millis(400))
+            .body("{}");
     });
     let slow_write = server.mock(|when, then| {
         when.method("POST");
-        then.status(200).delay(Duration::from_millis(400)).body("{}");
+        then.status(200)
+            .delay(Duration::from_millis(400))
+            .body("{}");
     });
     let jelou = Jelou::builder()
         .credentials("id", "secret")
         .base_url(server.base_url())
         .request_timeout(Duration::from_millis(100))
-        .retry_policy(RetryPolicy { max_retries: 1, ..quick_retries() })
+        .retry_policy(RetryPolicy {
+            max_retries: 1,
+            ..quick_retries()
+        })
         .disable_rate_limit()
         .build()
         .expect("builds");
 
-    let error = jelou.history_page("BOT_ID", &HistoryQuery::default()).await.expect_err("slow");
-    let Error::RetriesExhausted { attempts: 2, last } = &error else { panic!("{error:?}") };
+    let error = jelou
+        .history_page("BOT_ID", &HistoryQuery::default())
+        .await
+        .expect_err("slow");
+    let Error::RetriesExhausted { attempts: 2, last } = &error else {
+        panic!("{error:?}")
+    };
     assert!(matches!(**last, Error::Timeout { .. }), "{last:?}");
     slow_read.assert_calls_async(2).await;
 
-    let error = jelou.send_message("BOT_ID", &Message::text("u", "hola")).await.expect_err("slow");
+    let error = jelou
+        .send_message("BOT_ID", &Message::text("u", "hola"))
+        .await
+        .expect_err("slow");
     assert!(matches!(error, Error::Timeout { .. }), "{error:?}");
     slow_write.assert_calls_async(1).await;
 }

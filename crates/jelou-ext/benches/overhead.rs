@@ -1,0 +1,203 @@
+//! Per-call overhead on a loopback server, with the limiter off: raw reqwest, the bare
+//! generated client, and `jelou-ext`. Also the cost of the limiter's acquire.
+//!
+//! `cargo bench -p jelou-ext --bench overhead`
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use criterion::{Criterion, criterion_main};
+use jelou_ext::clock::Clock;
+use jelou_ext::{
+    BoxFuture, HistoryQuery, Jelou, RateLimit, RateLimiter, RetryPolicy, SlidingWindowLimiter,
+};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::time::Instant;
+
+const PAGE: &str = r#"{"pagination":{"limit":10,"page":1,"total":1,"offset":0,"totalPages":1},"_metadata":{},"results":[{"recipient":{"id":"1234567890","names":"John Doe"},"sender":{"id":"bot-1","name":"Bot","type":"Whatsapp"},"by":"bot","messageId":"msg-1","status":"DELIVERED_USER","bubble":{"type":"TEXT","text":"Hello, welcome to Jelou"},"createdAt":"2025-01-15T10:30:00.000Z"}]}"#;
+
+/// A minimal keep-alive HTTP/1.1 server answering every request with `PAGE`.
+async fn serve() -> String {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let address = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        loop {
+            let Ok((mut socket, _)) = listener.accept().await else {
+                return;
+            };
+            tokio::spawn(async move {
+                let response = format!(
+                    "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{PAGE}",
+                    PAGE.len()
+                );
+                let mut buffer = vec![0u8; 8192];
+                let mut filled = 0;
+                loop {
+                    let Ok(read) = socket.read(&mut buffer[filled..]).await else {
+                        return;
+                    };
+                    if read == 0 {
+                        return;
+                    }
+                    filled += read;
+                    // GET requests only: a request ends at the blank line.
+                    while let Some(end) = buffer[..filled].windows(4).position(|w| w == b"\r\n\r\n")
+                    {
+                        if socket.write_all(response.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        buffer.copy_within(end + 4..filled, 0);
+                        filled -= end + 4;
+                    }
+                }
+            });
+        }
+    });
+    format!("http://{address}")
+}
+
+fn per_call_overhead(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let base = runtime.block_on(serve());
+    let url = format!("{base}/v1/external/messages/history/BOT_ID?limit=10&page=1");
+    // All three share one reqwest configuration, so only the layers above it differ.
+    let raw = reqwest::Client::new();
+    let generated =
+        jelou_client::Client::new_with_client(&base, raw.clone(), jelou_client::Hooks::none());
+    let ext = Jelou::builder()
+        .credentials("id", "secret")
+        .base_url(&base)
+        .http_client(raw.clone())
+        .disable_rate_limit()
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .expect("builds");
+    let ten = NonZeroU32::new(10).expect("ten");
+
+    let mut group = c.benchmark_group("per_call_history_page");
+    group.measurement_time(Duration::from_secs(8));
+    group.bench_function("raw_reqwest", |b| {
+        b.to_async(&runtime).iter(|| async {
+            let body = raw
+                .get(&url)
+                .send()
+                .await
+                .expect("send")
+                .bytes()
+                .await
+                .expect("body");
+            serde_json::from_slice::<jelou_ext::types::HistoryPage>(&body).expect("decodes")
+        });
+    });
+    group.bench_function("generated_client", |b| {
+        b.to_async(&runtime).iter(|| async {
+            generated
+                .history_list()
+                .bot_id("BOT_ID")
+                .limit(ten)
+                .page(NonZeroU32::MIN)
+                .send()
+                .await
+                .expect("ok")
+        });
+    });
+    group.bench_function("jelou_ext", |b| {
+        b.to_async(&runtime).iter(|| async {
+            ext.history_page("BOT_ID", &HistoryQuery::default())
+                .await
+                .expect("ok")
+        });
+    });
+    group.finish();
+}
+
+/// A clock that jumps one second per reading, so the limiter never has to wait.
+struct Leaping {
+    origin: Instant,
+    seconds: AtomicU64,
+}
+
+impl Clock for Leaping {
+    fn now(&self) -> Instant {
+        self.origin + Duration::from_secs(self.seconds.fetch_add(1, Ordering::Relaxed))
+    }
+
+    fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(async {})
+    }
+}
+
+/// A clock that never moves, so reservations pile up.
+struct Frozen(Instant);
+
+impl Clock for Frozen {
+    fn now(&self) -> Instant {
+        self.0
+    }
+
+    fn sleep_until(&self, _deadline: Instant) -> BoxFuture<'static, ()> {
+        Box::pin(std::future::pending())
+    }
+}
+
+fn limiter_acquire(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let mut group = c.benchmark_group("limiter");
+
+    let clock = Arc::new(Leaping {
+        origin: Instant::now(),
+        seconds: AtomicU64::new(0),
+    });
+    let free = SlidingWindowLimiter::with_clock(RateLimit::JELOU, clock);
+    group.bench_function("uncontended_acquire", |b| {
+        b.iter(|| runtime.block_on(free.acquire(None)).expect("free"));
+    });
+
+    // 1,000 callers already waiting: a new caller with no time to spare learns its wait at once.
+    let frozen =
+        SlidingWindowLimiter::with_clock(RateLimit::JELOU, Arc::new(Frozen(Instant::now())));
+    let queued: Vec<_> = (0..1000)
+        .map(|_| {
+            let limiter = frozen.clone();
+            runtime.spawn(async move { limiter.acquire(None).await })
+        })
+        .collect();
+    runtime.block_on(async {
+        for _ in 0..10 {
+            tokio::task::yield_now().await;
+        }
+    });
+    group.bench_function("acquire_refused_with_1000_queued", |b| {
+        b.iter(|| {
+            runtime
+                .block_on(frozen.acquire(Some(Duration::ZERO)))
+                .expect_err("queued")
+        });
+    });
+    group.bench_function("pause_with_1000_queued", |b| {
+        b.iter(|| runtime.block_on(frozen.pause_for(Duration::from_secs(1))));
+    });
+    group.finish();
+    for task in queued {
+        task.abort();
+    }
+}
+
+// criterion's macro writes an undocumented function.
+#[allow(missing_docs)]
+mod group {
+    criterion::criterion_group!(benches, super::per_call_overhead, super::limiter_acquire);
+}
+use group::benches;
+criterion_main!(benches);
