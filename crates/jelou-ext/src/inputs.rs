@@ -179,7 +179,8 @@ impl Attributes {
         &self.0
     }
 
-    fn validate(&self, field: &str) -> Result<(), ValidationError> {
+    /// Checks the documented limits, naming the map `field` in errors.
+    pub(crate) fn validate(&self, field: &str) -> Result<(), ValidationError> {
         validate::string_map(field, &self.0, 1, 99, &[("default_name", 256)])
     }
 }

@@ -11,6 +11,7 @@ use serde_json::{Map, Value};
 use crate::client::Jelou;
 use crate::error::{ApiError, Error};
 use crate::inputs::{Attributes, ChatInput, HistoryQuery, Message, NewUser, UserQuery};
+use crate::pipeline::CallState;
 use crate::validate::{self, ValidationError};
 
 /// Turns a validated input into the generated request type. The generated type re-checks the
@@ -32,9 +33,16 @@ fn non_zero(field: &str, value: u32) -> Result<NonZeroU32, Error> {
         .ok_or_else(|| Error::Validation(ValidationError::new(field, "at least 1", "0")))
 }
 
-/// `status: "failed"` in a 200 answer is the cache's documented logic error.
-fn is_failed(status: Option<&Value>) -> bool {
-    status.and_then(Value::as_str) == Some("failed")
+/// `status: "failed"` in a 200 answer is the cache's documented logic error: `Some` error
+/// built from the answer's raw body when `status` says so.
+fn logic_failure(status: Option<&str>, state: &CallState) -> Option<Error> {
+    (status == Some("failed")).then(|| {
+        let body = state.record(|r| r.body.clone());
+        Error::Api(Box::new(ApiError::logic_failure(
+            reqwest::StatusCode::OK,
+            &body,
+        )))
+    })
 }
 
 impl Jelou {
@@ -54,14 +62,10 @@ impl Jelou {
             None => call,
         };
         let (cache, state) = self.run("cache_get", call.send()).await?;
-        if is_failed(cache.get("status")) {
-            let body = state.record(|r| r.body.clone());
-            return Err(Error::Api(Box::new(ApiError::logic_failure(
-                reqwest::StatusCode::OK,
-                &body,
-            ))));
+        match logic_failure(cache.get("status").and_then(Value::as_str), &state) {
+            Some(error) => Err(error),
+            None => Ok(cache.0),
         }
-        Ok(cache.0)
     }
 
     /// Merges `params` into a user's cache for a bot (`cache_set`); reused keys are overwritten.
@@ -79,14 +83,10 @@ impl Jelou {
         };
         let call = self.raw().cache_set().user_id(user_id).body(body);
         let (answer, state) = self.run("cache_set", call.send()).await?;
-        if answer.status.as_deref() == Some("failed") {
-            let body = state.record(|r| r.body.clone());
-            return Err(Error::Api(Box::new(ApiError::logic_failure(
-                reqwest::StatusCode::OK,
-                &body,
-            ))));
+        match logic_failure(answer.status.as_deref(), &state) {
+            Some(error) => Err(error),
+            None => Ok(answer),
         }
-        Ok(answer)
     }
 
     /// Sends a message from the bot to a user (`message_send`). Never sent twice by the SDK.
@@ -252,14 +252,8 @@ impl Jelou {
         attributes: &Attributes,
     ) -> Result<types::StatusResponse, Error> {
         validate::path_id("id", id)?;
+        attributes.validate("attributes")?;
         let input = serde_json::json!({ "attributes": attributes });
-        validate::string_map(
-            "attributes",
-            attributes.as_map(),
-            1,
-            99,
-            &[("default_name", 256)],
-        )?;
         let body: types::UserUpdateRequest = to_generated("attributes", &input)?;
         Ok(self
             .run(
@@ -279,13 +273,7 @@ impl Jelou {
     ) -> Result<types::StatusResponse, Error> {
         validate::path_id("id", id)?;
         validate::chars("sessionId", session_id, 10, 64)?;
-        validate::string_map(
-            "attributes",
-            attributes.as_map(),
-            1,
-            99,
-            &[("default_name", 256)],
-        )?;
+        attributes.validate("attributes")?;
         let input = serde_json::json!({ "sessionId": session_id, "attributes": attributes });
         let body: types::UserSessionUpdateRequest = to_generated("session", &input)?;
         let call = self.raw().user_session_update().id(id).body(body);

@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::limiter::RateLimiter;
+use crate::limiter::{RateLimiter, WaitTooLong};
 use crate::retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
     retry_reason,
@@ -153,6 +153,24 @@ impl Pipeline {
         Ok((Bytes::from(body), false))
     }
 
+    /// Waits for a rate-limit slot for `attempt`, within what is left of the call's budget.
+    async fn acquire_slot(
+        &self,
+        call: Option<&CallState>,
+        operation: Operation,
+        attempt: u32,
+    ) -> Result<(), WaitTooLong> {
+        let budget = call.and_then(|c| c.budget(self.clock.now()));
+        let waited = self.limiter.acquire(budget).await?;
+        tracing::debug!(
+            operation = operation.operation_id,
+            attempt,
+            limiter_wait_ms = waited.as_millis() as u64,
+            "rate limiter granted a slot"
+        );
+        Ok(())
+    }
+
     /// Whether to retry after `reason`, and after how long; `None` ends the retries.
     fn retry_delay(
         &self,
@@ -198,17 +216,8 @@ impl Interceptor for Pipeline {
             // Page 001: "This header must be specified in every request", bodies or not.
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let call = Self::current_call();
-            let budget = call.as_ref().and_then(|c| c.budget(self.clock.now()));
-            match self.limiter.acquire(budget).await {
-                Ok(waited) => {
-                    tracing::debug!(
-                        operation = operation.operation_id,
-                        attempt = 1,
-                        limiter_wait_ms = waited.as_millis() as u64,
-                        "rate limiter granted a slot"
-                    );
-                    Ok(())
-                }
+            match self.acquire_slot(call.as_deref(), operation, 1).await {
+                Ok(()) => Ok(()),
                 Err(refused) => {
                     let error = Error::RateLimited {
                         would_wait: refused.would_wait,
@@ -270,22 +279,15 @@ impl Interceptor for Pipeline {
                 );
                 if let (Some(delay), Some(spare)) = (delay, spare) {
                     self.clock.sleep(delay).await;
-                    let budget = call.as_ref().and_then(|c| c.budget(self.clock.now()));
-                    match self.limiter.acquire(budget).await {
-                        Ok(waited) => {
-                            tracing::debug!(
-                                operation = operation.operation_id,
-                                attempt = attempt + 1,
-                                limiter_wait_ms = waited.as_millis() as u64,
-                                "rate limiter granted a slot"
-                            );
-                            attempt += 1;
-                            pending = spare;
-                            continue;
-                        }
-                        Err(_) => {
-                            // No slot in time: the last failure stands.
-                        }
+                    // No slot within the call's budget: the last failure stands.
+                    if self
+                        .acquire_slot(call.as_deref(), operation, attempt + 1)
+                        .await
+                        .is_ok()
+                    {
+                        attempt += 1;
+                        pending = spare;
+                        continue;
                     }
                 }
                 if let Some(call) = &call {
