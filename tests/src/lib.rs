@@ -2,9 +2,22 @@
 //! documentation pages, and clients pointed at a mock server.
 #![forbid(unsafe_code)]
 
-use std::path::{Path, PathBuf};
+pub mod clock;
+pub mod exchanges;
+pub mod raw_server;
 
+use std::num::NonZeroU32;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use httpmock::HttpMockRequest;
+use jelou_ext::Jelou;
+use jelou_ext::retry::{Jitter, RetryPolicy};
 use serde::de::DeserializeOwned;
+
+pub use clock::FastForwardClock;
 
 /// The client id every test authenticates with.
 pub const CLIENT_ID: &str = "client-id";
@@ -76,4 +89,49 @@ pub fn generated_client(base_url: &str) -> jelou_client::Client {
         .build()
         .unwrap_or_else(|e| panic!("reqwest client builds: {e}"));
     jelou_client::Client::new_with_client(base_url, http, jelou_client::Hooks::none())
+}
+
+/// `n` as the positive number the generated builders take.
+pub fn non_zero(n: u32) -> NonZeroU32 {
+    NonZeroU32::new(n).unwrap_or_else(|| panic!("test values are positive, not {n}"))
+}
+
+/// The `jelou-ext` retry policy of the suite: the defaults without jitter, so that waits are
+/// exact.
+pub fn exact_retries() -> RetryPolicy {
+    RetryPolicy {
+        jitter: Jitter::None,
+        ..RetryPolicy::default()
+    }
+}
+
+/// A `jelou-ext` builder for a mock server, authenticating like [`generated_client`]. Waits
+/// pass in real time; the default rate limit and retries apply.
+pub fn ext_builder(base_url: &str) -> jelou_ext::JelouBuilder {
+    Jelou::builder()
+        .credentials(CLIENT_ID, CLIENT_SECRET)
+        .base_url(base_url)
+        .retry_policy(exact_retries())
+        // A safety net for a hung test, far above any answer the suite expects.
+        .request_timeout(Duration::from_secs(10))
+}
+
+/// A `jelou-ext` client for a mock server whose waits (rate limit, backoff, `Retry-After`)
+/// cost no wall time; the clock says how long the client chose to wait.
+pub fn ext_client(base_url: &str) -> (Jelou, Arc<FastForwardClock>) {
+    let clock = Arc::new(FastForwardClock::default());
+    let jelou = ext_builder(base_url)
+        .clock(Arc::clone(&clock) as Arc<dyn jelou_ext::clock::Clock>)
+        .call_timeout(None)
+        .build()
+        .unwrap_or_else(|e| panic!("the test client builds: {e}"));
+    (jelou, clock)
+}
+
+/// An httpmock matcher true for the first `n` requests it is asked about, so that a mock
+/// registered before another answers only the first `n` requests ("fail twice, then succeed").
+/// It must be the first mock registered: httpmock asks the mocks in the order they were made.
+pub fn first_calls(n: usize) -> impl Fn(&HttpMockRequest) -> bool + Send + Sync + 'static {
+    let asked = AtomicUsize::new(0);
+    move |_| asked.fetch_add(1, Ordering::SeqCst) < n
 }
