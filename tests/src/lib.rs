@@ -49,11 +49,17 @@ pub fn fixture_as<T: DeserializeOwned>(name: &str) -> T {
     })
 }
 
-/// The project's OpenAPI spec.
-pub fn spec() -> openapiv3::OpenAPI {
+/// The project's OpenAPI spec, as YAML (to read the `x-jelou-*` extensions).
+pub fn spec_yaml() -> serde_yaml::Value {
     let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("../openapi/jelou.yaml");
     let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
-    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("the spec does not parse: {e}"))
+    serde_yaml::from_str(&text).unwrap_or_else(|e| panic!("the spec is not YAML: {e}"))
+}
+
+/// The project's OpenAPI spec.
+pub fn spec() -> openapiv3::OpenAPI {
+    serde_yaml::from_value(spec_yaml())
+        .unwrap_or_else(|e| panic!("the spec is not OpenAPI 3.0: {e}"))
 }
 
 /// Every `(operationId, method, path)` in the spec, in spec order.
