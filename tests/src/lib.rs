@@ -125,10 +125,19 @@ pub fn ext_builder(base_url: &str) -> jelou_ext::JelouBuilder {
 /// A `jelou-ext` client for a mock server whose waits (rate limit, backoff, `Retry-After`)
 /// cost no wall time; the clock says how long the client chose to wait.
 pub fn ext_client(base_url: &str) -> (Jelou, Arc<FastForwardClock>) {
+    ext_client_with(base_url, |builder| builder)
+}
+
+/// [`ext_client`], with `configure` applied to the builder last.
+pub fn ext_client_with(
+    base_url: &str,
+    configure: impl FnOnce(jelou_ext::JelouBuilder) -> jelou_ext::JelouBuilder,
+) -> (Jelou, Arc<FastForwardClock>) {
     let clock = Arc::new(FastForwardClock::default());
-    let jelou = ext_builder(base_url)
+    let builder = ext_builder(base_url)
         .clock(Arc::clone(&clock) as Arc<dyn jelou_ext::clock::Clock>)
-        .call_timeout(None)
+        .call_timeout(None);
+    let jelou = configure(builder)
         .build()
         .unwrap_or_else(|e| panic!("the test client builds: {e}"));
     (jelou, clock)
