@@ -201,6 +201,30 @@ impl Window {
         slot
     }
 
+    /// Records that `ticket` started at `now` (at or after its slot), moving the reservations
+    /// after it as far as the window rule then requires.
+    fn started_at(&mut self, ticket: u64, now: Instant, limit: RateLimit) {
+        let Some(index) = ticket
+            .checked_sub(self.first)
+            .and_then(|i| usize::try_from(i).ok())
+            .filter(|&i| i < self.starts.len())
+        else {
+            return;
+        };
+        if self.starts[index] >= now {
+            return;
+        }
+        self.starts[index] = now;
+        let n = limit.requests as usize;
+        for i in index + 1..self.starts.len() {
+            let mut slot = self.starts[i].max(self.starts[i - 1]);
+            if i >= n {
+                slot = slot.max(self.starts[i - n] + limit.period);
+            }
+            self.starts[i] = slot;
+        }
+    }
+
     /// Moves every reservation still in the future to after `until`, keeping the window rule.
     fn pause_until(&mut self, now: Instant, until: Instant, limit: RateLimit) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
@@ -226,8 +250,13 @@ impl RateLimiter for SlidingWindowLimiter {
         Box::pin(async move {
             let (ticket, mut slot, asked_at) = self.reserve(budget)?;
             loop {
-                if slot <= self.clock.now() {
-                    return Ok(slot.saturating_duration_since(asked_at));
+                let now = self.clock.now();
+                if slot <= now {
+                    // A sleeper wakes a little after its slot (timer granularity, a busy
+                    // thread): the window counts the actual start, so that the late start
+                    // cannot squeeze the next ones closer together.
+                    self.lock().started_at(ticket, now, self.limit);
+                    return Ok(now.saturating_duration_since(asked_at));
                 }
                 self.clock.sleep_until(slot).await;
                 // A pause may have moved this reservation while we slept; a forgotten ticket
@@ -283,6 +312,32 @@ mod tests {
         }
         let ms: Vec<u128> = starts.iter().map(Duration::as_millis).collect();
         assert_eq!(ms, [0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_waiter_that_wakes_late_pushes_the_next_reservations_back() {
+        use std::future::{Future, poll_fn};
+        use std::task::Poll;
+
+        let limiter = limiter(1);
+        let t0 = Instant::now();
+        limiter
+            .acquire(None)
+            .await
+            .expect("the first starts at once");
+        let mut second = Box::pin(limiter.acquire(None));
+        let mut third = Box::pin(limiter.acquire(None));
+        // Both reserve (at 1 s and 2 s) and sleep.
+        for waiter in [&mut second, &mut third] {
+            let polled = poll_fn(|cx| Poll::Ready(waiter.as_mut().poll(cx).is_pending())).await;
+            assert!(polled, "waiting for its slot");
+        }
+        // The second is only polled again at 1.5 s: it starts late, and the window counts
+        // its actual start.
+        tokio::time::advance(Duration::from_millis(1500)).await;
+        second.await.expect("no budget");
+        third.await.expect("no budget");
+        assert_eq!(Instant::now() - t0, Duration::from_millis(2500));
     }
 
     #[tokio::test(start_paused = true)]
