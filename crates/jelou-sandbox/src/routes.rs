@@ -1,0 +1,194 @@
+//! The HTTP face of the sandbox: authentication and the rate limit in front of every route,
+//! request bodies parsed with the generated types, and every refusal as a documented envelope.
+
+use std::collections::BTreeMap;
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::rejection::PathRejection;
+use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio::time::Instant;
+
+use crate::Sandbox;
+use crate::envelope::Refusal;
+
+/// The largest request body accepted.
+const BODY_LIMIT: usize = 1024 * 1024;
+
+type Answer = Result<axum::Json<Value>, Refusal>;
+
+pub(crate) fn router(sandbox: Sandbox) -> Router {
+    Router::new()
+        .route("/v1/users/{user}/cache", get(cache_get).post(cache_set))
+        .route("/v1/bots/{bot}/messages", post(message_send))
+        .route("/v1/external/messages/history/{bot}", get(history_list))
+        .route("/users", get(user_list).post(user_create))
+        .route("/users/{id}", get(user_get).put(user_update))
+        .route("/users/{id}/session", put(user_session_update))
+        .route("/query", post(chat_query))
+        .fallback(no_such_path)
+        .method_not_allowed_fallback(no_such_path)
+        .layer(middleware::from_fn_with_state(sandbox.clone(), guard))
+        .with_state(sandbox)
+}
+
+/// Basic authentication, then the account's five requests per second.
+async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+    let credentials = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Basic "))
+        .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
+        .and_then(|decoded| String::from_utf8(decoded).ok());
+    let authenticated = credentials
+        .as_deref()
+        .and_then(|pair| pair.split_once(':'))
+        .is_some_and(|(id, secret)| sandbox.lock().authenticates(id, secret));
+    if !authenticated {
+        return Refusal::Unauthenticated.into_response();
+    }
+    if let Err(refusal) = sandbox.lock().admit(Instant::now()) {
+        return refusal.into_response();
+    }
+    next.run(request).await
+}
+
+async fn no_such_path() -> Refusal {
+    Refusal::NoSuchPath
+}
+
+/// The request's query parameters by name (the last of repeated ones).
+fn query_map(RawQuery(query): RawQuery) -> BTreeMap<String, String> {
+    url::form_urlencoded::parse(query.unwrap_or_default().as_bytes())
+        .into_owned()
+        .collect()
+}
+
+fn segment(path: Result<Path<String>, PathRejection>) -> Result<String, Refusal> {
+    path.map(|Path(segment)| segment)
+        .map_err(|_| Refusal::NoSuchPath)
+}
+
+/// Reads and parses a JSON body with the generated type; a mismatch names the field.
+async fn body<T: DeserializeOwned>(body: Body) -> Result<T, Refusal> {
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT)
+        .await
+        .map_err(|_| Refusal::TooLarge)?;
+    let mut deserializer = serde_json::Deserializer::from_slice(&bytes);
+    let parsed: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    let (field, detail) = match parsed {
+        Ok(value) => match deserializer.end() {
+            Ok(()) => return Ok(value),
+            Err(trailing) => ("body".to_owned(), trailing.to_string()),
+        },
+        Err(error) => {
+            let path = error.path().to_string();
+            let field = if path == "." { "body".to_owned() } else { path };
+            (field, error.into_inner().to_string())
+        }
+    };
+    Err(Refusal::invalid(
+        &field,
+        format!("el campo {field} no es válido: {detail}"),
+        format!("the {field} field is not valid: {detail}"),
+        format!("o campo {field} não é válido: {detail}"),
+    ))
+}
+
+async fn cache_get(
+    State(sandbox): State<Sandbox>,
+    user: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Answer {
+    let user = segment(user)?;
+    let query = query_map(query);
+    let bot = query.get("botId").map(String::as_str);
+    sandbox.lock().cache_get(&user, bot).map(axum::Json)
+}
+
+async fn cache_set(
+    State(sandbox): State<Sandbox>,
+    user: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let user = segment(user)?;
+    let request = body(request).await?;
+    sandbox.lock().cache_set(&user, request).map(axum::Json)
+}
+
+async fn message_send(
+    State(sandbox): State<Sandbox>,
+    bot: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let bot = segment(bot)?;
+    sandbox.lock().bot_exists(&bot)?;
+    let request = body(request).await?;
+    sandbox.lock().message_send(&bot, request).map(axum::Json)
+}
+
+async fn history_list(
+    State(sandbox): State<Sandbox>,
+    bot: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Answer {
+    let bot = segment(bot)?;
+    sandbox
+        .lock()
+        .history_list(&bot, &query_map(query))
+        .map(axum::Json)
+}
+
+async fn user_create(State(sandbox): State<Sandbox>, request: Body) -> Answer {
+    let request = body(request).await?;
+    sandbox.lock().user_create(request).map(axum::Json)
+}
+
+async fn user_list(State(sandbox): State<Sandbox>, query: RawQuery) -> Answer {
+    sandbox.lock().user_list(&query_map(query)).map(axum::Json)
+}
+
+async fn user_get(
+    State(sandbox): State<Sandbox>,
+    id: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let id = segment(id)?;
+    sandbox.lock().user_get(&id).map(axum::Json)
+}
+
+async fn user_update(
+    State(sandbox): State<Sandbox>,
+    id: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let id = segment(id)?;
+    let request = body(request).await?;
+    sandbox.lock().user_update(&id, request).map(axum::Json)
+}
+
+async fn user_session_update(
+    State(sandbox): State<Sandbox>,
+    id: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let id = segment(id)?;
+    let request = body(request).await?;
+    sandbox
+        .lock()
+        .user_session_update(&id, request)
+        .map(axum::Json)
+}
+
+async fn chat_query(State(sandbox): State<Sandbox>, request: Body) -> Answer {
+    let request = body(request).await?;
+    sandbox.lock().chat_query(request).map(axum::Json)
+}

@@ -1,0 +1,606 @@
+//! The sandbox's data and the behaviour of each operation, independent of HTTP.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::time::{Duration, SystemTime};
+
+use jelou_client::types;
+use serde_json::{Map, Value, json};
+use tokio::time::Instant;
+
+use crate::clock::{DayEnd, range_bound, timestamp};
+use crate::envelope::Refusal;
+use crate::seed::Seed;
+
+/// The documented rate limit: five requests per second per account (page 001).
+const REQUESTS_PER_SECOND: usize = 5;
+
+#[derive(Clone, Debug)]
+struct StoredUser {
+    id: String,
+    user_id: Option<String>,
+    attributes: BTreeMap<String, String>,
+    session_id: Option<String>,
+    session_attributes: BTreeMap<String, String>,
+    segments: Vec<String>,
+    created_at: String,
+    last_seen: String,
+}
+
+impl StoredUser {
+    fn summary(&self) -> Value {
+        json!({
+            "id": self.id,
+            "userId": self.user_id,
+            "banned": false,
+            "attributes": self.attributes,
+            "conversations": 0,
+            "createdAt": self.created_at,
+            "lastSeen": self.last_seen,
+        })
+    }
+
+    fn details(&self) -> Value {
+        let mut details = self.summary();
+        details["conversations"] = json!([]);
+        details["sessionAttributes"] = json!(self.session_attributes);
+        details["segments"] = self
+            .segments
+            .iter()
+            .map(|id| json!({"id": id, "name": null}))
+            .collect();
+        details
+    }
+}
+
+/// Everything the sandbox knows. Behind one lock: the sandbox serves one developer.
+#[derive(Debug)]
+pub(crate) struct State {
+    seed: Seed,
+    bots: Vec<String>,
+    history: BTreeMap<String, Vec<Value>>,
+    caches: BTreeMap<(String, String), Map<String, Value>>,
+    users: Vec<StoredUser>,
+    next_message: u64,
+    next_user: u64,
+    recent_requests: VecDeque<Instant>,
+}
+
+fn status_ok() -> Value {
+    json!({"code": 200, "type": "success"})
+}
+
+fn now() -> String {
+    timestamp(SystemTime::now())
+}
+
+impl State {
+    pub(crate) fn new(seed: Seed) -> Self {
+        let history = seed
+            .history
+            .iter()
+            .map(|(bot, messages)| {
+                let stored = messages
+                    .iter()
+                    .filter_map(|m| serde_json::to_value(m).ok())
+                    .collect();
+                (bot.clone(), stored)
+            })
+            .collect();
+        let caches = seed
+            .caches
+            .iter()
+            .flat_map(|(user, by_bot)| {
+                by_bot
+                    .iter()
+                    .map(move |(bot, cache)| ((user.clone(), bot.clone()), cache.clone()))
+            })
+            .collect();
+        let created = now();
+        let users = seed
+            .users
+            .iter()
+            .map(|user| StoredUser {
+                id: user.id.clone(),
+                user_id: user.user_id.clone(),
+                attributes: user.attributes.clone(),
+                session_id: None,
+                session_attributes: BTreeMap::new(),
+                segments: Vec::new(),
+                created_at: created.clone(),
+                last_seen: created.clone(),
+            })
+            .collect();
+        Self {
+            bots: seed.bots.clone(),
+            history,
+            caches,
+            users,
+            next_message: 1,
+            next_user: 1,
+            recent_requests: VecDeque::new(),
+            seed,
+        }
+    }
+
+    /// Whether `client_id:client_secret` is the account's.
+    pub(crate) fn authenticates(&self, client_id: &str, client_secret: &str) -> bool {
+        let account = &self.seed.credentials;
+        account.client_id == client_id && account.client_secret == client_secret
+    }
+
+    /// Counts a request against the account's five per second, or says how long to wait.
+    pub(crate) fn admit(&mut self, now: Instant) -> Result<(), Refusal> {
+        let second = Duration::from_secs(1);
+        while self
+            .recent_requests
+            .front()
+            .is_some_and(|&start| now.duration_since(start) >= second)
+        {
+            self.recent_requests.pop_front();
+        }
+        if self.recent_requests.len() >= REQUESTS_PER_SECOND {
+            let oldest = self.recent_requests.front().copied().unwrap_or(now);
+            return Err(Refusal::TooManyRequests {
+                retry_after: second.saturating_sub(now.duration_since(oldest)),
+            });
+        }
+        self.recent_requests.push_back(now);
+        Ok(())
+    }
+
+    /// `BOT_NOT_FOUND` unless the account has the bot.
+    pub(crate) fn bot_exists(&self, bot_id: &str) -> Result<(), Refusal> {
+        self.bot(bot_id)
+    }
+
+    fn bot(&self, bot_id: &str) -> Result<(), Refusal> {
+        if self.bots.iter().any(|b| b == bot_id) {
+            Ok(())
+        } else {
+            Err(Refusal::BotNotFound)
+        }
+    }
+
+    fn user_mut(&mut self, id: &str) -> Result<&mut StoredUser, Refusal> {
+        self.users
+            .iter_mut()
+            .find(|u| u.id == id)
+            .ok_or(Refusal::UserNotFound)
+    }
+
+    /// `cache_get`: one bot's cache of the user, or every bot's merged. A user with no cache
+    /// gets the documented logic error: HTTP 200 with `status: failed`.
+    pub(crate) fn cache_get(&self, user: &str, bot_id: Option<&str>) -> Result<Value, Refusal> {
+        if let Some(bot_id) = bot_id {
+            self.bot(bot_id)?;
+        }
+        let mut merged = Map::new();
+        let mut found = false;
+        for ((cached_user, cached_bot), cache) in &self.caches {
+            if cached_user == user && bot_id.is_none_or(|b| b == cached_bot) {
+                found = true;
+                merged.extend(cache.clone());
+            }
+        }
+        if found {
+            Ok(Value::Object(merged))
+        } else {
+            Ok(json!({
+                "status": "failed",
+                "message": ["The user has no cache for this bot."],
+            }))
+        }
+    }
+
+    /// `cache_set`: merges `params` into the user's cache for the bot, overwriting reused keys.
+    pub(crate) fn cache_set(
+        &mut self,
+        user: &str,
+        request: types::CacheSetRequest,
+    ) -> Result<Value, Refusal> {
+        self.bot(&request.bot_id)?;
+        self.caches
+            .entry((user.to_owned(), request.bot_id))
+            .or_default()
+            .extend(request.params);
+        Ok(json!({"message": ["User cache set successfully."], "status": "success"}))
+    }
+
+    /// `message_send`: stores the message in the bot's history and returns its new id.
+    pub(crate) fn message_send(
+        &mut self,
+        bot_id: &str,
+        request: types::MessageSendRequest,
+    ) -> Result<Value, Refusal> {
+        self.bot(bot_id)?;
+        if !request.options.is_empty() && request.options.len() > 10 {
+            return Err(Refusal::field_rule(
+                "options",
+                "debe tener de 1 a 10 elementos",
+                "must have 1 to 10 items",
+                "deve ter de 1 a 10 itens",
+            ));
+        }
+        let message_id = format!("msg_{:09}", self.next_message);
+        self.next_message += 1;
+        let message = json!({
+            "messageId": message_id,
+            "by": "bot",
+            "status": "DELIVERED_USER",
+            "createdAt": now(),
+            "recipient": {"id": request.user_id},
+            "sender": {"id": bot_id, "type": "Whatsapp"},
+            "bubble": {"type": "TEXT", "text": request.text},
+        });
+        self.history
+            .entry(bot_id.to_owned())
+            .or_default()
+            .push(message);
+        Ok(json!({"success": true, "messageId": message_id}))
+    }
+
+    /// `history_list`: the bot's messages, oldest first, filtered, one page.
+    pub(crate) fn history_list(
+        &self,
+        bot_id: &str,
+        query: &BTreeMap<String, String>,
+    ) -> Result<Value, Refusal> {
+        self.bot(bot_id)?;
+        let limit = positive(query, "limit")?;
+        let page = positive(query, "page")?;
+        let start_at = date_filter(query, "startAt", DayEnd::Start)?;
+        let end_at = date_filter(query, "endAt", DayEnd::End)?;
+        let client_id = query.get("clientId");
+        let message_id = query.get("messageId");
+        let text = |m: &Value, pointer: &str| {
+            m.pointer(pointer)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+        };
+        let matching: Vec<&Value> = self
+            .history
+            .get(bot_id)
+            .into_iter()
+            .flatten()
+            .filter(|m| {
+                let created = text(m, "/createdAt").unwrap_or_default();
+                start_at.as_ref().is_none_or(|start| &created >= start)
+                    && end_at.as_ref().is_none_or(|end| &created <= end)
+                    && client_id.is_none_or(|c| text(m, "/recipient/id").as_ref() == Some(c))
+                    && message_id.is_none_or(|id| text(m, "/messageId").as_ref() == Some(id))
+            })
+            .collect();
+        let total = matching.len() as u64;
+        let offset = (page - 1).saturating_mul(limit);
+        let results: Vec<&Value> = matching
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .take(usize::try_from(limit).unwrap_or(usize::MAX))
+            .collect();
+        Ok(json!({
+            "pagination": {
+                "limit": limit,
+                "page": page,
+                "total": total,
+                "offset": offset,
+                "totalPages": total.div_ceil(limit),
+            },
+            "results": results,
+        }))
+    }
+
+    /// `user_create`: a new user, or the existing one with the same `userId`, updated.
+    pub(crate) fn user_create(
+        &mut self,
+        request: types::UserCreateRequest,
+    ) -> Result<Value, Refusal> {
+        let attributes = string_map(&request.attributes);
+        let user_id = request.user_id.map(|u| u.to_string());
+        if user_id.is_none() && !attributes.contains_key("default_email") {
+            return Err(Refusal::field_rule(
+                "userId",
+                "es obligatorio si no hay attributes.default_email",
+                "is required unless attributes.default_email is given",
+                "é obrigatório se não houver attributes.default_email",
+            ));
+        }
+        let segments: Vec<String> = match request.segments {
+            Some(types::UserSegments::SegmentId(one)) => vec![text(&one)],
+            Some(types::UserSegments::Array(many)) => many.iter().map(text).collect(),
+            None => Vec::new(),
+        };
+        let existing = self.users.iter_mut().find(|u| {
+            u.user_id.is_some() && u.user_id == user_id
+                || user_id.is_none()
+                    && u.attributes.get("default_email") == attributes.get("default_email")
+        });
+        let stamp = now();
+        let id = match existing {
+            Some(user) => {
+                user.attributes.extend(attributes);
+                user.segments.extend(segments);
+                user.last_seen = stamp.clone();
+                user.id.clone()
+            }
+            None => {
+                let id = format!("{:024x}", 0x5a4d_0000_u64 + self.next_user);
+                self.next_user += 1;
+                self.users.push(StoredUser {
+                    id: id.clone(),
+                    user_id,
+                    attributes,
+                    session_id: None,
+                    session_attributes: BTreeMap::new(),
+                    segments,
+                    created_at: stamp.clone(),
+                    last_seen: stamp.clone(),
+                });
+                id
+            }
+        };
+        Ok(json!([{"id": id, "timestamp": stamp, "status": status_ok()}]))
+    }
+
+    /// `user_list`: filtered, sorted, from after the `after` cursor, at most `limit` users.
+    pub(crate) fn user_list(&self, query: &BTreeMap<String, String>) -> Result<Value, Refusal> {
+        let limit = match query.get("limit") {
+            None => 40,
+            Some(_) => {
+                let limit = positive(query, "limit")?;
+                if limit > 40 {
+                    return Err(Refusal::field_rule(
+                        "limit",
+                        "no debe ser mayor a 40",
+                        "must not be greater than 40",
+                        "não deve ser maior que 40",
+                    ));
+                }
+                limit
+            }
+        };
+        let filters = match query.get("filters") {
+            None => Vec::new(),
+            Some(text) => serde_json::from_str::<Vec<Value>>(text).map_err(|_| {
+                Refusal::field_rule(
+                    "filters",
+                    "debe ser un arreglo JSON",
+                    "must be a JSON array",
+                    "deve ser um array JSON",
+                )
+            })?,
+        };
+        let match_any = match query.get("match").map(String::as_str) {
+            None | Some("all") => false,
+            Some("any") => true,
+            Some(_) => {
+                return Err(Refusal::field_rule(
+                    "match",
+                    "debe ser all o any",
+                    "must be all or any",
+                    "deve ser all ou any",
+                ));
+            }
+        };
+        let passes = |user: &StoredUser, filter: &Value| {
+            let Some(field) = filter.get("field").and_then(Value::as_str) else {
+                return true;
+            };
+            match (
+                user.attributes.get(field),
+                filter.get("value").and_then(Value::as_str),
+            ) {
+                (Some(actual), Some(wanted)) => actual == wanted,
+                (found, None) => found.is_some(),
+                (None, Some(_)) => false,
+            }
+        };
+        let mut users: Vec<&StoredUser> = self
+            .users
+            .iter()
+            .filter(|u| {
+                filters.is_empty()
+                    || if match_any {
+                        filters.iter().any(|f| passes(u, f))
+                    } else {
+                        filters.iter().all(|f| passes(u, f))
+                    }
+            })
+            .collect();
+        match query.get("sort[field]").map(String::as_str) {
+            None => {}
+            Some("createdAt") => users.sort_by(|a, b| a.created_at.cmp(&b.created_at)),
+            Some("lastSeen") => users.sort_by(|a, b| a.last_seen.cmp(&b.last_seen)),
+            Some(_) => {
+                return Err(Refusal::field_rule(
+                    "sort[field]",
+                    "debe ser createdAt o lastSeen",
+                    "must be createdAt or lastSeen",
+                    "deve ser createdAt ou lastSeen",
+                ));
+            }
+        }
+        match query.get("sort[order]").map(String::as_str) {
+            None | Some("asc") => {}
+            Some("desc") => users.reverse(),
+            Some(_) => {
+                return Err(Refusal::field_rule(
+                    "sort[order]",
+                    "debe ser asc o desc",
+                    "must be asc or desc",
+                    "deve ser asc ou desc",
+                ));
+            }
+        }
+        if let Some(after) = query.get("after") {
+            if after.chars().count() != 24 {
+                return Err(Refusal::field_rule(
+                    "after",
+                    "debe tener 24 caracteres",
+                    "must be 24 characters long",
+                    "deve ter 24 caracteres",
+                ));
+            }
+            let position = users
+                .iter()
+                .position(|u| &u.id == after)
+                .map_or(users.len(), |p| p + 1);
+            users.drain(..position);
+        }
+        users.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let data: Vec<Value> = users.iter().map(|u| u.summary()).collect();
+        Ok(json!({"count": data.len(), "data": data}))
+    }
+
+    /// `user_get`.
+    pub(crate) fn user_get(&self, id: &str) -> Result<Value, Refusal> {
+        self.users
+            .iter()
+            .find(|u| u.id == id)
+            .map(StoredUser::details)
+            .ok_or(Refusal::UserNotFound)
+    }
+
+    /// `user_update`: merges the attributes.
+    pub(crate) fn user_update(
+        &mut self,
+        id: &str,
+        request: types::UserUpdateRequest,
+    ) -> Result<Value, Refusal> {
+        let user = self.user_mut(id)?;
+        user.attributes.extend(string_map(&request.attributes));
+        user.last_seen = now();
+        Ok(json!({"timestamp": user.last_seen, "status": status_ok()}))
+    }
+
+    /// `user_session_update`: merges the attributes of the user's session (a new session id
+    /// starts from none).
+    pub(crate) fn user_session_update(
+        &mut self,
+        id: &str,
+        request: types::UserSessionUpdateRequest,
+    ) -> Result<Value, Refusal> {
+        let user = self.user_mut(id)?;
+        let session_id = request.session_id.to_string();
+        if user.session_id.as_ref() != Some(&session_id) {
+            user.session_id = Some(session_id);
+            user.session_attributes.clear();
+        }
+        user.session_attributes
+            .extend(string_map(&request.attributes));
+        user.last_seen = now();
+        Ok(json!({"timestamp": user.last_seen, "status": status_ok()}))
+    }
+
+    /// `chat_query`: a deterministic scripted bot. It greets, answers triggers and go-tos,
+    /// and otherwise repeats what it was told.
+    pub(crate) fn chat_query(&self, request: types::ChatQueryRequest) -> Result<Value, Refusal> {
+        let query = request.query.as_ref().map(text);
+        let trigger = request.trigger.as_ref().map(text);
+        let goto = request.goto.as_ref().map(text);
+        let (interaction, answer, resolved) = match (&query, &trigger, &goto) {
+            (_, Some(trigger), _) => (
+                "trigger",
+                format!("Trigger {trigger} fired."),
+                trigger.clone(),
+            ),
+            (_, _, Some(goto)) => ("goto", format!("Now at interaction {goto}."), goto.clone()),
+            (Some(query), _, _) if is_greeting(query) => (
+                "greeting",
+                "¡Hola! Soy el bot de prueba de Jelou.".to_owned(),
+                query.clone(),
+            ),
+            (Some(query), _, _) => ("echo", format!("Dijiste: {query}"), query.clone()),
+            (None, None, None) => {
+                return Err(Refusal::field_rule(
+                    "query",
+                    "es obligatorio si no hay trigger ni goto",
+                    "is required unless trigger or goto is given",
+                    "é obrigatório se não houver trigger nem goto",
+                ));
+            }
+        };
+        let parameters: BTreeMap<String, String> = request
+            .parameters
+            .iter()
+            .map(|(k, v)| (k.clone(), v.to_string()))
+            .collect();
+        Ok(json!({
+            "sessionId": request.session_id.to_string(),
+            "timestamp": now(),
+            "result": {
+                "source": "sandbox",
+                "resolvedQuery": resolved,
+                "confidence": 1.0,
+                "score": 1.0,
+                "lifespan": request.lifespan.get(),
+                "incomplete": false,
+                "storyId": request.story_id.as_ref().map(text),
+                "interaction": {"name": interaction, "action": ""},
+                "sessionParameters": parameters,
+                "contexts": [],
+                "fulfillment": [{"type": "text", "delay": 0, "message": answer}],
+            }
+        }))
+    }
+}
+
+/// The string inside one of the generated constrained-string types.
+fn text<T: std::ops::Deref<Target = String>>(value: &T) -> String {
+    (**value).clone()
+}
+
+fn is_greeting(query: &str) -> bool {
+    let lower = query.trim().to_lowercase();
+    ["hola", "hello", "hi", "olá", "buenas"]
+        .iter()
+        .any(|greeting| lower.starts_with(greeting))
+}
+
+/// The attributes of a request as strings (absent and null ones left out).
+fn string_map(attributes: &impl serde::Serialize) -> BTreeMap<String, String> {
+    match serde_json::to_value(attributes) {
+        Ok(Value::Object(map)) => map
+            .into_iter()
+            .filter_map(|(k, v)| match v {
+                Value::String(s) => Some((k, s)),
+                Value::Null => None,
+                other => Some((k, other.to_string())),
+            })
+            .collect(),
+        _ => BTreeMap::new(),
+    }
+}
+
+/// A required whole number of at least 1.
+fn positive(query: &BTreeMap<String, String>, field: &str) -> Result<u64, Refusal> {
+    let Some(text) = query.get(field) else {
+        return Err(Refusal::field_rule(
+            field,
+            "es obligatorio",
+            "is required",
+            "é obrigatório",
+        ));
+    };
+    match text.parse::<u64>() {
+        Ok(n) if n >= 1 => Ok(n),
+        _ => Err(Refusal::field_rule(
+            field,
+            "debe ser un número entero mayor o igual a 1",
+            "must be a whole number of at least 1",
+            "deve ser um número inteiro maior ou igual a 1",
+        )),
+    }
+}
+
+fn date_filter(
+    query: &BTreeMap<String, String>,
+    field: &str,
+    end: DayEnd,
+) -> Result<Option<String>, Refusal> {
+    match query.get(field) {
+        None => Ok(None),
+        Some(value) => range_bound(value, end)
+            .map(Some)
+            .ok_or_else(|| Refusal::not_a_date(field)),
+    }
+}

@@ -1,0 +1,404 @@
+//! The sandbox through `jelou-ext`: every operation answers in the documented shape and keeps
+//! state, and every refusal is a documented envelope that `jelou-ext` decodes.
+
+use jelou_ext::retry::RetryPolicy;
+use jelou_ext::{
+    Attributes, ChatInput, Error, HistoryQuery, Jelou, Language, Message, NewUser, UserQuery,
+};
+use jelou_sandbox::{
+    DEMO_BOT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PHONE, DEMO_USER_ID, RunningSandbox,
+    Sandbox, Seed,
+};
+use serde_json::{Value, json};
+
+async fn demo() -> RunningSandbox {
+    Sandbox::new(Seed::demo())
+        .start("127.0.0.1:0".parse().expect("address"))
+        .await
+        .expect("the sandbox starts")
+}
+
+fn client(sandbox: &RunningSandbox, secret: &str) -> Jelou {
+    Jelou::builder()
+        .base_url(sandbox.base_url())
+        .credentials(DEMO_CLIENT_ID, secret)
+        .build()
+        .expect("builds")
+}
+
+fn api(error: &Error) -> &jelou_ext::ApiError {
+    error
+        .api()
+        .unwrap_or_else(|| panic!("expected an API error, got {error:?}"))
+}
+
+#[tokio::test]
+async fn every_operation_answers_in_the_documented_shape_and_keeps_state() {
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+
+    let cache = jelou
+        .get_cache(DEMO_PHONE, Some(DEMO_BOT))
+        .await
+        .expect("cache");
+    assert_eq!(cache.get("orderNumber"), Some(&json!("ORD-12345")));
+    let params = [
+        ("groupId".to_owned(), json!("grp-1")),
+        ("orderNumber".to_owned(), json!("ORD-2")),
+    ];
+    jelou
+        .set_cache(DEMO_PHONE, DEMO_BOT, params.into_iter().collect())
+        .await
+        .expect("set");
+    let cache = jelou.get_cache(DEMO_PHONE, None).await.expect("merged");
+    assert_eq!(
+        Value::Object(cache),
+        json!({"groupId": "grp-1", "orderNumber": "ORD-2"})
+    );
+
+    let sent = jelou
+        .send_message(DEMO_BOT, &Message::text(DEMO_PHONE, "¿Todo bien?"))
+        .await
+        .expect("sent");
+    assert_eq!(sent.message_id, "msg_000000001");
+    let page = jelou
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                limit: 2,
+                page: 2,
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .expect("history");
+    assert_eq!(
+        (
+            page.pagination.total,
+            page.pagination.total_pages,
+            page.pagination.offset
+        ),
+        (4, 2, Some(2))
+    );
+    assert_eq!(
+        page.results.last().map(|m| m.message_id.as_str()),
+        Some("msg_000000001")
+    );
+    let only = jelou
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                message_id: Some("msg-demo-0002".into()),
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .expect("filtered");
+    assert_eq!(only.results.len(), 1);
+    let ranged = jelou
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                start_at: Some("2025-01-15T10:32:00Z".into()),
+                end_at: Some("2025-01-15".into()),
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .expect("ranged");
+    assert_eq!(ranged.pagination.total, 2);
+
+    let created = jelou
+        .create_user(&NewUser::with_user_id(
+            "ext-42",
+            Attributes::new().with("default_city", "Quito"),
+        ))
+        .await
+        .expect("created");
+    let new_id = created[0].id.clone().expect("an id");
+    assert_eq!(new_id.len(), 24);
+    let list = jelou
+        .list_users(&UserQuery {
+            filters: vec![json!({"field": "default_city", "value": "Quito"})],
+            ..UserQuery::default()
+        })
+        .await
+        .expect("listed");
+    assert_eq!(
+        list.data.iter().map(|u| u.id.as_str()).collect::<Vec<_>>(),
+        [new_id.as_str()]
+    );
+    let after = jelou
+        .list_users(&UserQuery {
+            after: Some(DEMO_USER_ID.into()),
+            ..UserQuery::default()
+        })
+        .await
+        .expect("after the cursor");
+    assert_eq!(after.data.len(), 1);
+    jelou
+        .update_user(&new_id, &Attributes::new().with("default_name", "Ana"))
+        .await
+        .expect("updated");
+    jelou
+        .update_session(
+            &new_id,
+            "session-0001",
+            &Attributes::new().with("step", "2"),
+        )
+        .await
+        .expect("session");
+    let user = jelou.get_user(&new_id).await.expect("read back");
+    let name = user
+        .attributes
+        .as_ref()
+        .and_then(|a| a.get("default_name").cloned().flatten());
+    assert_eq!(name.as_deref(), Some("Ana"));
+    assert_eq!(
+        user.session_attributes.get("step"),
+        Some(&Some("2".to_owned()))
+    );
+
+    let answer = jelou
+        .chat(&ChatInput::new("session-0001").query("hola"))
+        .await
+        .expect("chat");
+    let result = answer.result.expect("a result");
+    assert_eq!(
+        result.interaction.and_then(|i| i.name).as_deref(),
+        Some("greeting")
+    );
+    assert_eq!(result.fulfillment.len(), 1);
+}
+
+#[tokio::test]
+async fn a_user_without_a_cache_gets_the_documented_logic_error() {
+    let sandbox = demo().await;
+    let error = client(&sandbox, DEMO_CLIENT_SECRET)
+        .get_cache("111", None)
+        .await
+        .expect_err("no cache");
+    assert!(api(&error).is_logic_failure());
+}
+
+#[tokio::test]
+async fn wrong_credentials_get_the_bare_401() {
+    let sandbox = demo().await;
+    let error = client(&sandbox, "wrong")
+        .get_user(DEMO_USER_ID)
+        .await
+        .expect_err("401");
+    let api = api(&error);
+    assert_eq!(api.status().as_u16(), 401);
+    assert_eq!(api.messages(), ["Authentication failed"]);
+}
+
+#[tokio::test]
+async fn an_unknown_bot_gets_bot_not_found() {
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+    let error = jelou
+        .send_message("no-such-bot", &Message::text(DEMO_PHONE, "hola"))
+        .await
+        .expect_err("404");
+    let api = api(&error);
+    assert_eq!(
+        (api.status().as_u16(), api.code(), api.key()),
+        (404, Some("E1019"), Some("BOT_NOT_FOUND"))
+    );
+    assert_eq!(
+        api.client_message(Language::Portuguese),
+        Some("A Bot não pôde ser encontrada no momento.")
+    );
+}
+
+#[tokio::test]
+async fn invalid_input_gets_validator_error_in_three_languages() {
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+    let error = jelou
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                start_at: Some("yesterday".into()),
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .expect_err("422");
+    let api = api(&error);
+    assert_eq!(
+        (api.status().as_u16(), api.code(), api.key()),
+        (422, Some("E0422"), Some("VALIDATOR_ERROR"))
+    );
+    assert_eq!(
+        api.field_messages("startAt", Language::Spanish),
+        ["el campo startAt debe ser una fecha"]
+    );
+    assert_eq!(
+        api.field_messages("startAt", Language::English),
+        ["the startAt field must be a Date"]
+    );
+    assert_eq!(
+        api.field_messages("startAt", Language::Portuguese),
+        ["o campo startAt deve ser uma data"]
+    );
+}
+
+#[tokio::test]
+async fn a_sixth_request_within_a_second_gets_429_with_retry_after() {
+    let sandbox = demo().await;
+    let unlimited = Jelou::builder()
+        .base_url(sandbox.base_url())
+        .credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+        .disable_rate_limit()
+        .retry_policy(RetryPolicy::never())
+        .build()
+        .expect("builds");
+    for _ in 0..5 {
+        unlimited
+            .get_user(DEMO_USER_ID)
+            .await
+            .expect("within the limit");
+    }
+    let error = unlimited
+        .get_user(DEMO_USER_ID)
+        .await
+        .expect_err("the sixth");
+    let api = api(&error);
+    assert_eq!(
+        (api.status().as_u16(), api.code(), api.key()),
+        (429, Some("E0429"), Some("TOO_MANY_REQUESTS"))
+    );
+    assert_eq!(api.retry_after(), Some(std::time::Duration::from_secs(1)));
+
+    // The rate-limited client keeps to five per second and never sees a 429.
+    let limited = client(&sandbox, DEMO_CLIENT_SECRET);
+    tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    for _ in 0..7 {
+        limited.get_user(DEMO_USER_ID).await.expect("spaced out");
+    }
+}
+
+#[tokio::test]
+async fn bad_input_of_any_kind_gets_an_envelope() {
+    let sandbox = demo().await;
+    let http = reqwest::Client::new();
+    let url = |path: &str| format!("{}{path}", sandbox.base_url());
+    let title_25 = json!({"type": "text", "userId": "u", "text": "t", "options": [{"title": "Opción número veinticinco"}]});
+    let eleven: Vec<Value> = (0..11).map(|i| json!({"title": format!("o{i}")})).collect();
+    let cases: Vec<(reqwest::Method, String, Option<String>, u16, Option<&str>)> = vec![
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some("not json".into()),
+            422,
+            Some("body"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(String::new()),
+            422,
+            Some("body"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(title_25.to_string()),
+            422,
+            Some("options[0].title"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(
+                json!({"type": "text", "userId": "u", "text": "t", "options": eleven}).to_string(),
+            ),
+            422,
+            Some("options"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(r#"{"type":"video","userId":"u","text":"t"}"#.into()),
+            422,
+            Some("type"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(format!(
+                "{{\"type\":\"text\",\"userId\":\"u\",\"text\":\"{}\"}}",
+                "x".repeat(2 * 1024 * 1024)
+            )),
+            413,
+            None,
+        ),
+        (
+            reqwest::Method::GET,
+            url("/v1/external/messages/history/demo-bot?limit=abc&page=1"),
+            None,
+            422,
+            Some("limit"),
+        ),
+        (
+            reqwest::Method::GET,
+            url("/v1/external/messages/history/demo-bot?page=1"),
+            None,
+            422,
+            Some("limit"),
+        ),
+        (
+            reqwest::Method::GET,
+            url("/users?limit=41"),
+            None,
+            422,
+            Some("limit"),
+        ),
+        (
+            reqwest::Method::GET,
+            url("/users?filters=%7Bnot"),
+            None,
+            422,
+            Some("filters"),
+        ),
+        (reqwest::Method::GET, url("/users/nobody"), None, 404, None),
+        (reqwest::Method::GET, url("/no/such/path"), None, 404, None),
+        (reqwest::Method::DELETE, url("/users"), None, 404, None),
+        (
+            reqwest::Method::POST,
+            url("/query"),
+            Some(r#"{"sessionId":"session-0001"}"#.into()),
+            422,
+            Some("query"),
+        ),
+    ];
+    for (method, url, body, status, field) in cases {
+        // A fresh second for each case: the rate limit is not what is tested here.
+        tokio::time::sleep(std::time::Duration::from_millis(210)).await;
+        let mut request = http
+            .request(method.clone(), &url)
+            .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET));
+        if let Some(body) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body);
+        }
+        let response = request.send().await.expect("an answer");
+        assert_eq!(response.status().as_u16(), status, "{method} {url}");
+        let envelope: jelou_ext::types::ApiError = response.json().await.expect("an envelope");
+        assert_eq!(
+            envelope.status_message.as_deref(),
+            Some("failed"),
+            "{method} {url}"
+        );
+        if let Some(field) = field {
+            assert!(
+                envelope.validation_error.contains_key(field),
+                "{method} {url}: {:?}",
+                envelope.validation_error.keys()
+            );
+        }
+    }
+}
