@@ -25,5 +25,7 @@ pub use jelou_client::BoxFuture;
 pub use jelou_client::types;
 pub use limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
 pub use operations::OPERATIONS;
+/// The HTTP status of answers and errors (`reqwest`'s, which is `http`'s).
+pub use reqwest::StatusCode;
 pub use retry::{RetryPolicy, retry_reason};
 pub use validate::{KEY_PATTERN, MAX_VALUE_CHARS, ValidationError};

@@ -280,6 +280,9 @@ async fn a_sixth_request_within_a_second_gets_429_with_retry_after() {
     }
 }
 
+/// Method, URL, body, the status expected and the field the envelope must name.
+type BadRequest = (reqwest::Method, String, Option<String>, u16, Option<&'static str>);
+
 #[tokio::test]
 async fn bad_input_of_any_kind_gets_an_envelope() {
     let sandbox = demo().await;
@@ -287,7 +290,7 @@ async fn bad_input_of_any_kind_gets_an_envelope() {
     let url = |path: &str| format!("{}{path}", sandbox.base_url());
     let title_25 = json!({"type": "text", "userId": "u", "text": "t", "options": [{"title": "Opción número veinticinco"}]});
     let eleven: Vec<Value> = (0..11).map(|i| json!({"title": format!("o{i}")})).collect();
-    let cases: Vec<(reqwest::Method, String, Option<String>, u16, Option<&str>)> = vec![
+    let cases: Vec<BadRequest> = vec![
         (
             reqwest::Method::POST,
             url("/v1/bots/demo-bot/messages"),

@@ -1,0 +1,167 @@
+//! `jelou history --all`: every page as JSON Lines, with progress, resumable from its file.
+//!
+//! Resuming relies on the file alone: its complete lines are the messages already written
+//! (a line cut short by an interruption is dropped), so the export restarts at the page that
+//! holds the next message and skips the ids it already has. The history is read oldest first,
+//! so a message is never written twice and none is left out.
+
+use std::collections::HashSet;
+use std::fs::{File, OpenOptions};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
+use std::path::Path;
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use indicatif::{ProgressBar, ProgressStyle};
+use jelou_ext::{HistoryQuery, Jelou};
+use serde_json::Value;
+
+use crate::failure::Failure;
+
+/// What an earlier, interrupted export left in its file.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub(crate) struct Resume {
+    /// Complete lines (messages) in the file.
+    pub(crate) lines: u64,
+    /// Their message ids.
+    pub(crate) ids: HashSet<String>,
+    /// Where the complete lines end: anything after is a cut line to drop.
+    pub(crate) valid_len: u64,
+}
+
+/// Reads what an earlier export wrote to `file`.
+pub(crate) fn read_resume(file: &mut File, path: &Path) -> Result<Resume, Failure> {
+    let mut text = String::new();
+    file.read_to_string(&mut text)
+        .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
+    let complete = text.rfind('\n').map_or(0, |end| end + 1);
+    let mut resume = Resume {
+        valid_len: complete as u64,
+        ..Resume::default()
+    };
+    for (number, line) in text[..complete].lines().enumerate() {
+        let id = serde_json::from_str::<Value>(line)
+            .ok()
+            .and_then(|m| m.get("messageId")?.as_str().map(str::to_owned))
+            .ok_or_else(|| {
+                Failure::usage(format!(
+                    "{} line {} is not a message written by `jelou history --all`; refusing to append to it",
+                    path.display(),
+                    number + 1
+                ))
+            })?;
+        resume.ids.insert(id);
+        resume.lines += 1;
+    }
+    Ok(resume)
+}
+
+fn progress_bar() -> ProgressBar {
+    let bar = ProgressBar::new(0);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} {pos}/{len} pages, {msg} [{elapsed_precise}, ETA {eta}] {wide_bar}",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    bar.enable_steady_tick(Duration::from_millis(200));
+    bar
+}
+
+/// Writes every message of the history from the query on, to `out` or stdout.
+pub(crate) async fn export(
+    jelou: &Jelou,
+    bot: &str,
+    query: HistoryQuery,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let (mut sink, resume): (Box<dyn Write>, Resume) = match out {
+        None => (Box::new(std::io::stdout().lock()), Resume::default()),
+        Some(path) => {
+            let mut file = OpenOptions::new()
+                .read(true)
+                .append(true)
+                .create(true)
+                .open(path)
+                .map_err(|e| Failure::usage(format!("cannot open {}: {e}", path.display())))?;
+            let resume = read_resume(&mut file, path)?;
+            file.set_len(resume.valid_len)
+                .and_then(|()| file.seek(SeekFrom::End(0)).map(drop))
+                .map_err(|e| Failure::internal(format!("cannot trim {}: {e}", path.display())))?;
+            (Box::new(BufWriter::new(file)), resume)
+        }
+    };
+    let limit = u64::from(query.limit.max(1));
+    let first_page = query.page.max(1);
+    let skipped_pages = u32::try_from(resume.lines / limit).unwrap_or(u32::MAX);
+    let start_page = first_page.saturating_add(skipped_pages);
+    let mut seen = resume.ids;
+    let mut written = resume.lines;
+
+    let bar = progress_bar();
+    let started = std::time::Instant::now();
+    let mut pages = jelou
+        .history_pages(
+            bot,
+            HistoryQuery {
+                page: start_page,
+                ..query
+            },
+        )
+        .boxed();
+    while let Some(page) = pages.next().await {
+        let page = page.map_err(Failure::from)?;
+        let before_first = first_page - 1;
+        bar.set_length(u64::from(
+            page.pagination.total_pages.saturating_sub(before_first),
+        ));
+        bar.set_position(u64::from(page.pagination.page.saturating_sub(before_first)));
+        for message in &page.results {
+            if !seen.insert(message.message_id.clone()) {
+                continue;
+            }
+            let line =
+                serde_json::to_string(message).map_err(|e| Failure::internal(e.to_string()))?;
+            writeln!(sink, "{line}")
+                .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
+            written += 1;
+        }
+        sink.flush()
+            .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
+        let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!("{written} messages, {rate:.1} messages/s"));
+    }
+    bar.finish_and_clear();
+    if let Some(path) = out {
+        eprintln!("{written} messages in {}", path.display());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cut_last_line_is_dropped_and_complete_ones_counted() {
+        let dir = std::env::temp_dir().join(format!("jelou-resume-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("history.jsonl");
+        std::fs::write(
+            &path,
+            "{\"messageId\":\"a\"}\n{\"messageId\":\"b\"}\n{\"messageId\":\"c",
+        )
+        .expect("write");
+        let mut file = File::open(&path).expect("open");
+        let resume = read_resume(&mut file, &path).expect("readable");
+        assert_eq!(resume.lines, 2);
+        assert_eq!(resume.valid_len, 36);
+        assert!(resume.ids.contains("a") && resume.ids.contains("b"));
+
+        std::fs::write(&path, "not a message\n").expect("write");
+        let mut file = File::open(&path).expect("open");
+        let refused = read_resume(&mut file, &path).expect_err("foreign file");
+        assert!(refused.message.contains("line 1"), "{}", refused.message);
+        std::fs::remove_dir_all(&dir).expect("clean up");
+    }
+}

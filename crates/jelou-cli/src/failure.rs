@@ -1,0 +1,120 @@
+//! How a command fails, and the exit status each failure gets.
+
+use std::fmt;
+
+use jelou_ext::Error;
+
+/// Success.
+pub(crate) const EXIT_OK: u8 = 0;
+/// Bad usage, or input rejected before anything was sent.
+pub(crate) const EXIT_USAGE: u8 = 2;
+/// The API answered with an error.
+pub(crate) const EXIT_API: u8 = 3;
+/// A transport failure, a timeout, or retries exhausted.
+pub(crate) const EXIT_TRANSPORT: u8 = 4;
+
+/// A failed command: what to print on stderr and the exit status.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) status: u8,
+    pub(crate) message: String,
+}
+
+impl Failure {
+    /// Bad usage or input, found before anything was sent.
+    pub(crate) fn usage(message: impl Into<String>) -> Self {
+        Self {
+            status: EXIT_USAGE,
+            message: message.into(),
+        }
+    }
+
+    /// Something failed on this side after the input was accepted (writing a file, say).
+    pub(crate) fn internal(message: impl Into<String>) -> Self {
+        Self {
+            status: EXIT_TRANSPORT,
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Failure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// The exit status for a failed call.
+pub(crate) fn exit_status(error: &Error) -> u8 {
+    match error {
+        Error::Validation(_) | Error::Config(_) => EXIT_USAGE,
+        Error::Api(_) => EXIT_API,
+        _ => EXIT_TRANSPORT,
+    }
+}
+
+impl From<Error> for Failure {
+    fn from(error: Error) -> Self {
+        let message = match &error {
+            Error::Api(api) => {
+                let mut parts = vec![format!("the API answered {}", api.status())];
+                if let Some(code) = api.code() {
+                    parts.push(format!("code {code}"));
+                }
+                if let Some(key) = api.key() {
+                    parts.push(format!("key {key}"));
+                }
+                let mut message = parts.join(", ");
+                message.push_str(": ");
+                message.push_str(&api.summary());
+                for (field, messages) in api.validation_errors().into_iter().flatten() {
+                    for localized in messages {
+                        if let Some(text) = localized.en.as_deref().or(localized.es.as_deref()) {
+                            message.push_str(&format!("\n  {field}: {text}"));
+                        }
+                    }
+                }
+                message
+            }
+            other => other.to_string(),
+        };
+        Self {
+            status: exit_status(&error),
+            message,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_kind_of_failure_has_its_status() {
+        let invalid = jelou_ext::ChatInput::new("short")
+            .validate()
+            .expect_err("too short");
+        assert_eq!(exit_status(&Error::Validation(invalid)), EXIT_USAGE);
+        assert_eq!(exit_status(&Error::Config("x".into())), EXIT_USAGE);
+        let api = jelou_ext::ApiError::from_parts(
+            reqwest_status(404),
+            br#"{"code":"bot_not_found"}"#,
+            None,
+        );
+        assert_eq!(exit_status(&Error::Api(Box::new(api))), EXIT_API);
+        let timeout = Error::Timeout {
+            after: std::time::Duration::from_secs(1),
+        };
+        assert_eq!(exit_status(&timeout), EXIT_TRANSPORT);
+        let exhausted = Error::RetriesExhausted {
+            attempts: 4,
+            last: Box::new(timeout),
+        };
+        assert_eq!(exit_status(&exhausted), EXIT_TRANSPORT);
+        assert_eq!(EXIT_OK, 0);
+    }
+
+    fn reqwest_status(code: u16) -> jelou_ext::StatusCode {
+        jelou_ext::StatusCode::from_u16(code).expect("a status")
+    }
+}

@@ -1,0 +1,89 @@
+//! `jelou`: the Jelou API from the command line. See the crate's README.
+#![forbid(unsafe_code)]
+
+mod args;
+mod demo;
+mod export;
+mod failure;
+mod output;
+mod run;
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+
+use clap::Parser;
+use jelou_ext::Jelou;
+use jelou_sandbox::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed};
+
+use args::{Cli, Command, OutputFormat, SandboxCommand};
+use failure::{EXIT_OK, Failure};
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match execute(cli).await {
+        Ok(()) => ExitCode::from(EXIT_OK),
+        Err(failure) => {
+            eprintln!("error: {failure}");
+            ExitCode::from(failure.status)
+        }
+    }
+}
+
+/// The client the command talks through, and the embedded sandbox it may talk to.
+async fn connect(cli: &Cli) -> Result<(Jelou, Option<RunningSandbox>), Failure> {
+    if cli.sandbox {
+        let sandbox = Sandbox::new(Seed::demo())
+            .start(([127, 0, 0, 1], 0).into())
+            .await
+            .map_err(|e| Failure::internal(format!("the sandbox could not start: {e}")))?;
+        let jelou = Jelou::builder()
+            .base_url(sandbox.base_url())
+            .credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+            .build()?;
+        return Ok((jelou, Some(sandbox)));
+    }
+    let (Some(client_id), Some(client_secret)) = (&cli.client_id, &cli.client_secret) else {
+        return Err(Failure::usage(
+            "credentials are needed: --client-id and --client-secret (or JELOU_CLIENT_ID and JELOU_CLIENT_SECRET), or --sandbox",
+        ));
+    };
+    let mut builder = Jelou::builder().credentials(client_id, client_secret);
+    if let Some(base_url) = &cli.base_url {
+        builder = builder.base_url(base_url);
+    }
+    Ok((builder.build()?, None))
+}
+
+async fn execute(cli: Cli) -> Result<(), Failure> {
+    if let Command::Sandbox(SandboxCommand::Serve { addr, seed }) = &cli.command {
+        let seed = match seed {
+            Some(path) => Seed::from_file(path).map_err(Failure::usage)?,
+            None => Seed::demo(),
+        };
+        eprintln!(
+            "sandbox listening on http://{addr} (client id {:?})",
+            seed.credentials.client_id
+        );
+        return tokio::select! {
+            served = Sandbox::new(seed).serve(*addr) => served
+                .map_err(|e| Failure::usage(format!("cannot serve on {addr}: {e}"))),
+            _ = tokio::signal::ctrl_c() => Ok(()),
+        };
+    }
+    let format = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
+        OutputFormat::Table
+    } else {
+        OutputFormat::Json
+    });
+    let (jelou, _sandbox) = connect(&cli).await?;
+    match cli.command {
+        Command::Messages(command) => run::messages(&jelou, command, format).await,
+        Command::Cache(command) => run::cache(&jelou, command, format).await,
+        Command::History(args) => run::history(&jelou, args, format).await,
+        Command::Users(command) => run::users(&jelou, command, format).await,
+        Command::Chat(args) => run::chat(&jelou, args, format).await,
+        Command::Demo => demo::demo(&jelou).await,
+        Command::Sandbox(_) => Ok(()),
+    }
+}

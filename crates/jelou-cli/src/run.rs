@@ -1,0 +1,247 @@
+//! Each command, as calls through `jelou-ext`.
+
+use jelou_ext::types::{FilterMatch, SortOrder, UserSortField};
+use jelou_ext::{
+    Attributes, ChatInput, HistoryQuery, Jelou, ListOption, Message, NewUser, UserQuery,
+};
+use serde_json::{Map, Value};
+
+use crate::args::{
+    CacheCommand, ChatArgs, HistoryArgs, MessagesCommand, OutputFormat, SendArgs, UsersCommand,
+};
+use crate::export::export;
+use crate::failure::Failure;
+use crate::output::print;
+
+/// `KEY=VALUE`, or a usage failure naming the option.
+pub(crate) fn pair<'a>(option: &str, text: &'a str) -> Result<(&'a str, &'a str), Failure> {
+    text.split_once('=')
+        .ok_or_else(|| Failure::usage(format!("{option} must be KEY=VALUE, got {text:?}")))
+}
+
+fn attributes(option: &str, pairs: &[String]) -> Result<Attributes, Failure> {
+    pairs.iter().map(|p| pair(option, p)).collect()
+}
+
+/// `ID=TITLE[:DESCRIPTION]`; without `ID=` the option has no id.
+pub(crate) fn list_option(text: &str) -> ListOption {
+    let (id, rest) = match text.split_once('=') {
+        Some((id, rest)) => (Some(id), rest),
+        None => (None, text),
+    };
+    let (title, description) = match rest.split_once(':') {
+        Some((title, description)) => (title, Some(description)),
+        None => (rest, None),
+    };
+    let mut option = ListOption::new(title);
+    if let Some(id) = id {
+        option = option.id(id);
+    }
+    if let Some(description) = description {
+        option = option.description(description);
+    }
+    option
+}
+
+pub(crate) async fn messages(
+    jelou: &Jelou,
+    command: MessagesCommand,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    let MessagesCommand::Send(SendArgs {
+        bot,
+        user,
+        text,
+        title,
+        button_text,
+        options,
+    }) = command;
+    let mut message = Message::text(user, text);
+    if let Some(title) = title {
+        message = message.title(title);
+    }
+    if let Some(label) = button_text {
+        message = message.button_text(label);
+    }
+    for option in &options {
+        message = message.option(list_option(option));
+    }
+    print(format, &jelou.send_message(&bot, &message).await?)
+}
+
+pub(crate) async fn cache(
+    jelou: &Jelou,
+    command: CacheCommand,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    match command {
+        CacheCommand::Get { user, bot } => {
+            print(format, &jelou.get_cache(&user, bot.as_deref()).await?)
+        }
+        CacheCommand::Set { user, bot, pairs } => {
+            let params: Map<String, Value> = pairs
+                .iter()
+                .map(|p| pair("KEY=VALUE", p).map(|(k, v)| (k.to_owned(), Value::from(v))))
+                .collect::<Result<_, _>>()?;
+            print(format, &jelou.set_cache(&user, &bot, params).await?)
+        }
+    }
+}
+
+pub(crate) async fn history(
+    jelou: &Jelou,
+    args: HistoryArgs,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    let query = HistoryQuery {
+        limit: args.limit,
+        page: args.page,
+        start_at: args.start_at,
+        end_at: args.end_at,
+        client_id: args.client,
+        message_id: args.message_id,
+    };
+    if args.all {
+        // Checked here too, so that a bad query fails before a file is touched.
+        query
+            .validate()
+            .map_err(|e| Failure::from(jelou_ext::Error::Validation(e)))?;
+        export(jelou, &args.bot, query, args.out.as_deref()).await
+    } else {
+        print(format, &jelou.history_page(&args.bot, &query).await?)
+    }
+}
+
+fn parse_enum<T: serde::de::DeserializeOwned>(value: Option<String>) -> Option<T> {
+    value.and_then(|v| serde_json::from_value(Value::String(v)).ok())
+}
+
+pub(crate) async fn users(
+    jelou: &Jelou,
+    command: UsersCommand,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    match command {
+        UsersCommand::Create {
+            user_id,
+            attributes: pairs,
+            segments,
+        } => {
+            let attributes = attributes("--attr", &pairs)?;
+            let mut user = match user_id {
+                Some(user_id) => NewUser::with_user_id(user_id, attributes),
+                None => NewUser::with_attributes(attributes),
+            };
+            for segment in segments {
+                user = user.segment(segment);
+            }
+            print(format, &jelou.create_user(&user).await?)
+        }
+        UsersCommand::List {
+            limit,
+            after,
+            sort_field,
+            sort_order,
+            match_,
+            filters,
+        } => {
+            let filters = filters
+                .iter()
+                .map(|f| {
+                    serde_json::from_str::<Value>(f).map_err(|e| {
+                        Failure::usage(format!("--filter must be a JSON object, got {f:?}: {e}"))
+                    })
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            let query = UserQuery {
+                limit,
+                after,
+                sort_field: parse_enum::<UserSortField>(sort_field),
+                sort_order: parse_enum::<SortOrder>(sort_order),
+                match_: parse_enum::<FilterMatch>(match_),
+                filters,
+            };
+            print(format, &jelou.list_users(&query).await?)
+        }
+        UsersCommand::Get { id } => print(format, &jelou.get_user(&id).await?),
+        UsersCommand::Update {
+            id,
+            attributes: pairs,
+        } => print(
+            format,
+            &jelou
+                .update_user(&id, &attributes("--attr", &pairs)?)
+                .await?,
+        ),
+        UsersCommand::Session {
+            id,
+            session,
+            attributes: pairs,
+        } => {
+            let attributes = attributes("--attr", &pairs)?;
+            print(
+                format,
+                &jelou.update_session(&id, &session, &attributes).await?,
+            )
+        }
+    }
+}
+
+pub(crate) async fn chat(
+    jelou: &Jelou,
+    args: ChatArgs,
+    format: OutputFormat,
+) -> Result<(), Failure> {
+    let mut input = ChatInput::new(args.session);
+    if let Some(query) = args.query {
+        input = input.query(query);
+    }
+    if let Some(trigger) = args.trigger {
+        input = input.trigger(trigger);
+    }
+    if let Some(goto) = args.goto {
+        input = input.goto(goto);
+    }
+    if let Some(confidence) = args.confidence {
+        input = input.confidence(confidence);
+    }
+    if let Some(lifespan) = args.lifespan {
+        input = input.lifespan(lifespan);
+    }
+    if args.reset {
+        input = input.reset(true);
+    }
+    if let Some(story_id) = args.story_id {
+        input = input.story_id(story_id);
+    }
+    for parameter in &args.parameters {
+        let (key, value) = pair("--param", parameter)?;
+        input = input.parameter(key, value);
+    }
+    if args.debug {
+        input = input.debug(true);
+    }
+    print(format, &jelou.chat(&input).await?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn options_take_an_optional_id_and_description() {
+        let message = Message::text("u", "t")
+            .option(list_option("a=Uno:La primera"))
+            .option(list_option("Dos"))
+            .option(list_option("c=Tres"));
+        let json = serde_json::to_value(&message).expect("serializes");
+        assert_eq!(
+            json["options"],
+            serde_json::json!([
+                {"id": "a", "title": "Uno", "description": "La primera"},
+                {"title": "Dos"},
+                {"id": "c", "title": "Tres"}
+            ])
+        );
+    }
+}
