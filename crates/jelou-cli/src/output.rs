@@ -69,7 +69,7 @@ mod tests {
         let value = serde_json::json!({"success": true, "messageId": "msg_1", "list": [{"a": "x"}], "empty": []});
         assert_eq!(
             table(&value),
-            "empty        []\nlist[0].a    x\nmessageId    msg_1\nsuccess      true"
+            "empty      []\nlist[0].a  x\nmessageId  msg_1\nsuccess    true"
         );
     }
 }

@@ -281,7 +281,13 @@ async fn a_sixth_request_within_a_second_gets_429_with_retry_after() {
 }
 
 /// Method, URL, body, the status expected and the field the envelope must name.
-type BadRequest = (reqwest::Method, String, Option<String>, u16, Option<&'static str>);
+type BadRequest = (
+    reqwest::Method,
+    String,
+    Option<String>,
+    u16,
+    Option<&'static str>,
+);
 
 #[tokio::test]
 async fn bad_input_of_any_kind_gets_an_envelope() {

@@ -1,0 +1,502 @@
+//! The real `jelou` binary against the sandbox: every command, the exit statuses, and a
+//! resumed `history --all --out`.
+
+use std::io::Write;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use jelou_sandbox::{
+    DEMO_BOT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PHONE, DEMO_USER_ID, Sandbox, Seed,
+};
+use serde_json::Value;
+
+/// A sandbox served from its own thread for the rest of the test process.
+fn serve(seed: Seed) -> String {
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .expect("a runtime");
+        runtime.block_on(async move {
+            let running = Sandbox::new(seed)
+                .start(([127, 0, 0, 1], 0).into())
+                .await
+                .expect("the sandbox starts");
+            sender.send(running.base_url()).expect("the test waits");
+            std::future::pending::<()>().await;
+        });
+    });
+    receiver.recv().expect("the sandbox's address")
+}
+
+fn jelou(base_url: &str) -> Command {
+    let mut command = Command::cargo_bin("jelou").expect("the binary is built");
+    command
+        .env("JELOU_BASE_URL", base_url)
+        .env("JELOU_CLIENT_ID", DEMO_CLIENT_ID)
+        .env("JELOU_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        .arg("--output")
+        .arg("json");
+    command
+}
+
+fn json_of(output: &std::process::Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|e| {
+        panic!(
+            "stdout is not JSON ({e}): {}\nstderr: {}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        )
+    })
+}
+
+fn run_ok(command: &mut Command) -> Value {
+    let output = command.output().expect("runs");
+    assert!(
+        output.status.success(),
+        "{:?}: {}",
+        output.status,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    json_of(&output)
+}
+
+fn failing(command: &mut Command, status: i32) -> String {
+    let output = command.output().expect("runs");
+    assert_eq!(
+        output.status.code(),
+        Some(status),
+        "stdout: {}\nstderr: {}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+#[test]
+fn the_sandbox_demo_calls_every_operation() {
+    let output = Command::cargo_bin("jelou")
+        .expect("built")
+        .args(["--sandbox", "demo"])
+        .env_remove("JELOU_CLIENT_ID")
+        .env_remove("JELOU_CLIENT_SECRET")
+        .output()
+        .expect("runs");
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for operation in jelou_ext::OPERATIONS {
+        assert!(
+            stdout.contains(operation),
+            "{operation} missing from:\n{stdout}"
+        );
+    }
+}
+
+#[test]
+fn messages_send_stores_the_message_in_the_history() {
+    let url = serve(Seed::demo());
+    let sent = run_ok(jelou(&url).args([
+        "messages",
+        "send",
+        "--bot",
+        DEMO_BOT,
+        "--user",
+        DEMO_PHONE,
+        "--text",
+        "Elige",
+        "--title",
+        "Menú",
+        "--button-text",
+        "Ver",
+        "--option",
+        "a=Uno:La primera",
+        "--option",
+        "Dos",
+    ]));
+    assert_eq!(sent["success"], true);
+    let id = sent["messageId"].as_str().expect("an id").to_owned();
+    let page = run_ok(jelou(&url).args([
+        "history", "--bot", DEMO_BOT, "--limit", "40", "--client", DEMO_PHONE,
+    ]));
+    let ids: Vec<&str> = page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter_map(|m| m["messageId"].as_str())
+        .collect();
+    assert!(ids.contains(&id.as_str()), "{ids:?}");
+    let one = run_ok(jelou(&url).args([
+        "history",
+        "--bot",
+        DEMO_BOT,
+        "--message-id",
+        &id,
+        "--start-at",
+        "2020-01-01",
+        "--end-at",
+        "2999-12-31",
+    ]));
+    assert_eq!(one["pagination"]["total"], 1);
+}
+
+#[test]
+fn cache_set_merges_and_cache_get_reads() {
+    let url = serve(Seed::demo());
+    let set = run_ok(jelou(&url).args([
+        "cache",
+        "set",
+        "--user",
+        DEMO_PHONE,
+        "--bot",
+        DEMO_BOT,
+        "groupId=grp-1",
+        "orderNumber=ORD-9",
+    ]));
+    assert_eq!(set["status"], "success");
+    let cache = run_ok(jelou(&url).args(["cache", "get", "--user", DEMO_PHONE, "--bot", DEMO_BOT]));
+    assert_eq!(
+        cache,
+        serde_json::json!({"groupId": "grp-1", "orderNumber": "ORD-9"})
+    );
+    // The documented logic error (200 with status failed) is an API error.
+    let stderr = failing(jelou(&url).args(["cache", "get", "--user", "111"]), 3);
+    assert!(stderr.contains("200"), "{stderr}");
+}
+
+#[test]
+fn users_commands_create_list_get_update_and_set_the_session() {
+    let url = serve(Seed::demo());
+    let created = run_ok(jelou(&url).args([
+        "users",
+        "create",
+        "--user-id",
+        "ext-1",
+        "--attr",
+        "default_name=Ana",
+        "--attr",
+        "default_city=Quito",
+    ]));
+    let id = created[0]["id"].as_str().expect("an id").to_owned();
+    let list = run_ok(jelou(&url).args([
+        "users",
+        "list",
+        "--limit",
+        "10",
+        "--sort-field",
+        "createdAt",
+        "--sort-order",
+        "desc",
+        "--match",
+        "all",
+        "--filter",
+        r#"{"field":"default_city","value":"Quito"}"#,
+    ]));
+    assert_eq!(list["data"][0]["id"], id.as_str());
+    let after = run_ok(jelou(&url).args(["users", "list", "--after", DEMO_USER_ID]));
+    assert_eq!(after["count"], 1);
+    run_ok(jelou(&url).args([
+        "users",
+        "update",
+        &id,
+        "--attr",
+        "default_email=ana@example.com",
+    ]));
+    run_ok(jelou(&url).args([
+        "users",
+        "session",
+        &id,
+        "--session",
+        "session-0001",
+        "--attr",
+        "step=2",
+    ]));
+    let user = run_ok(jelou(&url).args(["users", "get", &id]));
+    assert_eq!(user["attributes"]["default_email"], "ana@example.com");
+    assert_eq!(user["sessionAttributes"]["step"], "2");
+}
+
+#[test]
+fn chat_answers_queries_triggers_and_gotos() {
+    let url = serve(Seed::demo());
+    let greeting = run_ok(jelou(&url).args([
+        "chat",
+        "--session",
+        "session-0001",
+        "--query",
+        "hola",
+        "--confidence",
+        "0.5",
+        "--lifespan",
+        "3",
+        "--param",
+        "city=Quito",
+        "--reset",
+        "--debug",
+    ]));
+    assert_eq!(greeting["result"]["interaction"]["name"], "greeting");
+    assert_eq!(greeting["result"]["lifespan"], 3);
+    assert_eq!(greeting["result"]["sessionParameters"]["city"], "Quito");
+    let trigger =
+        run_ok(jelou(&url).args(["chat", "--session", "session-0001", "--trigger", "start"]));
+    assert_eq!(trigger["result"]["interaction"]["name"], "trigger");
+    let goto = run_ok(jelou(&url).args([
+        "chat",
+        "--session",
+        "session-0001",
+        "--goto",
+        "5b07fd67c2376e30306d9b0d",
+        "--story-id",
+        "5b07fd67c2376e30306d9b0d",
+    ]));
+    assert_eq!(goto["result"]["storyId"], "5b07fd67c2376e30306d9b0d");
+}
+
+#[test]
+fn exit_status_2_for_bad_usage_and_input_rejected_before_sending() {
+    let url = serve(Seed::demo());
+    // A 25-character option title: refused by the client, nothing sent.
+    let stderr = failing(
+        jelou(&url).args([
+            "messages",
+            "send",
+            "--bot",
+            DEMO_BOT,
+            "--user",
+            "1",
+            "--text",
+            "t",
+            "--option",
+            "Opción número veinticinco",
+        ]),
+        2,
+    );
+    assert!(
+        stderr.contains("options[0].title")
+            && stderr.contains("1 to 24 characters")
+            && stderr.contains("25 characters"),
+        "{stderr}"
+    );
+    let page = run_ok(jelou(&url).args(["history", "--bot", DEMO_BOT]));
+    assert_eq!(page["pagination"]["total"], 3, "nothing was sent");
+    // clap's own usage errors, and missing credentials.
+    failing(jelou(&url).args(["chat", "--session", "session-0001"]), 2);
+    failing(
+        jelou(&url).args(["history", "--bot", DEMO_BOT, "--page", "2", "--all"]),
+        2,
+    );
+    let stderr = failing(
+        Command::cargo_bin("jelou")
+            .expect("built")
+            .env_remove("JELOU_CLIENT_ID")
+            .env_remove("JELOU_CLIENT_SECRET")
+            .args(["users", "get", DEMO_USER_ID]),
+        2,
+    );
+    assert!(stderr.contains("credentials"), "{stderr}");
+}
+
+#[test]
+fn exit_status_3_prints_the_apis_code_key_and_message() {
+    let url = serve(Seed::demo());
+    let stderr = failing(
+        jelou(&url).args([
+            "messages",
+            "send",
+            "--bot",
+            "no-such-bot",
+            "--user",
+            "1",
+            "--text",
+            "hola",
+        ]),
+        3,
+    );
+    assert!(
+        stderr.contains("E1019")
+            && stderr.contains("BOT_NOT_FOUND")
+            && stderr.contains("The Bot could not be found"),
+        "{stderr}"
+    );
+    let stderr = failing(
+        jelou(&url).args(["history", "--bot", DEMO_BOT, "--start-at", "yesterday"]),
+        3,
+    );
+    assert!(
+        stderr.contains("E0422") && stderr.contains("startAt: the startAt field must be a Date"),
+        "{stderr}"
+    );
+    let stderr = failing(
+        jelou(&url)
+            .env("JELOU_CLIENT_SECRET", "wrong")
+            .args(["users", "get", DEMO_USER_ID]),
+        3,
+    );
+    assert!(
+        stderr.contains("401") && stderr.contains("Authentication failed"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn exit_status_4_when_the_api_cannot_be_reached() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let stderr = failing(
+        jelou(&format!("http://127.0.0.1:{port}")).args(["users", "get", DEMO_USER_ID]),
+        4,
+    );
+    assert!(stderr.contains("gave up after 4 attempts"), "{stderr}");
+}
+
+fn many_messages(count: usize) -> Seed {
+    let mut seed = Seed::demo();
+    let history = (0..count)
+        .map(|i| {
+            serde_json::from_value(serde_json::json!({
+                "messageId": format!("m-{i:05}"),
+                "createdAt": format!("2025-02-01T00:{:02}:{:02}.000Z", i / 60, i % 60),
+                "bubble": {"type": "TEXT", "text": format!("message {i}")},
+            }))
+            .expect("a history message")
+        })
+        .collect();
+    seed.history.insert(DEMO_BOT.to_owned(), history);
+    seed
+}
+
+fn ids_in(path: &std::path::Path) -> Vec<String> {
+    std::fs::read_to_string(path)
+        .expect("the file")
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("a JSON line")["messageId"]
+                .as_str()
+                .expect("an id")
+                .to_owned()
+        })
+        .collect()
+}
+
+#[test]
+fn history_all_to_stdout_writes_every_message_once_as_json_lines() {
+    let url = serve(many_messages(25));
+    let output = jelou(&url)
+        .args(["history", "--bot", DEMO_BOT, "--all", "--limit", "10"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let ids: Vec<String> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).expect("JSON line")["messageId"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    let expected: Vec<String> = (0..25).map(|i| format!("m-{i:05}")).collect();
+    assert_eq!(ids, expected);
+}
+
+#[test]
+fn an_interrupted_history_export_resumes_with_no_duplicates_and_no_gaps() {
+    const TOTAL: usize = 150;
+    let url = serve(many_messages(TOTAL));
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("history.jsonl");
+    let args = [
+        "--output", "json", "history", "--bot", DEMO_BOT, "--all", "--limit", "10", "--out",
+    ];
+    let binary = assert_cmd::cargo::cargo_bin("jelou");
+    let mut first = StdCommand::new(&binary)
+        .args(args)
+        .arg(&out)
+        .env("JELOU_BASE_URL", &url)
+        .env("JELOU_CLIENT_ID", DEMO_CLIENT_ID)
+        .env("JELOU_CLIENT_SECRET", DEMO_CLIENT_SECRET)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    // At five pages a second, 15 pages take three seconds: stop it part-way.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::fs::read_to_string(&out)
+        .map(|t| t.lines().count())
+        .unwrap_or(0)
+        < 40
+    {
+        assert!(Instant::now() < deadline, "the export never got going");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    first.kill().expect("interrupted");
+    first.wait().expect("ended");
+    let written_before = ids_in(&out).len();
+    assert!(
+        written_before < TOTAL,
+        "interrupted before the end ({written_before})"
+    );
+    // As if the interruption had cut a line in half.
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&out)
+        .and_then(|mut f| f.write_all(br#"{"messageId":"m-0"#))
+        .expect("append a cut line");
+
+    jelou(&url).args(&args[2..]).arg(&out).assert().success();
+
+    let ids = ids_in(&out);
+    let expected: Vec<String> = (0..TOTAL).map(|i| format!("m-{i:05}")).collect();
+    assert_eq!(ids, expected, "every message exactly once, in order");
+    // Run again when complete: nothing is added.
+    jelou(&url).args(&args[2..]).arg(&out).assert().success();
+    assert_eq!(ids_in(&out).len(), TOTAL);
+}
+
+#[test]
+fn sandbox_serve_answers_commands_with_a_seed_file() {
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let seed_path = dir.path().join("seed.json");
+    let mut seed = Seed::empty("seed-id", "seed-secret");
+    seed.bots.push("seed-bot".into());
+    std::fs::write(&seed_path, serde_json::to_string(&seed).expect("JSON")).expect("written");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port();
+    let addr = format!("127.0.0.1:{port}");
+    let mut server = StdCommand::new(assert_cmd::cargo::cargo_bin("jelou"))
+        .args(["sandbox", "serve", "--addr", &addr, "--seed"])
+        .arg(&seed_path)
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("starts");
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while std::net::TcpStream::connect(&addr).is_err() {
+        assert!(Instant::now() < deadline, "the sandbox never listened");
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let url = format!("http://{addr}");
+    let sent = run_ok(
+        jelou(&url)
+            .env("JELOU_CLIENT_ID", "seed-id")
+            .env("JELOU_CLIENT_SECRET", "seed-secret")
+            .args([
+                "messages", "send", "--bot", "seed-bot", "--user", "1", "--text", "hola",
+            ]),
+    );
+    assert_eq!(sent["messageId"], "msg_000000001");
+    failing(jelou(&url).args(["users", "list"]), 3); // the demo credentials are not this seed's
+    server.kill().expect("stopped");
+    server.wait().expect("ended");
+}
