@@ -150,3 +150,38 @@ pub fn first_calls(n: usize) -> impl Fn(&HttpMockRequest) -> bool + Send + Sync 
     let asked = AtomicUsize::new(0);
     move |_| asked.fetch_add(1, Ordering::SeqCst) < n
 }
+
+/// What a bare generated call returns.
+pub type GeneratedResult<T> =
+    Result<jelou_client::ResponseValue<T>, jelou_client::Error<jelou_client::types::ApiError>>;
+
+/// Page 1 of `BOT_ID`'s history, ten per page, through the bare generated client.
+pub async fn generated_history(
+    base_url: &str,
+) -> GeneratedResult<jelou_client::types::HistoryPage> {
+    generated_client(base_url)
+        .history_list()
+        .bot_id(exchanges::BOT_ID)
+        .limit(non_zero(10))
+        .page(non_zero(1))
+        .send()
+        .await
+}
+
+/// A plain text message from `BOT_ID` through the bare generated client.
+pub async fn generated_send(
+    base_url: &str,
+) -> GeneratedResult<jelou_client::types::MessageSendResponse> {
+    use jelou_client::types::{MessageSendRequest, MessageType};
+    generated_client(base_url)
+        .message_send()
+        .bot_id(exchanges::BOT_ID)
+        .body(
+            MessageSendRequest::builder()
+                .type_(MessageType::Text)
+                .user_id("USER_ID")
+                .text("hola"),
+        )
+        .send()
+        .await
+}

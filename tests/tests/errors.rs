@@ -6,7 +6,9 @@ use httpmock::{Mock, MockServer};
 use jelou_client::types;
 use jelou_client_httpmock::MockServerExt;
 use jelou_conformance::exchanges::BOT_ID;
-use jelou_conformance::{ext_client, fixture, generated_client, non_zero, spec_yaml};
+use jelou_conformance::{
+    ext_client, fixture, generated_client, generated_history, generated_send, spec_yaml,
+};
 use jelou_ext::{Error, HistoryQuery, Language, Message};
 use serde_json::{Value, json};
 
@@ -45,17 +47,8 @@ const PAGE_001_ERRORS: [(&str, u16, &str); 7] = [
     ),
 ];
 
-async fn generated_send(server: &MockServer) -> jelou_client::Error<types::ApiError> {
-    generated_client(&server.base_url())
-        .message_send()
-        .bot_id(BOT_ID)
-        .body(
-            types::MessageSendRequest::builder()
-                .type_(types::MessageType::Text)
-                .user_id("USER_ID")
-                .text("hola"),
-        )
-        .send()
+async fn generated_send_error(server: &MockServer) -> jelou_client::Error<types::ApiError> {
+    generated_send(&server.base_url())
         .await
         .expect_err("an error answer")
 }
@@ -68,13 +61,8 @@ async fn ext_send(server: &MockServer) -> Error {
         .expect_err("an error answer")
 }
 
-async fn generated_history(server: &MockServer) -> jelou_client::Error<types::ApiError> {
-    generated_client(&server.base_url())
-        .history_list()
-        .bot_id(BOT_ID)
-        .limit(non_zero(10))
-        .page(non_zero(1))
-        .send()
+async fn generated_history_error(server: &MockServer) -> jelou_client::Error<types::ApiError> {
+    generated_history(&server.base_url())
         .await
         .expect_err("an error answer")
 }
@@ -153,7 +141,7 @@ async fn page_001s_seven_errors_decode_with_their_status_in_both_clients() {
             then.status(status).json_body(body.clone());
         });
 
-        let generated = decoded(generated_send(&server).await, status);
+        let generated = decoded(generated_send_error(&server).await, status);
         assert_eq!(generated.code.as_deref(), Some(code));
         assert_eq!(generated.description.as_deref(), Some(description));
 
@@ -174,7 +162,7 @@ async fn e1019_bot_not_found_decodes_in_three_languages() {
     let body = fixture("history_list.4XX.bot_not_found.json");
     let mock = history_error_mock(&server, 404, &body);
 
-    let generated = decoded(generated_history(&server).await, 404);
+    let generated = decoded(generated_history_error(&server).await, 404);
     let detail = generated.error.as_ref().expect("envelope error");
     assert_eq!(detail.code.as_deref(), Some("E1019"));
     assert_eq!(detail.key.as_deref(), Some("BOT_NOT_FOUND"));
@@ -222,7 +210,7 @@ async fn e0422_validator_error_names_each_field_in_three_languages() {
     let body = fixture("history_list.4XX.validator_error.json");
     let mock = history_error_mock(&server, 422, &body);
 
-    let generated = decoded(generated_history(&server).await, 422);
+    let generated = decoded(generated_history_error(&server).await, 422);
     let detail = generated.error.as_ref().expect("envelope error");
     assert_eq!(detail.code.as_deref(), Some("E0422"));
     assert_eq!(detail.key.as_deref(), Some("VALIDATOR_ERROR"));
@@ -261,7 +249,7 @@ async fn e0000_unknown_error_is_decoded_after_the_reads_retries() {
     let body = fixture("history_list.5XX.unknown_error.json");
     let mock = history_error_mock(&server, 500, &body);
 
-    let generated = decoded(generated_history(&server).await, 500);
+    let generated = decoded(generated_history_error(&server).await, 500);
     let detail = generated.error.as_ref().expect("envelope error");
     assert_eq!(
         (detail.code.as_deref(), detail.key.as_deref()),
@@ -297,7 +285,7 @@ async fn a_bare_401_keeps_its_one_message_and_is_not_retried() {
     let body = fixture("history_list.4XX.unauthorized.json");
     let mock = history_error_mock(&server, 401, &body);
 
-    let generated = decoded(generated_history(&server).await, 401);
+    let generated = decoded(generated_history_error(&server).await, 401);
     assert_eq!(
         generated.message,
         Some(types::ApiErrorMessage::String(

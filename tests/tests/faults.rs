@@ -11,7 +11,8 @@ use jelou_client::types;
 use jelou_conformance::exchanges::{self, BOT_ID, CACHE_USER, SESSION_ID, USER_ID};
 use jelou_conformance::raw_server::{RawReply, RawServer};
 use jelou_conformance::{
-    ext_client, ext_client_with, first_calls, fixture, generated_client, non_zero, spec_operations,
+    ext_client, ext_client_with, first_calls, fixture, generated_history, generated_send,
+    spec_operations,
 };
 use jelou_ext::transport::Transport;
 use jelou_ext::{Attributes, BoxFuture, ChatInput, Error, HistoryQuery, Jelou, Message, NewUser};
@@ -162,12 +163,7 @@ async fn the_generated_client_alone_never_retries() {
     let server = MockServer::start_async().await;
     let failing = first(&server, 1, HISTORY, 503, &[], &unknown_error().to_string());
     let ok = history_ok(&server);
-    let error = generated_client(&server.base_url())
-        .history_list()
-        .bot_id(BOT_ID)
-        .limit(non_zero(10))
-        .page(non_zero(1))
-        .send()
+    let error = generated_history(&server.base_url())
         .await
         .expect_err("the 503 is the answer");
     assert_eq!(error.status().map(|s| s.as_u16()), Some(503));
@@ -187,18 +183,7 @@ async fn an_html_502_page_is_kept_raw_by_both_clients() {
             .body(HTML_502);
     });
 
-    let error = generated_client(&server.base_url())
-        .message_send()
-        .bot_id(BOT_ID)
-        .body(
-            types::MessageSendRequest::builder()
-                .type_(types::MessageType::Text)
-                .user_id("USER_ID")
-                .text("hola"),
-        )
-        .send()
-        .await
-        .expect_err("a 502");
+    let error = generated_send(&server.base_url()).await.expect_err("a 502");
     match error {
         jelou_client::Error::InvalidResponsePayload(bytes, _) => {
             assert_eq!(bytes.as_ref(), HTML_502.as_bytes());
@@ -230,12 +215,7 @@ async fn an_empty_200_is_a_decode_error_and_is_not_retried() {
         when.method("GET").path(HISTORY.1);
         then.status(200).header("content-type", "application/json");
     });
-    let error = generated_client(&server.base_url())
-        .history_list()
-        .bot_id(BOT_ID)
-        .limit(non_zero(10))
-        .page(non_zero(1))
-        .send()
+    let error = generated_history(&server.base_url())
         .await
         .expect_err("nothing to decode");
     assert!(
@@ -277,16 +257,7 @@ async fn truncated_json_is_a_decode_error_that_keeps_the_bytes() {
             .header("content-type", "application/json")
             .body(truncated);
     });
-    let error = generated_client(&server.base_url())
-        .message_send()
-        .bot_id(BOT_ID)
-        .body(
-            types::MessageSendRequest::builder()
-                .type_(types::MessageType::Text)
-                .user_id("USER_ID")
-                .text("hola"),
-        )
-        .send()
+    let error = generated_send(&server.base_url())
         .await
         .expect_err("truncated");
     assert!(
@@ -325,12 +296,7 @@ async fn a_body_far_larger_than_the_limit_is_refused_without_retrying() {
     );
 
     // The generated client has no limit of its own: it reads the 4 MiB answer.
-    let page = generated_client(&server.base_url())
-        .history_list()
-        .bot_id(BOT_ID)
-        .limit(non_zero(10))
-        .page(non_zero(1))
-        .send()
+    let page = generated_history(&server.base_url())
         .await
         .expect("decodes");
     assert_eq!(page.results[0].message_id.len(), huge_id.len());
@@ -366,12 +332,7 @@ async fn a_write_whose_answer_is_cut_short_is_not_sent_again() {
 
     // The bare client reports the cut as a body error; it has nothing to retry with.
     let server = RawServer::start(vec![RawReply::CutShort]).await;
-    let error = generated_client(server.base_url())
-        .history_list()
-        .bot_id(BOT_ID)
-        .limit(non_zero(10))
-        .page(non_zero(1))
-        .send()
+    let error = generated_history(server.base_url())
         .await
         .expect_err("the answer was lost");
     assert!(
