@@ -164,8 +164,7 @@ impl SlidingWindowLimiter {
 
     fn slot_of(&self, ticket: u64) -> Option<Instant> {
         let window = self.lock();
-        let index = ticket.checked_sub(window.first)?;
-        window.starts.get(usize::try_from(index).ok()?).copied()
+        window.index_of(ticket).map(|index| window.starts[index])
     }
 }
 
@@ -204,36 +203,36 @@ impl Window {
     /// Records that `ticket` started at `now` (at or after its slot), moving the reservations
     /// after it as far as the window rule then requires.
     fn started_at(&mut self, ticket: u64, now: Instant, limit: RateLimit) {
-        let Some(index) = ticket
-            .checked_sub(self.first)
-            .and_then(|i| usize::try_from(i).ok())
-            .filter(|&i| i < self.starts.len())
-        else {
+        let Some(index) = self.index_of(ticket) else {
             return;
         };
         if self.starts[index] >= now {
             return;
         }
         self.starts[index] = now;
-        let n = limit.requests as usize;
-        for i in index + 1..self.starts.len() {
-            let mut slot = self.starts[i].max(self.starts[i - 1]);
-            if i >= n {
-                slot = slot.max(self.starts[i - n] + limit.period);
-            }
-            self.starts[i] = slot;
-        }
+        self.keep_window_from(index + 1, now, limit);
     }
 
     /// Moves every reservation still in the future to after `until`, keeping the window rule.
     fn pause_until(&mut self, now: Instant, until: Instant, limit: RateLimit) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
+        // Start times never decrease, so the future ones follow the past ones.
+        let first_future = self.starts.partition_point(|&start| start <= now);
+        self.keep_window_from(first_future, until, limit);
+    }
+
+    /// Where `ticket` is in `starts`, while it is still remembered.
+    fn index_of(&self, ticket: u64) -> Option<usize> {
+        let index = usize::try_from(ticket.checked_sub(self.first)?).ok()?;
+        (index < self.starts.len()).then_some(index)
+    }
+
+    /// Moves the reservations from index `from` on to no earlier than `not_before`, and as far
+    /// as the window rule and their order require.
+    fn keep_window_from(&mut self, from: usize, not_before: Instant, limit: RateLimit) {
         let n = limit.requests as usize;
-        for i in 0..self.starts.len() {
-            if self.starts[i] <= now {
-                continue;
-            }
-            let mut slot = self.starts[i].max(until);
+        for i in from..self.starts.len() {
+            let mut slot = self.starts[i].max(not_before);
             if i >= n {
                 slot = slot.max(self.starts[i - n] + limit.period);
             }
