@@ -112,6 +112,23 @@ pub mod history_list {
         })
     }
 
+    /// `GET /v1/external/messages/history/bot%201` (the path encoded) with every parameter:
+    /// limit 40, page 3, `startAt`, `endAt`, `clientId` and `messageId`.
+    pub fn mock_with_every_filter(server: &MockServer) -> Mock<'_> {
+        server.mock(|when, then| {
+            when.method("GET")
+                .path("/v1/external/messages/history/bot%201")
+                .header("authorization", EXPECTED_AUTHORIZATION)
+                .query_param("limit", "40")
+                .query_param("page", "3")
+                .query_param("startAt", "2025-01-15")
+                .query_param("endAt", "2025-01-16T00:00:00.000Z")
+                .query_param("clientId", "593987654321")
+                .query_param("messageId", "msg-1");
+            then.status(200).json_body(fixture("history_list.200.json"));
+        })
+    }
+
     /// The pagination and the one message, every documented field.
     pub fn check(page: &types::HistoryPage) {
         let pagination = &page.pagination;

@@ -120,17 +120,7 @@ async fn history_list_sends_the_default_limit_and_page() {
 #[tokio::test]
 async fn history_list_sends_every_filter_and_encodes_the_path() {
     let server = MockServer::start_async().await;
-    let mock = server.mock(|when, then| {
-        when.method("GET")
-            .path("/v1/external/messages/history/bot%201")
-            .query_param("limit", "40")
-            .query_param("page", "3")
-            .query_param("startAt", "2025-01-15")
-            .query_param("endAt", "2025-01-16T00:00:00.000Z")
-            .query_param("clientId", "593987654321")
-            .query_param("messageId", "msg-1");
-        then.status(200).json_body(fixture("history_list.200.json"));
-    });
+    let mock = exchanges::history_list::mock_with_every_filter(&server);
     let (jelou, _) = ext_client(&server.base_url());
     let query = HistoryQuery {
         limit: 40,

@@ -5,7 +5,7 @@
 use httpmock::MockServer;
 use jelou_client::types;
 use jelou_conformance::exchanges::{self, BOT_ID, CACHE_USER, SESSION_ID, USER_ID};
-use jelou_conformance::{fixture, fixture_as, generated_client, non_zero};
+use jelou_conformance::{fixture_as, generated_client, non_zero};
 
 #[tokio::test]
 async fn cache_get_reads_the_users_cache() {
@@ -108,17 +108,7 @@ async fn history_list_sends_limit_and_page_and_decodes_a_page() {
 #[tokio::test]
 async fn history_list_sends_every_filter_when_set() {
     let server = MockServer::start_async().await;
-    let mock = server.mock(|when, then| {
-        when.method("GET")
-            .path("/v1/external/messages/history/bot%201")
-            .query_param("limit", "40")
-            .query_param("page", "3")
-            .query_param("startAt", "2025-01-15")
-            .query_param("endAt", "2025-01-16T00:00:00.000Z")
-            .query_param("clientId", "593987654321")
-            .query_param("messageId", "msg-1");
-        then.status(200).json_body(fixture("history_list.200.json"));
-    });
+    let mock = exchanges::history_list::mock_with_every_filter(&server);
 
     generated_client(&server.base_url())
         .history_list()
