@@ -32,15 +32,30 @@ fn serve(seed: Seed) -> String {
     receiver.recv().expect("the sandbox's address")
 }
 
-fn jelou(base_url: &str) -> Command {
-    let mut command = Command::cargo_bin("jelou").expect("the binary is built");
+/// `jelou --output json` with the demo account's credentials and `base_url`, as a process
+/// to spawn in the background.
+fn jelou_process(base_url: &str) -> StdCommand {
+    let mut command = StdCommand::new(assert_cmd::cargo::cargo_bin("jelou"));
     command
         .env("JELOU_BASE_URL", base_url)
         .env("JELOU_CLIENT_ID", DEMO_CLIENT_ID)
         .env("JELOU_CLIENT_SECRET", DEMO_CLIENT_SECRET)
-        .arg("--output")
-        .arg("json");
+        .args(["--output", "json"]);
     command
+}
+
+/// [`jelou_process`], to run to completion and assert on.
+fn jelou(base_url: &str) -> Command {
+    Command::from_std(jelou_process(base_url))
+}
+
+/// A loopback port nobody listens on (once the probe is dropped).
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
 
 fn json_of(output: &std::process::Output) -> Value {
@@ -346,11 +361,7 @@ fn exit_status_3_prints_the_apis_code_key_and_message() {
 
 #[test]
 fn exit_status_4_when_the_api_cannot_be_reached() {
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let stderr = failing(
         jelou(&format!("http://127.0.0.1:{port}")).args(["users", "get", DEMO_USER_ID]),
         4,
@@ -415,15 +426,11 @@ fn an_interrupted_history_export_resumes_with_no_duplicates_and_no_gaps() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let out = dir.path().join("history.jsonl");
     let args = [
-        "--output", "json", "history", "--bot", DEMO_BOT, "--all", "--limit", "10", "--out",
+        "history", "--bot", DEMO_BOT, "--all", "--limit", "10", "--out",
     ];
-    let binary = assert_cmd::cargo::cargo_bin("jelou");
-    let mut first = StdCommand::new(&binary)
+    let mut first = jelou_process(&url)
         .args(args)
         .arg(&out)
-        .env("JELOU_BASE_URL", &url)
-        .env("JELOU_CLIENT_ID", DEMO_CLIENT_ID)
-        .env("JELOU_CLIENT_SECRET", DEMO_CLIENT_SECRET)
         .stdout(Stdio::null())
         .stderr(Stdio::null())
         .spawn()
@@ -452,13 +459,13 @@ fn an_interrupted_history_export_resumes_with_no_duplicates_and_no_gaps() {
         .and_then(|mut f| f.write_all(br#"{"messageId":"m-0"#))
         .expect("append a cut line");
 
-    jelou(&url).args(&args[2..]).arg(&out).assert().success();
+    jelou(&url).args(args).arg(&out).assert().success();
 
     let ids = ids_in(&out);
     let expected: Vec<String> = (0..TOTAL).map(|i| format!("m-{i:05}")).collect();
     assert_eq!(ids, expected, "every message exactly once, in order");
     // Run again when complete: nothing is added.
-    jelou(&url).args(&args[2..]).arg(&out).assert().success();
+    jelou(&url).args(args).arg(&out).assert().success();
     assert_eq!(ids_in(&out).len(), TOTAL);
 }
 
@@ -469,11 +476,7 @@ fn sandbox_serve_answers_commands_with_a_seed_file() {
     let mut seed = Seed::empty("seed-id", "seed-secret");
     seed.bots.push("seed-bot".into());
     std::fs::write(&seed_path, serde_json::to_string(&seed).expect("JSON")).expect("written");
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let addr = format!("127.0.0.1:{port}");
     let mut server = StdCommand::new(assert_cmd::cargo::cargo_bin("jelou"))
         .args(["sandbox", "serve", "--addr", &addr, "--seed"])
