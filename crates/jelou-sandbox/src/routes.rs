@@ -131,6 +131,7 @@ async fn message_send(
     request: Body,
 ) -> Answer {
     let bot = segment(bot)?;
+    // An unknown bot is a 404 whatever the body; the body is only read for a known one.
     sandbox.lock().bot_exists(&bot)?;
     let request = body(request).await?;
     sandbox.lock().message_send(&bot, request).map(axum::Json)

@@ -150,10 +150,6 @@ impl State {
 
     /// `BOT_NOT_FOUND` unless the account has the bot.
     pub(crate) fn bot_exists(&self, bot_id: &str) -> Result<(), Refusal> {
-        self.bot(bot_id)
-    }
-
-    fn bot(&self, bot_id: &str) -> Result<(), Refusal> {
         if self.bots.iter().any(|b| b == bot_id) {
             Ok(())
         } else {
@@ -172,7 +168,7 @@ impl State {
     /// gets the documented logic error: HTTP 200 with `status: failed`.
     pub(crate) fn cache_get(&self, user: &str, bot_id: Option<&str>) -> Result<Value, Refusal> {
         if let Some(bot_id) = bot_id {
-            self.bot(bot_id)?;
+            self.bot_exists(bot_id)?;
         }
         let mut merged = Map::new();
         let mut found = false;
@@ -198,7 +194,7 @@ impl State {
         user: &str,
         request: types::CacheSetRequest,
     ) -> Result<Value, Refusal> {
-        self.bot(&request.bot_id)?;
+        self.bot_exists(&request.bot_id)?;
         self.caches
             .entry((user.to_owned(), request.bot_id))
             .or_default()
@@ -212,8 +208,8 @@ impl State {
         bot_id: &str,
         request: types::MessageSendRequest,
     ) -> Result<Value, Refusal> {
-        self.bot(bot_id)?;
-        if !request.options.is_empty() && request.options.len() > 10 {
+        self.bot_exists(bot_id)?;
+        if request.options.len() > 10 {
             return Err(Refusal::field_rule(
                 "options",
                 "debe tener de 1 a 10 elementos",
@@ -245,7 +241,7 @@ impl State {
         bot_id: &str,
         query: &BTreeMap<String, String>,
     ) -> Result<Value, Refusal> {
-        self.bot(bot_id)?;
+        self.bot_exists(bot_id)?;
         let limit = positive(query, "limit")?;
         let page = positive(query, "page")?;
         let start_at = date_filter(query, "startAt", DayEnd::Start)?;
