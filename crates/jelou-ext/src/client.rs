@@ -22,6 +22,12 @@ pub const ENV_CLIENT_ID: &str = "JELOU_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "JELOU_CLIENT_SECRET";
 /// Environment variable holding the base URL (optional; the real API by default).
 pub const ENV_BASE_URL: &str = "JELOU_BASE_URL";
+/// Environment variable holding the Redis URL of the shared rate limiter (optional; the
+/// in-process limiter by default). Needs the `redis` feature.
+pub const ENV_REDIS_URL: &str = "JELOU_REDIS_URL";
+/// Environment variable holding the share of the limit a process keeps on its own while Redis
+/// is unreachable (optional; without it calls fail while Redis is unreachable).
+pub const ENV_REDIS_FALLBACK_SHARE: &str = "JELOU_REDIS_FALLBACK_SHARE";
 
 /// The API's Basic credentials. `Debug` never shows the secret.
 #[derive(Clone)]
@@ -59,6 +65,8 @@ impl fmt::Debug for Credentials {
 enum Limiting {
     Window(RateLimit),
     Custom(Arc<dyn RateLimiter>),
+    #[cfg(feature = "redis")]
+    Redis(Box<crate::RedisLimiterBuilder>),
     Disabled,
 }
 
@@ -134,6 +142,14 @@ impl JelouBuilder {
     /// Replaces the in-process limiter, for example with one shared by several processes.
     pub fn rate_limiter(mut self, limiter: Arc<dyn RateLimiter>) -> Self {
         self.limiting = Limiting::Custom(limiter);
+        self
+    }
+
+    /// Shares the rate limit with every process of the account through Redis, in place of the
+    /// in-process limiter. The account is this client's unless `redis` names one.
+    #[cfg(feature = "redis")]
+    pub fn redis_rate_limiter(mut self, redis: crate::RedisLimiterBuilder) -> Self {
+        self.limiting = Limiting::Redis(Box::new(redis));
         self
     }
 
@@ -230,6 +246,15 @@ impl JelouBuilder {
                 Arc::clone(&self.clock),
             )),
             Limiting::Custom(limiter) => limiter,
+            #[cfg(feature = "redis")]
+            Limiting::Redis(redis) => {
+                let redis = if redis.has_account() {
+                    *redis
+                } else {
+                    redis.account(credentials.client_id.as_str())
+                };
+                Arc::new(redis.build()?)
+            }
             Limiting::Disabled => Arc::new(Unlimited),
         };
         let pipeline = Pipeline {
@@ -251,6 +276,49 @@ impl JelouBuilder {
             }),
             call_timeout: self.call_timeout,
         })
+    }
+}
+
+/// A builder configured by the variables `read` gives (the environment's, outside tests).
+fn builder_from_vars(read: impl Fn(&str) -> Option<String>) -> Result<JelouBuilder, Error> {
+    let read = |name: &str| read(name).filter(|value| !value.is_empty());
+    let client_id =
+        read(ENV_CLIENT_ID).ok_or_else(|| Error::Config(format!("{ENV_CLIENT_ID} is not set")))?;
+    let client_secret = read(ENV_CLIENT_SECRET)
+        .ok_or_else(|| Error::Config(format!("{ENV_CLIENT_SECRET} is not set")))?;
+    let mut builder = Jelou::builder().credentials(client_id, client_secret);
+    if let Some(base_url) = read(ENV_BASE_URL) {
+        builder = builder.base_url(base_url);
+    }
+    let redis_url = read(ENV_REDIS_URL);
+    let fallback_share = read(ENV_REDIS_FALLBACK_SHARE);
+    if redis_url.is_none() && fallback_share.is_some() {
+        return Err(Error::Config(format!(
+            "{ENV_REDIS_FALLBACK_SHARE} is set but {ENV_REDIS_URL} is not"
+        )));
+    }
+    let Some(redis_url) = redis_url else {
+        return Ok(builder);
+    };
+    #[cfg(feature = "redis")]
+    {
+        let mut redis = crate::RedisLimiter::builder(redis_url);
+        if let Some(share) = fallback_share {
+            let share = share.trim().parse::<f64>().map_err(|_| {
+                Error::Config(format!(
+                    "{ENV_REDIS_FALLBACK_SHARE} must be a number above 0 and at most 1, got {share:?}"
+                ))
+            })?;
+            redis = redis.if_unreachable(crate::IfRedisUnreachable::FallBack { share });
+        }
+        Ok(builder.redis_rate_limiter(redis))
+    }
+    #[cfg(not(feature = "redis"))]
+    {
+        let _ = (redis_url, fallback_share);
+        Err(Error::Config(format!(
+            "{ENV_REDIS_URL} is set but jelou-ext was built without its `redis` feature"
+        )))
     }
 }
 
@@ -320,23 +388,15 @@ impl Jelou {
     }
 
     /// A client configured from `JELOU_CLIENT_ID`, `JELOU_CLIENT_SECRET` and, optionally,
-    /// `JELOU_BASE_URL`; everything else at its default.
+    /// `JELOU_BASE_URL`, `JELOU_REDIS_URL` and `JELOU_REDIS_FALLBACK_SHARE`; everything else
+    /// at its default.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder_from_env()?.build()
     }
 
     /// A builder with the environment's settings applied, to adjust further.
     pub fn builder_from_env() -> Result<JelouBuilder, Error> {
-        let read = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
-        let client_id = read(ENV_CLIENT_ID)
-            .ok_or_else(|| Error::Config(format!("{ENV_CLIENT_ID} is not set")))?;
-        let client_secret = read(ENV_CLIENT_SECRET)
-            .ok_or_else(|| Error::Config(format!("{ENV_CLIENT_SECRET} is not set")))?;
-        let mut builder = Self::builder().credentials(client_id, client_secret);
-        if let Some(base_url) = read(ENV_BASE_URL) {
-            builder = builder.base_url(base_url);
-        }
-        Ok(builder)
+        builder_from_vars(|name| std::env::var(name).ok())
     }
 
     /// A clone of this client whose calls may take at most `timeout` in all (`None`: no limit).

@@ -40,6 +40,17 @@ pub enum Error {
         budget: Duration,
     },
 
+    /// The rate limiter's backend (Redis, for the shared limiter) could not be reached and the
+    /// limiter is set to fail rather than fall back; nothing was sent.
+    #[error("the shared rate limiter is unavailable, nothing was sent: {reason}")]
+    LimiterUnavailable {
+        /// What could not be reached and why, without credentials.
+        reason: String,
+        /// The backend's own error.
+        #[source]
+        source: Option<Box<dyn std::error::Error + Send + Sync>>,
+    },
+
     /// The API answered with an error, in any of its documented shapes (including the user
     /// cache's HTTP 200 with `status: "failed"`).
     #[error("{0}")]

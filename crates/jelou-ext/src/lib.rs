@@ -8,12 +8,15 @@ mod inputs;
 pub mod limiter;
 mod operations;
 mod pipeline;
+#[cfg(feature = "redis")]
+pub mod redis_limiter;
 pub mod retry;
 pub mod transport;
 mod validate;
 
 pub use client::{
-    Credentials, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, Jelou, JelouBuilder,
+    Credentials, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE,
+    ENV_REDIS_URL, Jelou, JelouBuilder,
 };
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
 pub use inputs::{
@@ -25,6 +28,8 @@ pub use jelou_client::BoxFuture;
 pub use jelou_client::types;
 pub use limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
 pub use operations::OPERATIONS;
+#[cfg(feature = "redis")]
+pub use redis_limiter::{IfRedisUnreachable, RedisLimiter, RedisLimiterBuilder, SharedStart};
 /// The HTTP status of answers and errors (`reqwest`'s, which is `http`'s).
 pub use reqwest::StatusCode;
 pub use retry::{RetryPolicy, retry_reason};

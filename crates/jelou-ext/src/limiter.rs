@@ -2,7 +2,8 @@
 //!
 //! The API allows five requests per second per account. [`SlidingWindowLimiter`] keeps that
 //! promise for every clone and task of one client; [`RateLimiter`] is the small trait another
-//! backend (one shared by several processes) implements to replace it.
+//! backend implements to replace it (with the `redis` feature, `RedisLimiter` shares one
+//! window among every process of an account).
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -13,6 +14,7 @@ use tokio::time::Instant;
 
 use crate::BoxFuture;
 use crate::clock::{Clock, TokioClock};
+use crate::error::Error;
 
 /// How many request starts a period allows.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -47,15 +49,6 @@ impl Default for RateLimit {
     }
 }
 
-/// A slot could not be had within the caller's time budget.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct WaitTooLong {
-    /// How long the caller would have had to wait for its slot.
-    pub would_wait: Duration,
-    /// The time the caller had left.
-    pub budget: Duration,
-}
-
 /// A rate limiter shared by every request of a client.
 ///
 /// Implementations must keep "at most N starts in any sliding window of the period" across
@@ -65,8 +58,10 @@ pub trait RateLimiter: Send + Sync + 'static {
     /// Waits for the right to start one request and returns how long it waited.
     ///
     /// `budget` is the caller's remaining time; `None` means no limit. When the wait would be
-    /// longer, fails at once with the wait it would have needed.
-    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, WaitTooLong>>;
+    /// longer, fails at once with [`Error::RateLimited`], which holds the wait it would have
+    /// needed. A limiter whose backend cannot be reached fails with
+    /// [`Error::LimiterUnavailable`]. Either way the caller sends nothing.
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>>;
 
     /// The server answered 429: no request of anyone sharing this limiter may start before
     /// `pause` has passed, including those already waiting.
@@ -78,7 +73,7 @@ pub trait RateLimiter: Send + Sync + 'static {
 pub struct Unlimited;
 
 impl RateLimiter for Unlimited {
-    fn acquire(&self, _budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, WaitTooLong>> {
+    fn acquire(&self, _budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>> {
         Box::pin(async { Ok(Duration::ZERO) })
     }
 
@@ -143,7 +138,7 @@ impl SlidingWindowLimiter {
     }
 
     /// Reserves a start, or says how long the wait would be.
-    fn reserve(&self, budget: Option<Duration>) -> Result<(u64, Instant, Instant), WaitTooLong> {
+    fn reserve(&self, budget: Option<Duration>) -> Result<(u64, Instant, Instant), Error> {
         let now = self.clock.now();
         let mut window = self.lock();
         window.forget_before(now, self.limit);
@@ -152,7 +147,7 @@ impl SlidingWindowLimiter {
         if let Some(budget) = budget
             && wait > budget
         {
-            return Err(WaitTooLong {
+            return Err(Error::RateLimited {
                 would_wait: wait,
                 budget,
             });
@@ -245,7 +240,7 @@ impl Window {
 }
 
 impl RateLimiter for SlidingWindowLimiter {
-    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, WaitTooLong>> {
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>> {
         Box::pin(async move {
             let (ticket, mut slot, asked_at) = self.reserve(budget)?;
             loop {
@@ -372,18 +367,22 @@ mod tests {
         limiter.acquire(None).await.expect("free");
         let before = Instant::now();
         let refused = limiter.acquire(Some(Duration::from_millis(999))).await;
-        assert_eq!(
-            refused,
-            Err(WaitTooLong {
-                would_wait: Duration::from_secs(1),
-                budget: Duration::from_millis(999)
-            })
+        assert!(
+            matches!(
+                refused,
+                Err(Error::RateLimited { would_wait, budget })
+                    if would_wait == Duration::from_secs(1) && budget == Duration::from_millis(999)
+            ),
+            "{refused:?}"
         );
         assert_eq!(Instant::now(), before, "a refusal does not wait");
         // The refused caller took no slot: the next one still starts at 1 s.
         assert_eq!(
-            limiter.acquire(Some(Duration::from_secs(1))).await,
-            Ok(Duration::from_secs(1))
+            limiter
+                .acquire(Some(Duration::from_secs(1)))
+                .await
+                .expect("within the budget"),
+            Duration::from_secs(1)
         );
     }
 
@@ -406,12 +405,16 @@ mod tests {
             .collect();
         tokio::task::yield_now().await;
         limiter.pause_for(Duration::from_secs(3)).await;
-        let late = limiter.acquire(None).await.map(|_| Instant::now() - t0);
+        let late = limiter
+            .acquire(None)
+            .await
+            .map(|_| Instant::now() - t0)
+            .expect("no budget");
         for task in waiting {
             assert_eq!(task.await.expect("task") - t0, Duration::from_secs(3));
         }
         // The sixth caller after the pause gets the next window.
-        assert_eq!(late, Ok(Duration::from_secs(4)));
+        assert_eq!(late, Duration::from_secs(4));
     }
 
     #[tokio::test(start_paused = true)]

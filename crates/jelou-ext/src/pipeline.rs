@@ -12,7 +12,7 @@ use tokio::time::Instant;
 
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::limiter::{RateLimiter, WaitTooLong};
+use crate::limiter::RateLimiter;
 use crate::retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
     retry_reason,
@@ -159,7 +159,7 @@ impl Pipeline {
         call: Option<&CallState>,
         operation: Operation,
         attempt: u32,
-    ) -> Result<(), WaitTooLong> {
+    ) -> Result<(), Error> {
         let budget = call.and_then(|c| c.budget(self.clock.now()));
         let waited = self.limiter.acquire(budget).await?;
         tracing::debug!(
@@ -218,11 +218,7 @@ impl Interceptor for Pipeline {
             let call = Self::current_call();
             match self.acquire_slot(call.as_deref(), operation, 1).await {
                 Ok(()) => Ok(()),
-                Err(refused) => {
-                    let error = Error::RateLimited {
-                        would_wait: refused.would_wait,
-                        budget: refused.budget,
-                    };
+                Err(error) => {
                     let message = error.to_string();
                     if let Some(call) = call {
                         call.record(|r| r.error = Some(error));
@@ -279,15 +275,23 @@ impl Interceptor for Pipeline {
                 );
                 if let (Some(delay), Some(spare)) = (delay, spare) {
                     self.clock.sleep(delay).await;
-                    // No slot within the call's budget: the last failure stands.
-                    if self
+                    // No slot within the call's budget, or no limiter to ask: the last failure
+                    // stands.
+                    match self
                         .acquire_slot(call.as_deref(), operation, attempt + 1)
                         .await
-                        .is_ok()
                     {
-                        attempt += 1;
-                        pending = spare;
-                        continue;
+                        Ok(()) => {
+                            attempt += 1;
+                            pending = spare;
+                            continue;
+                        }
+                        Err(error) => tracing::warn!(
+                            operation = operation.operation_id,
+                            attempt = attempt + 1,
+                            %error,
+                            "no retry: the rate limiter refused a slot"
+                        ),
                     }
                 }
                 if let Some(call) = &call {
