@@ -547,6 +547,54 @@ impl Jelou {
 mod tests {
     use super::*;
 
+    fn vars(pairs: &[(&str, &str)]) -> impl Fn(&str) -> Option<String> {
+        let pairs: Vec<(String, String)> = pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        move |name| {
+            pairs
+                .iter()
+                .find(|(k, _)| k == name)
+                .map(|(_, v)| v.clone())
+        }
+    }
+
+    const ACCOUNT: [(&str, &str); 2] = [(ENV_CLIENT_ID, "id"), (ENV_CLIENT_SECRET, "secret")];
+
+    #[test]
+    fn the_environment_chooses_the_shared_limiter_and_its_fallback() {
+        let without = builder_from_vars(vars(&ACCOUNT)).expect("builder");
+        assert!(matches!(without.limiting, Limiting::Window(RateLimit::JELOU)));
+
+        let lone_share = [ACCOUNT[0], ACCOUNT[1], (ENV_REDIS_FALLBACK_SHARE, "0.5")];
+        let error = builder_from_vars(vars(&lone_share)).expect_err("share without URL");
+        assert!(error.to_string().contains(ENV_REDIS_URL), "{error}");
+
+        let with_url = [ACCOUNT[0], ACCOUNT[1], (ENV_REDIS_URL, "redis://127.0.0.1/0")];
+        let share = [
+            ACCOUNT[0],
+            ACCOUNT[1],
+            (ENV_REDIS_URL, "redis://127.0.0.1/0"),
+            (ENV_REDIS_FALLBACK_SHARE, "half"),
+        ];
+        #[cfg(feature = "redis")]
+        {
+            let shared = builder_from_vars(vars(&with_url)).expect("builder");
+            assert!(matches!(shared.limiting, Limiting::Redis(_)));
+            let client = shared.build().expect("client");
+            assert_eq!(client.client_id(), "id");
+            let error = builder_from_vars(vars(&share)).expect_err("not a number");
+            assert!(error.to_string().contains("\"half\""), "{error}");
+        }
+        #[cfg(not(feature = "redis"))]
+        {
+            let error = builder_from_vars(vars(&with_url)).expect_err("no redis feature");
+            assert!(error.to_string().contains("`redis` feature"), "{error}");
+            let _ = share;
+        }
+    }
+
     #[test]
     fn plain_http_is_refused_off_loopback_unless_allowed() {
         for ok in [

@@ -12,7 +12,7 @@ use jelou_ext::{
     Error, HistoryQuery, Jelou, Message, RateLimit, RedisLimiter, RedisLimiterBuilder,
     RetryPolicy,
 };
-use support::{most_in_any_window, redis_url, unique_prefix};
+use support::{redis_url, unique_prefix};
 use tokio::time::Instant;
 
 /// A limiter of `requests` per `period` on `prefix`, with no safety margin, so that the
@@ -33,6 +33,20 @@ fn builder(url: &str, prefix: &str, requests: u32, period: Duration) -> RedisLim
 
 fn counted_at(start: &jelou_ext::SharedStart) -> SystemTime {
     start.counted_at.expect("counted by Redis")
+}
+
+/// The most starts in any window `[t, t + window)`.
+fn most_in_any_window(starts: &[SystemTime], window: Duration) -> usize {
+    starts
+        .iter()
+        .map(|&t| {
+            starts
+                .iter()
+                .filter(|&&s| s >= t && s < t + window)
+                .count()
+        })
+        .max()
+        .unwrap_or(0)
 }
 
 async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {

@@ -552,3 +552,35 @@ impl fmt::Debug for RedisLimiter {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_fallback_share_keeps_whole_requests_or_stretches_the_period() {
+        let share = |share| local_share(RateLimit::JELOU, share).expect("valid share");
+        assert_eq!(share(1.0), RateLimit::JELOU);
+        assert_eq!(share(0.5), RateLimit::per_second(2).expect("positive"));
+        assert_eq!(share(0.25), RateLimit::per_second(1).expect("positive"));
+        assert_eq!(
+            share(0.1),
+            RateLimit::new(1, Duration::from_secs(2)).expect("positive")
+        );
+        for refused in [0.0, -1.0, 1.01, f64::NAN, f64::INFINITY] {
+            let error = local_share(RateLimit::JELOU, refused).expect_err("refused");
+            assert!(error.to_string().contains("share"), "{error}");
+        }
+    }
+
+    #[test]
+    fn only_a_hash_of_the_client_id_names_the_keys() {
+        let keys = Keys::for_account("jelou:rate-limit", "my-client");
+        // SHA-256("my-client"), first 16 bytes.
+        assert_eq!(
+            keys.base,
+            "jelou:rate-limit:{ea045181518417daa8fd675ffc4702ce}"
+        );
+        assert_ne!(keys, Keys::for_account("jelou:rate-limit", "my-client2"));
+    }
+}

@@ -1,11 +1,11 @@
-//! What the Redis tests share: the server they use, keys of their own, and the window check.
+//! What the Redis tests share: the server they use and keys of their own.
 
-use std::time::{Duration, SystemTime};
+use std::time::SystemTime;
 
 /// The Redis server of the tests, from `REDIS_URL`. Without it the test says that it was
 /// skipped and passes, unless `JELOU_REQUIRE_REDIS` is set (`.ci/run` sets both), in which
 /// case a missing Redis fails the test.
-pub fn redis_url(test: &str) -> Option<String> {
+pub(crate) fn redis_url(test: &str) -> Option<String> {
     match std::env::var("REDIS_URL") {
         Ok(url) if !url.is_empty() => Some(url),
         _ if std::env::var_os("JELOU_REQUIRE_REDIS").is_some() => {
@@ -19,24 +19,10 @@ pub fn redis_url(test: &str) -> Option<String> {
 }
 
 /// A key prefix no other test or run uses.
-pub fn unique_prefix(test: &str) -> String {
+pub(crate) fn unique_prefix(test: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
     format!("jelou-test:{test}:{nanos}:{}", std::process::id())
-}
-
-/// The most starts in any window `[t, t + window)`.
-pub fn most_in_any_window(starts: &[SystemTime], window: Duration) -> usize {
-    starts
-        .iter()
-        .map(|&t| {
-            starts
-                .iter()
-                .filter(|&&s| s >= t && s < t + window)
-                .count()
-        })
-        .max()
-        .unwrap_or(0)
 }
