@@ -23,6 +23,14 @@ pub(crate) struct Cli {
         hide_env_values = true
     )]
     pub(crate) client_secret: Option<String>,
+    /// Share the account's rate limit with every `jelou` (and SDK) process using this Redis,
+    /// e.g. redis://127.0.0.1:6379/0. Without it the limit is kept by this process alone.
+    #[arg(long, env = "JELOU_REDIS_URL", global = true, hide_env_values = true)]
+    pub(crate) redis_url: Option<String>,
+    /// While Redis is unreachable, go on at this share of the limit (above 0, at most 1)
+    /// instead of failing. With k processes, 1/k keeps them within the limit together.
+    #[arg(long, env = "JELOU_REDIS_FALLBACK_SHARE", global = true)]
+    pub(crate) redis_fallback_share: Option<f64>,
     /// Start a sandbox with demo data in this process and talk to it instead of the API.
     #[arg(long, global = true)]
     pub(crate) sandbox: bool,

@@ -111,6 +111,11 @@ mod tests {
             last: Box::new(timeout),
         };
         assert_eq!(exit_status(&exhausted), EXIT_TRANSPORT);
+        let no_limiter = Error::LimiterUnavailable {
+            reason: "Redis at 127.0.0.1:6379 (db 0) is unreachable".into(),
+            source: None,
+        };
+        assert_eq!(exit_status(&no_limiter), EXIT_TRANSPORT);
         assert_eq!(EXIT_OK, 0);
     }
 

@@ -12,7 +12,7 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::Parser;
-use jelou_ext::Jelou;
+use jelou_ext::{IfRedisUnreachable, Jelou, JelouBuilder, RedisLimiter};
 use jelou_sandbox::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed};
 
 use args::{Cli, Command, OutputFormat, SandboxCommand};
@@ -37,11 +37,10 @@ async fn connect(cli: &Cli) -> Result<(Jelou, Option<RunningSandbox>), Failure> 
             .start(([127, 0, 0, 1], 0).into())
             .await
             .map_err(|e| Failure::internal(format!("the sandbox could not start: {e}")))?;
-        let jelou = Jelou::builder()
+        let builder = Jelou::builder()
             .base_url(sandbox.base_url())
-            .credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
-            .build()?;
-        return Ok((jelou, Some(sandbox)));
+            .credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET);
+        return Ok((rate_limited(builder, cli)?.build()?, Some(sandbox)));
     }
     let (Some(client_id), Some(client_secret)) = (&cli.client_id, &cli.client_secret) else {
         return Err(Failure::usage(
@@ -52,7 +51,24 @@ async fn connect(cli: &Cli) -> Result<(Jelou, Option<RunningSandbox>), Failure> 
     if let Some(base_url) = &cli.base_url {
         builder = builder.base_url(base_url);
     }
-    Ok((builder.build()?, None))
+    Ok((rate_limited(builder, cli)?.build()?, None))
+}
+
+/// The shared limiter when `--redis-url` is given; the in-process one otherwise.
+fn rate_limited(builder: JelouBuilder, cli: &Cli) -> Result<JelouBuilder, Failure> {
+    let Some(redis_url) = &cli.redis_url else {
+        if cli.redis_fallback_share.is_some() {
+            return Err(Failure::usage(
+                "--redis-fallback-share needs --redis-url (or JELOU_REDIS_URL)",
+            ));
+        }
+        return Ok(builder);
+    };
+    let mut redis = RedisLimiter::builder(redis_url);
+    if let Some(share) = cli.redis_fallback_share {
+        redis = redis.if_unreachable(IfRedisUnreachable::FallBack { share });
+    }
+    Ok(builder.redis_rate_limiter(redis))
 }
 
 async fn execute(cli: Cli) -> Result<(), Failure> {

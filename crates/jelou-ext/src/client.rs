@@ -565,13 +565,20 @@ mod tests {
     #[test]
     fn the_environment_chooses_the_shared_limiter_and_its_fallback() {
         let without = builder_from_vars(vars(&ACCOUNT)).expect("builder");
-        assert!(matches!(without.limiting, Limiting::Window(RateLimit::JELOU)));
+        assert!(matches!(
+            without.limiting,
+            Limiting::Window(RateLimit::JELOU)
+        ));
 
         let lone_share = [ACCOUNT[0], ACCOUNT[1], (ENV_REDIS_FALLBACK_SHARE, "0.5")];
         let error = builder_from_vars(vars(&lone_share)).expect_err("share without URL");
         assert!(error.to_string().contains(ENV_REDIS_URL), "{error}");
 
-        let with_url = [ACCOUNT[0], ACCOUNT[1], (ENV_REDIS_URL, "redis://127.0.0.1/0")];
+        let with_url = [
+            ACCOUNT[0],
+            ACCOUNT[1],
+            (ENV_REDIS_URL, "redis://127.0.0.1/0"),
+        ];
         let share = [
             ACCOUNT[0],
             ACCOUNT[1],

@@ -9,8 +9,7 @@ mod support;
 use std::time::{Duration, SystemTime};
 
 use jelou_ext::{
-    Error, HistoryQuery, Jelou, Message, RateLimit, RedisLimiter, RedisLimiterBuilder,
-    RetryPolicy,
+    Error, HistoryQuery, Jelou, Message, RateLimit, RedisLimiter, RedisLimiterBuilder, RetryPolicy,
 };
 use support::{redis_url, unique_prefix};
 use tokio::time::Instant;
@@ -39,12 +38,7 @@ fn counted_at(start: &jelou_ext::SharedStart) -> SystemTime {
 fn most_in_any_window(starts: &[SystemTime], window: Duration) -> usize {
     starts
         .iter()
-        .map(|&t| {
-            starts
-                .iter()
-                .filter(|&&s| s >= t && s < t + window)
-                .count()
-        })
+        .map(|&t| starts.iter().filter(|&&s| s >= t && s < t + window).count())
         .max()
         .unwrap_or(0)
 }
@@ -65,9 +59,7 @@ async fn a_burst_from_four_limiters_keeps_five_per_window_and_serves_everyone() 
     let period = Duration::from_millis(300);
     // Four limiters with their own connections, like four processes; six callers each, all
     // at once.
-    let limiters: Vec<RedisLimiter> = (0..4)
-        .map(|_| limiter(&url, &prefix, 5, period))
-        .collect();
+    let limiters: Vec<RedisLimiter> = (0..4).map(|_| limiter(&url, &prefix, 5, period)).collect();
     let began = Instant::now();
     let mut callers = Vec::new();
     for limiter in &limiters {
@@ -88,12 +80,19 @@ async fn a_burst_from_four_limiters_keeps_five_per_window_and_serves_everyone() 
     // Exactly: every start is at least one period after the fifth start before it.
     for pair in starts.windows(6) {
         let gap = pair[5].duration_since(pair[0]).expect("ordered");
-        assert!(gap >= period, "{gap:?} between a start and the fifth after it");
+        assert!(
+            gap >= period,
+            "{gap:?} between a start and the fifth after it"
+        );
     }
     // 24 starts need four full periods after the first five; nobody starves past that.
     let span = starts[23].duration_since(starts[0]).expect("ordered");
     assert!(span >= period * 4, "{span:?}");
-    assert!(began.elapsed() < period * 4 + Duration::from_secs(2), "{:?}", began.elapsed());
+    assert!(
+        began.elapsed() < period * 4 + Duration::from_secs(2),
+        "{:?}",
+        began.elapsed()
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -118,13 +117,19 @@ async fn the_start_after_a_full_window_comes_one_period_after_the_first() {
         panic!("expected a refusal, got {refused:?}");
     };
     assert_eq!(budget, Duration::ZERO);
-    assert!(would_wait > Duration::ZERO && would_wait <= period, "{would_wait:?}");
+    assert!(
+        would_wait > Duration::ZERO && would_wait <= period,
+        "{would_wait:?}"
+    );
     // The sixth start happens at the first one's period boundary, not before it and not
     // long after.
     let sixth = counted_at(&first.acquire_start(None).await.expect("no budget"));
     let after_first = sixth.duration_since(starts[0]).expect("later");
     assert!(after_first >= period, "{after_first:?}");
-    assert!(after_first < period + Duration::from_millis(100), "{after_first:?}");
+    assert!(
+        after_first < period + Duration::from_millis(100),
+        "{after_first:?}"
+    );
     // Starts exactly a period apart do not share a window: [t, t + period) is half-open.
     assert_eq!(most_in_any_window(&[starts[0], sixth], period), 1);
 }
@@ -173,7 +178,10 @@ async fn a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot() {
     let Err(Error::RateLimited { would_wait, budget }) = refused else {
         panic!("expected a refusal, got {refused:?}");
     };
-    assert!(asked.elapsed() < Duration::from_millis(150), "a refusal does not wait");
+    assert!(
+        asked.elapsed() < Duration::from_millis(150),
+        "a refusal does not wait"
+    );
     assert_eq!(budget, Duration::from_millis(200));
     assert!(would_wait > Duration::from_millis(800), "{would_wait:?}");
 
@@ -184,7 +192,10 @@ async fn a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot() {
         .await
         .expect("within the budget");
     let after = counted_at(&next).duration_since(opening).expect("later");
-    assert!(after >= period && after < period + Duration::from_millis(150), "{after:?}");
+    assert!(
+        after >= period && after < period + Duration::from_millis(150),
+        "{after:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -287,7 +298,10 @@ async fn a_waiter_whose_keys_vanished_queues_again_and_starts() {
     let after = counted_at(&started)
         .duration_since(counted_at(&opening))
         .expect("later");
-    assert!(after >= period && after < period + Duration::from_millis(200), "{after:?}");
+    assert!(
+        after >= period && after < period + Duration::from_millis(200),
+        "{after:?}"
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -295,14 +309,16 @@ async fn the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret() {
     let test = "the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret";
     let Some(url) = redis_url(test) else { return };
     let server = httpmock::MockServer::start_async().await;
-    let page = server
-        .mock_async(|when, then| {
-            when.method("GET").path("/v1/external/messages/history/bot-1");
-            then.status(200).header("content-type", "application/json").body(
+    let page =
+        server
+            .mock_async(|when, then| {
+                when.method("GET")
+                    .path("/v1/external/messages/history/bot-1");
+                then.status(200).header("content-type", "application/json").body(
                 r#"{"pagination":{"limit":10,"page":1,"total":0,"totalPages":1},"results":[]}"#,
             );
-        })
-        .await;
+            })
+            .await;
     let prefix = unique_prefix(test);
     let jelou = Jelou::builder()
         .base_url(server.base_url())
@@ -354,14 +370,16 @@ async fn a_429_seen_by_one_client_holds_back_another_process() {
                 .body(r#"{"message":"Too Many Requests"}"#);
         })
         .await;
-    let page = server
-        .mock_async(|when, then| {
-            when.method("GET").path("/v1/external/messages/history/bot-1");
-            then.status(200).header("content-type", "application/json").body(
+    let page =
+        server
+            .mock_async(|when, then| {
+                when.method("GET")
+                    .path("/v1/external/messages/history/bot-1");
+                then.status(200).header("content-type", "application/json").body(
                 r#"{"pagination":{"limit":10,"page":1,"total":0,"totalPages":1},"results":[]}"#,
             );
-        })
-        .await;
+            })
+            .await;
     let prefix = unique_prefix(test);
     // Two clients with their own limiters and connections, as in two processes.
     let client = || {
@@ -428,7 +446,11 @@ async fn without_redis_a_failing_limiter_sends_nothing_and_says_why() {
         .history_page("bot-1", &HistoryQuery::default())
         .await
         .expect_err("Redis is down");
-    assert!(asked.elapsed() < Duration::from_secs(2), "{:?}", asked.elapsed());
+    assert!(
+        asked.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        asked.elapsed()
+    );
     let Error::LimiterUnavailable { reason, .. } = &error else {
         panic!("expected LimiterUnavailable, got {error:?}");
     };
@@ -443,7 +465,10 @@ async fn without_redis_a_failing_limiter_sends_nothing_and_says_why() {
         .history_page("bot-1", &HistoryQuery::default())
         .await
         .expect_err("still down");
-    assert!(matches!(error, Error::LimiterUnavailable { .. }), "{error:?}");
+    assert!(
+        matches!(error, Error::LimiterUnavailable { .. }),
+        "{error:?}"
+    );
     assert!(again.elapsed() < Duration::from_millis(100));
     page.assert_calls_async(0).await;
 }
@@ -457,7 +482,9 @@ fn a_limiter_is_built_without_a_runtime_and_bad_settings_are_refused() {
         .expect("built lazily");
     let no_account = RedisLimiter::builder("redis://127.0.0.1/0").build();
     assert!(matches!(no_account, Err(Error::Config(m)) if m.contains("client id")));
-    let bad_url = RedisLimiter::builder("http://not-redis").account("a").build();
+    let bad_url = RedisLimiter::builder("http://not-redis")
+        .account("a")
+        .build();
     assert!(matches!(bad_url, Err(Error::Config(m)) if m.contains("Redis URL")));
     for share in [0.0, -0.5, 1.5, f64::NAN] {
         let bad_share = RedisLimiter::builder("redis://127.0.0.1/0")

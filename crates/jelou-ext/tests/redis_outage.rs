@@ -11,7 +11,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use jelou_ext::{Error, IfRedisUnreachable, RateLimit, RedisLimiter};
-use support::{redis_url, unique_prefix};
+use support::{redis_url, skipped, unique_prefix};
 use tokio::time::Instant;
 
 /// A `redis-server` process of this test's own, on `port`, keeping nothing on disk.
@@ -35,7 +35,9 @@ impl OwnRedis {
                 panic!("redis-server could not be started: {error}")
             }
             Err(error) => {
-                eprintln!("SKIPPED: redis-server could not be started ({error})");
+                skipped(&format!(
+                    "SKIPPED: redis-server could not be started ({error})"
+                ));
                 return None;
             }
         };
@@ -152,8 +154,15 @@ async fn redis_stopped_mid_run_fails_or_falls_back_as_configured_then_reconnects
     // Fail: a clear error at once, again and again, never a wait or a panic.
     for _ in 0..3 {
         let asked = Instant::now();
-        let error = failing.acquire_start(None).await.expect_err("Redis is down");
-        assert!(asked.elapsed() < Duration::from_secs(1), "{:?}", asked.elapsed());
+        let error = failing
+            .acquire_start(None)
+            .await
+            .expect_err("Redis is down");
+        assert!(
+            asked.elapsed() < Duration::from_secs(1),
+            "{:?}",
+            asked.elapsed()
+        );
         let Error::LimiterUnavailable { reason, .. } = &error else {
             panic!("expected LimiterUnavailable, got {error:?}");
         };
@@ -175,7 +184,10 @@ async fn redis_stopped_mid_run_fails_or_falls_back_as_configured_then_reconnects
     let warnings = logs.matches("WARN").count();
     assert_eq!(warnings, 2, "one warning per limiter and outage:\n{logs}");
     assert!(logs.contains("calls fail until it answers"), "{logs}");
-    assert!(logs.contains("calls go on under this process's share"), "{logs}");
+    assert!(
+        logs.contains("calls go on under this process's share"),
+        "{logs}"
+    );
 
     // Redis comes back on the same address: both limiters find it again by themselves.
     let redis = OwnRedis::start(port).await.expect("restarted");
@@ -185,7 +197,11 @@ async fn redis_stopped_mid_run_fails_or_falls_back_as_configured_then_reconnects
         let start = falling_back.acquire_start(None).await.expect("falls back");
         recovered = start.counted_at.is_some();
     }
-    assert!(recovered, "the fallback limiter reconnected:\n{}", captured.text());
+    assert!(
+        recovered,
+        "the fallback limiter reconnected:\n{}",
+        captured.text()
+    );
     let deadline = Instant::now() + Duration::from_secs(10);
     let shared = loop {
         match failing.acquire_start(None).await {

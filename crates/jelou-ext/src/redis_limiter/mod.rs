@@ -132,12 +132,16 @@ impl RedisLimiterBuilder {
             ))
         })?;
         let info = client.get_connection_info();
-        let shown = format!("Redis at {} (db {})", info.addr(), info.redis_settings().db());
+        let shown = format!(
+            "Redis at {} (db {})",
+            info.addr(),
+            info.redis_settings().db()
+        );
         let local = match self.if_unreachable {
             IfRedisUnreachable::Fail => None,
-            IfRedisUnreachable::FallBack { share } => Some(SlidingWindowLimiter::new(
-                local_share(self.limit, share)?,
-            )),
+            IfRedisUnreachable::FallBack { share } => {
+                Some(SlidingWindowLimiter::new(local_share(self.limit, share)?))
+            }
         };
         let shared = RateLimit {
             requests: self.limit.requests,
@@ -295,7 +299,7 @@ impl RedisLimiter {
         if let Some(reason) = self.inner.outage_in_force(asked) {
             return self.inner.without_redis(budget, asked, reason, None).await;
         }
-        match self.inner.from_shared_window(budget, asked).await {
+        match self.inner.acquire_shared(budget, asked).await {
             Ok(start) => {
                 self.inner.redis_answered();
                 Ok(start)
@@ -379,7 +383,7 @@ impl Inner {
         }
     }
 
-    async fn from_shared_window(
+    async fn acquire_shared(
         &self,
         budget: Option<Duration>,
         asked: Instant,
@@ -548,7 +552,10 @@ impl fmt::Debug for RedisLimiter {
             .field("key_base", &self.inner.keys.base)
             .field("limit", &self.inner.limit)
             .field("shared_window", &self.inner.shared)
-            .field("fallback", &self.inner.local.as_ref().map(SlidingWindowLimiter::limit))
+            .field(
+                "fallback",
+                &self.inner.local.as_ref().map(SlidingWindowLimiter::limit),
+            )
             .finish_non_exhaustive()
     }
 }

@@ -12,7 +12,9 @@ pub(crate) fn redis_url(test: &str) -> Option<String> {
             panic!("{test}: REDIS_URL is not set but JELOU_REQUIRE_REDIS is")
         }
         _ => {
-            eprintln!("SKIPPED {test}: set REDIS_URL (redis://127.0.0.1:6379) to run it");
+            skipped(&format!(
+                "SKIPPED {test}: set REDIS_URL (redis://127.0.0.1:6379) to run it"
+            ));
             None
         }
     }
@@ -25,4 +27,11 @@ pub(crate) fn unique_prefix(test: &str) -> String {
         .unwrap_or_default()
         .as_nanos();
     format!("jelou-test:{test}:{nanos}:{}", std::process::id())
+}
+
+/// Says that a test was skipped, where `cargo test` shows it: straight to the standard error,
+/// past the test harness's capture of `eprintln!`.
+pub(crate) fn skipped(message: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{message}");
 }
