@@ -81,9 +81,10 @@ for i = 1, #raw, 2 do
 end
 table.sort(waiting, function(a, b) return a.ticket < b.ticket end)
 
--- The starts so far, oldest first; the schedule appends the waiting callers' slots.
+-- The last `limit` starts, oldest first (older ones cannot hold anyone back); the schedule
+-- appends the waiting callers' slots.
 local times = {}
-local recorded = redis.call('ZRANGE', starts_key, 0, -1, 'WITHSCORES')
+local recorded = redis.call('ZRANGE', starts_key, -limit, -1, 'WITHSCORES')
 for i = 2, #recorded, 2 do
   times[#times + 1] = tonumber(recorded[i])
 end
