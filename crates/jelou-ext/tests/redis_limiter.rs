@@ -305,6 +305,45 @@ async fn a_waiter_whose_keys_vanished_queues_again_and_starts() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_newcomer_never_overtakes_callers_already_waiting_even_when_the_window_empties() {
+    let test = "a_newcomer_never_overtakes_callers_already_waiting_even_when_the_window_empties";
+    let Some(url) = redis_url(test) else { return };
+    let prefix = unique_prefix(test);
+    let period = Duration::from_millis(400);
+    let limiter = limiter(&url, &prefix, 3, period);
+    for _ in 0..3 {
+        limiter.acquire_start(None).await.expect("free");
+    }
+    let waiting: Vec<_> = (0..2)
+        .map(|_| {
+            let limiter = limiter.clone();
+            tokio::spawn(async move { limiter.acquire_start(None).await })
+        })
+        .collect();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    // The recorded starts vanish (an operator cleared them): the window has room at once, but
+    // the two waiting callers were promised their slots first and sleep until then.
+    let mut redis = redis_connection(&url).await;
+    let _: () = redis::cmd("DEL")
+        .arg(format!("{}:starts", limiter.key_base()))
+        .query_async(&mut redis)
+        .await
+        .expect("DEL");
+    let newcomer = limiter.acquire_start(None).await.expect("no budget");
+    let mut first_waiter = None;
+    for waiter in waiting {
+        let start = counted_at(&waiter.await.expect("caller").expect("no budget"));
+        first_waiter = Some(first_waiter.map_or(start, |first: SystemTime| first.min(start)));
+    }
+    let first_waiter = first_waiter.expect("two waiters");
+    assert!(
+        newcomer.waited >= Duration::from_millis(250),
+        "the newcomer went first: {newcomer:?}"
+    );
+    assert!(counted_at(&newcomer) >= first_waiter);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret() {
     let test = "the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret";
     let Some(url) = redis_url(test) else { return };
