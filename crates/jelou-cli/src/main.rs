@@ -20,6 +20,14 @@ use failure::{EXIT_OK, Failure};
 
 #[tokio::main]
 async fn main() -> ExitCode {
+    // Warnings (such as the shared limiter's Redis becoming unreachable) go to stderr.
+    tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::WARN)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .without_time()
+        .with_target(false)
+        .init();
     let cli = Cli::parse();
     match execute(cli).await {
         Ok(()) => ExitCode::from(EXIT_OK),

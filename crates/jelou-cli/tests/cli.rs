@@ -369,6 +369,47 @@ fn exit_status_4_when_the_api_cannot_be_reached() {
     assert!(stderr.contains("gave up after 4 attempts"), "{stderr}");
 }
 
+#[test]
+fn an_unreachable_redis_fails_the_command_or_falls_back_as_asked() {
+    let base_url = serve(Seed::demo());
+    let redis_url = format!("redis://127.0.0.1:{}/0", free_port());
+    // No fallback: exit status 4, the reason on stderr, nothing sent.
+    let stderr = failing(
+        jelou(&base_url)
+            .args(["--redis-url", &redis_url])
+            .args(["history", "--bot", DEMO_BOT]),
+        4,
+    );
+    assert!(stderr.contains("nothing was sent"), "{stderr}");
+    assert!(stderr.contains("unreachable"), "{stderr}");
+    // With a share: the command goes on under its own limiter and warns.
+    let output = jelou(&base_url)
+        .env("JELOU_REDIS_URL", &redis_url)
+        .env("JELOU_REDIS_FALLBACK_SHARE", "0.5")
+        .args(["history", "--bot", DEMO_BOT])
+        .output()
+        .expect("runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("WARN") && stderr.contains("Redis is unreachable"),
+        "{stderr}"
+    );
+    json_of(&output);
+    // A share without a Redis URL is a usage error.
+    let stderr = failing(
+        jelou(&base_url).args([
+            "--redis-fallback-share",
+            "0.5",
+            "history",
+            "--bot",
+            DEMO_BOT,
+        ]),
+        2,
+    );
+    assert!(stderr.contains("--redis-url"), "{stderr}");
+}
+
 fn many_messages(count: usize) -> Seed {
     let mut seed = Seed::demo();
     let history = (0..count)
