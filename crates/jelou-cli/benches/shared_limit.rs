@@ -7,6 +7,8 @@
 
 #[path = "../tests/support/fleet.rs"]
 mod fleet;
+#[path = "../tests/support/seeds.rs"]
+mod seeds;
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};

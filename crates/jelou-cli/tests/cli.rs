@@ -5,10 +5,14 @@ use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
+#[path = "support/seeds.rs"]
+mod seeds;
+
 use assert_cmd::Command;
 use jelou_sandbox::{
     DEMO_BOT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PHONE, DEMO_USER_ID, Sandbox, Seed,
 };
+use seeds::many_messages;
 use serde_json::Value;
 
 /// A sandbox served from its own thread for the rest of the test process.
@@ -408,22 +412,6 @@ fn an_unreachable_redis_fails_the_command_or_falls_back_as_asked() {
         2,
     );
     assert!(stderr.contains("--redis-url"), "{stderr}");
-}
-
-fn many_messages(count: usize) -> Seed {
-    let mut seed = Seed::demo();
-    let history = (0..count)
-        .map(|i| {
-            serde_json::from_value(serde_json::json!({
-                "messageId": format!("m-{i:05}"),
-                "createdAt": format!("2025-02-01T00:{:02}:{:02}.000Z", i / 60, i % 60),
-                "bubble": {"type": "TEXT", "text": format!("message {i}")},
-            }))
-            .expect("a history message")
-        })
-        .collect();
-    seed.history.insert(DEMO_BOT.to_owned(), history);
-    seed
 }
 
 fn ids_in(path: &std::path::Path) -> Vec<String> {

@@ -4,6 +4,8 @@
 
 #[path = "support/fleet.rs"]
 mod fleet;
+#[path = "support/seeds.rs"]
+mod seeds;
 
 use std::time::{Duration, Instant};
 

@@ -4,6 +4,7 @@
 //! Times are checked on the Redis server's clock (`SharedStart::counted_at`), which is the
 //! clock the window is kept by, with generous bounds for anything measured locally.
 
+#[path = "support/redis.rs"]
 mod support;
 
 use std::time::{Duration, SystemTime};
@@ -11,7 +12,7 @@ use std::time::{Duration, SystemTime};
 use jelou_ext::{
     Error, HistoryQuery, Jelou, Message, RateLimit, RedisLimiter, RedisLimiterBuilder, RetryPolicy,
 };
-use support::{redis_url, unique_prefix};
+use support::{free_port, redis_for, redis_url};
 use tokio::time::Instant;
 
 /// A limiter of `requests` per `period` on `prefix`, with no safety margin, so that the
@@ -43,6 +44,37 @@ fn most_in_any_window(starts: &[SystemTime], window: Duration) -> usize {
         .unwrap_or(0)
 }
 
+/// The documented answer to `GET /v1/external/messages/history/bot-1`: an empty page.
+async fn empty_history_page(server: &httpmock::MockServer) -> httpmock::Mock<'_> {
+    server
+        .mock_async(|when, then| {
+            when.method("GET")
+                .path("/v1/external/messages/history/bot-1");
+            then.status(200)
+                .header("content-type", "application/json")
+                .body(
+                    r#"{"pagination":{"limit":10,"page":1,"total":0,"totalPages":1},"results":[]}"#,
+                );
+        })
+        .await
+}
+
+/// Asserts that `later` came one `period` after `earlier` (on the Redis clock), not before and
+/// at most `slack` after.
+fn assert_one_period_apart(
+    earlier: SystemTime,
+    later: SystemTime,
+    period: Duration,
+    slack: Duration,
+) {
+    let apart = later.duration_since(earlier).unwrap_or_default();
+    assert!(
+        apart >= period && apart < period + slack,
+        "{apart:?} apart, expected {period:?} to {:?}",
+        period + slack
+    );
+}
+
 async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
     redis::Client::open(url)
         .expect("url")
@@ -53,9 +85,11 @@ async fn redis_connection(url: &str) -> redis::aio::MultiplexedConnection {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_from_four_limiters_keeps_five_per_window_and_serves_everyone() {
-    let test = "a_burst_from_four_limiters_keeps_five_per_window_and_serves_everyone";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) =
+        redis_for("a_burst_from_four_limiters_keeps_five_per_window_and_serves_everyone")
+    else {
+        return;
+    };
     let period = Duration::from_millis(300);
     // Four limiters with their own connections, like four processes; six callers each, all
     // at once.
@@ -97,9 +131,11 @@ async fn a_burst_from_four_limiters_keeps_five_per_window_and_serves_everyone() 
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_start_after_a_full_window_comes_one_period_after_the_first() {
-    let test = "the_start_after_a_full_window_comes_one_period_after_the_first";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) =
+        redis_for("the_start_after_a_full_window_comes_one_period_after_the_first")
+    else {
+        return;
+    };
     let period = Duration::from_millis(500);
     let first = limiter(&url, &prefix, 5, period);
     let second = limiter(&url, &prefix, 5, period);
@@ -124,21 +160,16 @@ async fn the_start_after_a_full_window_comes_one_period_after_the_first() {
     // The sixth start happens at the first one's period boundary, not before it and not
     // long after.
     let sixth = counted_at(&first.acquire_start(None).await.expect("no budget"));
-    let after_first = sixth.duration_since(starts[0]).expect("later");
-    assert!(after_first >= period, "{after_first:?}");
-    assert!(
-        after_first < period + Duration::from_millis(100),
-        "{after_first:?}"
-    );
-    // Starts exactly a period apart do not share a window: [t, t + period) is half-open.
-    assert_eq!(most_in_any_window(&[starts[0], sixth], period), 1);
+    assert_one_period_apart(starts[0], sixth, period, Duration::from_millis(100));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn callers_are_served_in_the_order_they_arrived_across_limiters() {
-    let test = "callers_are_served_in_the_order_they_arrived_across_limiters";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) =
+        redis_for("callers_are_served_in_the_order_they_arrived_across_limiters")
+    else {
+        return;
+    };
     let period = Duration::from_millis(200);
     let limiters = [
         limiter(&url, &prefix, 2, period),
@@ -165,9 +196,10 @@ async fn callers_are_served_in_the_order_they_arrived_across_limiters() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot() {
-    let test = "a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) = redis_for("a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot")
+    else {
+        return;
+    };
     let period = Duration::from_secs(1);
     let first = limiter(&url, &prefix, 1, period);
     let other = limiter(&url, &prefix, 1, period);
@@ -191,18 +223,21 @@ async fn a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot() {
         .acquire_start(Some(Duration::from_secs(2)))
         .await
         .expect("within the budget");
-    let after = counted_at(&next).duration_since(opening).expect("later");
-    assert!(
-        after >= period && after < period + Duration::from_millis(150),
-        "{after:?}"
+    assert_one_period_apart(
+        opening,
+        counted_at(&next),
+        period,
+        Duration::from_millis(150),
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_pause_from_one_limiter_holds_back_the_others_waiting_callers_included() {
-    let test = "a_pause_from_one_limiter_holds_back_the_others_waiting_callers_included";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) =
+        redis_for("a_pause_from_one_limiter_holds_back_the_others_waiting_callers_included")
+    else {
+        return;
+    };
     let period = Duration::from_millis(300);
     let pausing = limiter(&url, &prefix, 5, period);
     let waiting = limiter(&url, &prefix, 5, period);
@@ -235,9 +270,10 @@ async fn a_pause_from_one_limiter_holds_back_the_others_waiting_callers_included
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn idle_keys_expire_and_the_next_caller_starts_at_once() {
-    let test = "idle_keys_expire_and_the_next_caller_starts_at_once";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) = redis_for("idle_keys_expire_and_the_next_caller_starts_at_once")
+    else {
+        return;
+    };
     let period = Duration::from_millis(200);
     let limiter = limiter(&url, &prefix, 2, period);
     for _ in 0..2 {
@@ -271,9 +307,10 @@ async fn idle_keys_expire_and_the_next_caller_starts_at_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_waiter_whose_keys_vanished_queues_again_and_starts() {
-    let test = "a_waiter_whose_keys_vanished_queues_again_and_starts";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) = redis_for("a_waiter_whose_keys_vanished_queues_again_and_starts")
+    else {
+        return;
+    };
     let period = Duration::from_millis(600);
     let limiter = limiter(&url, &prefix, 1, period);
     let opening = limiter.acquire_start(None).await.expect("free");
@@ -295,20 +332,21 @@ async fn a_waiter_whose_keys_vanished_queues_again_and_starts() {
     // The waiter wakes at its slot, finds no place, queues again as a newcomer and, the
     // window being empty, starts.
     let started = waiter.await.expect("caller").expect("no budget");
-    let after = counted_at(&started)
-        .duration_since(counted_at(&opening))
-        .expect("later");
-    assert!(
-        after >= period && after < period + Duration::from_millis(200),
-        "{after:?}"
+    assert_one_period_apart(
+        counted_at(&opening),
+        counted_at(&started),
+        period,
+        Duration::from_millis(200),
     );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_newcomer_never_overtakes_callers_already_waiting_even_when_the_window_empties() {
-    let test = "a_newcomer_never_overtakes_callers_already_waiting_even_when_the_window_empties";
-    let Some(url) = redis_url(test) else { return };
-    let prefix = unique_prefix(test);
+    let Some((url, prefix)) = redis_for(
+        "a_newcomer_never_overtakes_callers_already_waiting_even_when_the_window_empties",
+    ) else {
+        return;
+    };
     let period = Duration::from_millis(400);
     let limiter = limiter(&url, &prefix, 3, period);
     for _ in 0..3 {
@@ -345,20 +383,13 @@ async fn a_newcomer_never_overtakes_callers_already_waiting_even_when_the_window
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret() {
-    let test = "the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret";
-    let Some(url) = redis_url(test) else { return };
+    let Some((url, prefix)) =
+        redis_for("the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret")
+    else {
+        return;
+    };
     let server = httpmock::MockServer::start_async().await;
-    let page =
-        server
-            .mock_async(|when, then| {
-                when.method("GET")
-                    .path("/v1/external/messages/history/bot-1");
-                then.status(200).header("content-type", "application/json").body(
-                r#"{"pagination":{"limit":10,"page":1,"total":0,"totalPages":1},"results":[]}"#,
-            );
-            })
-            .await;
-    let prefix = unique_prefix(test);
+    let page = empty_history_page(&server).await;
     let jelou = Jelou::builder()
         .base_url(server.base_url())
         .credentials("client-id-in-clear", "secret-in-clear")
@@ -397,8 +428,10 @@ async fn the_key_holds_a_hash_of_the_client_id_and_never_the_id_or_secret() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_429_seen_by_one_client_holds_back_another_process() {
-    let test = "a_429_seen_by_one_client_holds_back_another_process";
-    let Some(url) = redis_url(test) else { return };
+    let Some((url, prefix)) = redis_for("a_429_seen_by_one_client_holds_back_another_process")
+    else {
+        return;
+    };
     let server = httpmock::MockServer::start_async().await;
     let busy = server
         .mock_async(|when, then| {
@@ -409,17 +442,7 @@ async fn a_429_seen_by_one_client_holds_back_another_process() {
                 .body(r#"{"message":"Too Many Requests"}"#);
         })
         .await;
-    let page =
-        server
-            .mock_async(|when, then| {
-                when.method("GET")
-                    .path("/v1/external/messages/history/bot-1");
-                then.status(200).header("content-type", "application/json").body(
-                r#"{"pagination":{"limit":10,"page":1,"total":0,"totalPages":1},"results":[]}"#,
-            );
-            })
-            .await;
-    let prefix = unique_prefix(test);
+    let page = empty_history_page(&server).await;
     // Two clients with their own limiters and connections, as in two processes.
     let client = || {
         Jelou::builder()
@@ -466,12 +489,7 @@ async fn without_redis_a_failing_limiter_sends_nothing_and_says_why() {
             then.status(200);
         })
         .await;
-    // A port nobody listens on.
-    let port = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("addr")
-        .port();
+    let port = free_port();
     let jelou = Jelou::builder()
         .base_url(server.base_url())
         .credentials("an-account", "secret")

@@ -4,14 +4,17 @@
 //! `tracing.rs`), and it runs a Redis server of its own, since stopping the shared one would
 //! break the other tests.
 
+#[path = "support/captured.rs"]
+mod captured;
+#[path = "support/redis.rs"]
 mod support;
 
 use std::process::{Child, Command, Stdio};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use captured::Captured;
 use jelou_ext::{Error, IfRedisUnreachable, RateLimit, RedisLimiter};
-use support::{redis_url, skipped, unique_prefix};
+use support::{free_port, redis_for, skipped};
 use tokio::time::Instant;
 
 /// A `redis-server` process of this test's own, on `port`, keeping nothing on disk.
@@ -81,41 +84,13 @@ impl Drop for OwnRedis {
     }
 }
 
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl Captured {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.0.lock().expect("lock")).into_owned()
-    }
-}
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("a port")
-        .local_addr()
-        .expect("addr")
-        .port()
-}
-
 #[tokio::test]
 async fn redis_stopped_mid_run_fails_or_falls_back_as_configured_then_reconnects() {
     let test = "redis_stopped_mid_run_fails_or_falls_back_as_configured_then_reconnects";
-    if redis_url(test).is_none() {
+    // This test runs a Redis of its own; `REDIS_URL` only says that Redis tests are wanted.
+    let Some((_, prefix)) = redis_for(test) else {
         return;
-    }
+    };
     let captured = Captured::default();
     let writer = captured.clone();
     let subscriber = tracing_subscriber::fmt()
@@ -128,7 +103,6 @@ async fn redis_stopped_mid_run_fails_or_falls_back_as_configured_then_reconnects
     let Some(redis) = OwnRedis::start(free_port()).await else {
         return;
     };
-    let prefix = unique_prefix(test);
     let period = Duration::from_millis(500);
     let limiter = |behaviour| {
         RedisLimiter::builder(redis.url())

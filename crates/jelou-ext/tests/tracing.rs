@@ -4,6 +4,10 @@
 
 use std::sync::{Arc, Mutex};
 
+#[path = "support/captured.rs"]
+mod captured;
+
+use captured::Captured;
 use jelou_ext::retry::Jitter;
 use jelou_ext::transport::Transport;
 use jelou_ext::{BoxFuture, HistoryQuery, Jelou, RetryPolicy};
@@ -33,21 +37,6 @@ impl Transport for FailOnce {
     }
 }
 
-/// Collects everything a `tracing` subscriber writes.
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().expect("lock").extend_from_slice(bytes);
-        Ok(bytes.len())
-    }
-
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test(start_paused = true)]
 async fn every_attempt_is_traced_and_credentials_never_are() {
     let captured = Captured::default();
@@ -73,7 +62,7 @@ async fn every_attempt_is_traced_and_credentials_never_are() {
         .await
         .expect("second attempt succeeds");
 
-    let log = String::from_utf8(captured.0.lock().expect("lock").clone()).expect("utf-8");
+    let log = captured.text();
     let attempts: Vec<&str> = log
         .lines()
         .filter(|l| l.contains("attempt finished"))

@@ -1,12 +1,14 @@
 //! A fleet of `jelou` processes sharing one rate limit through Redis, sending to one sandbox
 //! that records when each request arrives. Used by the `shared_limit` test and the
-//! `shared_limit` benchmark.
+//! `shared_limit` benchmark, which include `seeds.rs` beside it.
 
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime};
 
 use jelou_sandbox::{DEMO_BOT, Sandbox, Seed};
+
+use super::seeds::many_messages;
 
 /// Each request the sandbox received: when it arrived and the status it got.
 pub(crate) type Arrivals = Arc<Mutex<Vec<(Instant, u16)>>>;
@@ -36,23 +38,12 @@ pub(crate) fn redis_url(test: &str) -> Option<String> {
 /// An account of its own (so that no other run shares its window), with `messages` messages
 /// in the demo bot's history.
 pub(crate) fn seed_with_history(messages: usize) -> Seed {
-    let mut seed = Seed::demo();
+    let mut seed = many_messages(messages);
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
         .as_nanos();
     seed.credentials.client_id = format!("fleet-{nanos}-{}", std::process::id());
-    let history = (0..messages)
-        .map(|i| {
-            serde_json::from_value(serde_json::json!({
-                "messageId": format!("m-{i:05}"),
-                "createdAt": format!("2025-02-01T00:{:02}:{:02}.000Z", i / 60, i % 60),
-                "bubble": {"type": "TEXT", "text": format!("message {i}")},
-            }))
-            .expect("a history message")
-        })
-        .collect();
-    seed.history.insert(DEMO_BOT.to_owned(), history);
     seed
 }
 

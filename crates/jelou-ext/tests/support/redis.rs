@@ -1,4 +1,4 @@
-//! What the Redis tests share: the server they use and keys of their own.
+//! What the Redis tests share: the server they use, keys of their own, a free port.
 
 use std::time::SystemTime;
 
@@ -20,8 +20,14 @@ pub(crate) fn redis_url(test: &str) -> Option<String> {
     }
 }
 
+/// The Redis URL and a key prefix of this test's own, or `None` when the test is skipped (see
+/// [`redis_url`]).
+pub(crate) fn redis_for(test: &str) -> Option<(String, String)> {
+    Some((redis_url(test)?, unique_prefix(test)))
+}
+
 /// A key prefix no other test or run uses.
-pub(crate) fn unique_prefix(test: &str) -> String {
+fn unique_prefix(test: &str) -> String {
     let nanos = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .unwrap_or_default()
@@ -34,4 +40,13 @@ pub(crate) fn unique_prefix(test: &str) -> String {
 pub(crate) fn skipped(message: &str) {
     use std::io::Write;
     let _ = writeln!(std::io::stderr(), "{message}");
+}
+
+/// A loopback port nobody listens on (once the probe is dropped).
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("a port")
+        .local_addr()
+        .expect("addr")
+        .port()
 }
