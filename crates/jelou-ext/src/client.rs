@@ -146,7 +146,8 @@ impl JelouBuilder {
     }
 
     /// Shares the rate limit with every process of the account through Redis, in place of the
-    /// in-process limiter. The account is this client's unless `redis` names one.
+    /// in-process limiter. The account is this client's unless `redis` names one. Its times
+    /// come from the Redis server, so [`Self::clock`] does not apply to it.
     #[cfg(feature = "redis")]
     pub fn redis_rate_limiter(mut self, redis: crate::RedisLimiterBuilder) -> Self {
         self.limiting = Limiting::Redis(Box::new(redis));

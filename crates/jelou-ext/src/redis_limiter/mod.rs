@@ -397,7 +397,8 @@ impl Inner {
             )
             .await?;
         if !offline.is_empty() {
-            self.lock().offline_starts.clear();
+            // Reported; a start another task made since `asked` is reported next time.
+            self.lock().offline_starts.retain(|&start| start > asked);
         }
         let mut first_answer = true;
         loop {
