@@ -7,15 +7,13 @@
 
 #[path = "../tests/support/fleet.rs"]
 mod fleet;
-#[path = "../tests/support/seeds.rs"]
-mod seeds;
+#[path = "../tests/support/sandbox.rs"]
+mod sandbox;
 
 use std::process::ExitCode;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use fleet::{
-    most_in_any_window, redis_url, run_fleet, seed_with_history, serve_recording, sustained_rate,
-};
+use fleet::{figures, redis_url, run_fleet, seed_with_history, serve_recording};
 
 const PROCESSES: usize = 4;
 /// 125 messages in pages of 5: 25 requests per process, 100 in all, about 20 s.
@@ -33,33 +31,22 @@ fn main() -> ExitCode {
     let elapsed = began.elapsed();
     let failed = outputs.iter().filter(|o| !o.status.success()).count();
 
-    let arrivals = arrivals.lock().expect("lock").clone();
-    let times: Vec<Instant> = arrivals.iter().map(|&(at, _)| at).collect();
-    let refused = arrivals
-        .iter()
-        .filter(|&&(_, status)| status == 429)
-        .count();
-    let most = most_in_any_window(&times, Duration::from_secs(1));
-    let rate = sustained_rate(&times, 5);
-    // How close the fleet came to a sixth request in one second: the shortest time between an
-    // arrival and the fifth after it (1 s would be exactly at the limit).
-    let mut sorted = times.clone();
-    sorted.sort();
-    let tightest = sorted
-        .windows(6)
-        .map(|group| group[5] - group[0])
-        .min()
-        .unwrap_or_default();
+    let figures = figures(&arrivals.lock().expect("lock"));
+    let (most, rate, refused) = (
+        figures.most_in_a_second,
+        figures.sustained_rate,
+        figures.refused,
+    );
 
     println!(
         "{PROCESSES} jelou processes, {} requests in {:.1} s through one Redis window",
-        times.len(),
+        figures.requests,
         elapsed.as_secs_f64()
     );
     println!("  most arrivals in any sliding 1 s window: {most} (target at most 5)");
     println!(
         "  shortest time from an arrival to the fifth after it: {:.1} ms",
-        tightest.as_secs_f64() * 1e3
+        figures.shortest_to_fifth.as_secs_f64() * 1e3
     );
     println!("  sustained rate: {rate:.3} requests/s (target at least 4.9)");
     println!("  429 answers: {refused} (target 0); failed processes: {failed} (target 0)");

@@ -5,35 +5,19 @@ use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-#[path = "support/seeds.rs"]
-mod seeds;
+#[path = "support/sandbox.rs"]
+mod sandbox;
 
 use assert_cmd::Command;
 use jelou_sandbox::{
     DEMO_BOT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PHONE, DEMO_USER_ID, Sandbox, Seed,
 };
-use seeds::many_messages;
+use sandbox::{many_messages, serve_router};
 use serde_json::Value;
 
 /// A sandbox served from its own thread for the rest of the test process.
 fn serve(seed: Seed) -> String {
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let running = Sandbox::new(seed)
-                .start(([127, 0, 0, 1], 0).into())
-                .await
-                .expect("the sandbox starts");
-            sender.send(running.base_url()).expect("the test waits");
-            std::future::pending::<()>().await;
-        });
-    });
-    receiver.recv().expect("the sandbox's address")
+    serve_router(Sandbox::new(seed).router())
 }
 
 /// `jelou --output json` with the demo account's credentials and `base_url`, as a process

@@ -4,14 +4,12 @@
 
 #[path = "support/fleet.rs"]
 mod fleet;
-#[path = "support/seeds.rs"]
-mod seeds;
+#[path = "support/sandbox.rs"]
+mod sandbox;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
-use fleet::{
-    most_in_any_window, redis_url, run_fleet, seed_with_history, serve_recording, sustained_rate,
-};
+use fleet::{figures, redis_url, run_fleet, seed_with_history, serve_recording};
 
 const PROCESSES: usize = 4;
 /// 60 messages in pages of 5: 12 requests per process, 48 in all, about 9.5 s at 5 per second.
@@ -49,12 +47,17 @@ fn four_processes_share_five_requests_per_second_through_redis() {
         arrivals.iter().all(|&(_, status)| status == 200),
         "the sandbox refused some: {arrivals:?}"
     );
-    let times: Vec<Instant> = arrivals.iter().map(|&(at, _)| at).collect();
-    assert_eq!(most_in_any_window(&times, Duration::from_secs(1)), 5);
-    let rate = sustained_rate(&times, 5);
+    let figures = figures(&arrivals);
+    assert_eq!(figures.most_in_a_second, 5, "{figures:?}");
+    assert!(
+        figures.shortest_to_fifth >= Duration::from_secs(1),
+        "{figures:?}"
+    );
+    assert_eq!(figures.refused, 0, "{figures:?}");
+    let rate = figures.sustained_rate;
     eprintln!(
         "{} requests from {PROCESSES} processes: {rate:.3} per second",
-        times.len()
+        figures.requests
     );
     assert!(rate >= 4.9, "{rate:.3} requests per second");
     assert!(rate <= 5.0, "{rate:.3} requests per second");

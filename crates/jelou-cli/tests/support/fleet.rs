@@ -1,6 +1,6 @@
 //! A fleet of `jelou` processes sharing one rate limit through Redis, sending to one sandbox
 //! that records when each request arrives. Used by the `shared_limit` test and the
-//! `shared_limit` benchmark, which include `seeds.rs` beside it.
+//! `shared_limit` benchmark, which include `sandbox.rs` beside it.
 
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -8,7 +8,7 @@ use std::time::{Duration, Instant, SystemTime};
 
 use jelou_sandbox::{DEMO_BOT, Sandbox, Seed};
 
-use super::seeds::many_messages;
+use super::sandbox::{many_messages, serve_router};
 
 /// Each request the sandbox received: when it arrived and the status it got.
 pub(crate) type Arrivals = Arc<Mutex<Vec<(Instant, u16)>>>;
@@ -52,40 +52,21 @@ pub(crate) fn seed_with_history(messages: usize) -> Seed {
 pub(crate) fn serve_recording(seed: Seed) -> (String, Arrivals) {
     let arrivals: Arrivals = Arc::default();
     let record = Arc::clone(&arrivals);
-    let (sender, receiver) = std::sync::mpsc::channel();
-    std::thread::spawn(move || {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        runtime.block_on(async move {
-            let router = Sandbox::new(seed).router().layer(axum::middleware::from_fn(
-                move |request: axum::extract::Request, next: axum::middleware::Next| {
-                    let record = Arc::clone(&record);
-                    async move {
-                        let arrived = Instant::now();
-                        let response = next.run(request).await;
-                        record
-                            .lock()
-                            .expect("lock")
-                            .push((arrived, response.status().as_u16()));
-                        response
-                    }
-                },
-            ));
-            let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-                .await
-                .expect("a port");
-            let addr = listener.local_addr().expect("addr");
-            sender
-                .send(format!("http://{addr}"))
-                .expect("the test waits");
-            axum::serve(listener, router).await.expect("serves");
-        });
-    });
-    let base_url = receiver.recv().expect("the sandbox's address");
-    (base_url, arrivals)
+    let router = Sandbox::new(seed).router().layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let record = Arc::clone(&record);
+            async move {
+                let arrived = Instant::now();
+                let response = next.run(request).await;
+                record
+                    .lock()
+                    .expect("lock")
+                    .push((arrived, response.status().as_u16()));
+                response
+            }
+        },
+    ));
+    (serve_router(router), arrivals)
 }
 
 /// Runs `processes` `jelou history --all` exports at once, each through the Redis limiter at
@@ -118,33 +99,50 @@ pub(crate) fn run_fleet(
         .collect()
 }
 
-/// The most arrivals in any window `[t, t + window)`.
-pub(crate) fn most_in_any_window(arrivals: &[Instant], window: Duration) -> usize {
-    arrivals
-        .iter()
-        .map(|&t| {
-            arrivals
+/// What a fleet's arrivals show, computed once for the test and the benchmark.
+#[derive(Debug)]
+pub(crate) struct Figures {
+    /// Requests that arrived.
+    pub(crate) requests: usize,
+    /// The most arrivals in any sliding window `[t, t + 1 s)`.
+    pub(crate) most_in_a_second: usize,
+    /// The shortest time from an arrival to the fifth after it (1 s is exactly at the limit).
+    pub(crate) shortest_to_fifth: Duration,
+    /// The rate the limit sustains, in requests per second: 5 over the mean time from an
+    /// arrival to the fifth after it. With a sliding window of 5 per second, that time is the
+    /// second (plus whatever the limiter adds), whether or not the last window is full.
+    pub(crate) sustained_rate: f64,
+    /// Answers with status 429.
+    pub(crate) refused: usize,
+}
+
+/// The figures of `arrivals`, for the account's limit of five per second.
+pub(crate) fn figures(arrivals: &[(Instant, u16)]) -> Figures {
+    const N: usize = 5;
+    let mut times: Vec<Instant> = arrivals.iter().map(|&(at, _)| at).collect();
+    times.sort();
+    let most_in_a_second = (0..times.len())
+        .map(|i| {
+            times[i..]
                 .iter()
-                .filter(|&&a| a >= t && a < t + window)
+                .take_while(|&&t| t - times[i] < Duration::from_secs(1))
                 .count()
         })
         .max()
-        .unwrap_or(0)
-}
-
-/// The rate the limit sustains, in requests per second: `n` over the mean time between an
-/// arrival and the `n`-th after it. With a sliding window of `n` per period, that time is
-/// the period (plus whatever the limiter adds), whether or not the last window is full.
-pub(crate) fn sustained_rate(arrivals: &[Instant], n: usize) -> f64 {
-    let mut sorted = arrivals.to_vec();
-    sorted.sort();
-    let gaps: Vec<f64> = sorted
-        .windows(n + 1)
-        .map(|group| group[n].duration_since(group[0]).as_secs_f64())
+        .unwrap_or(0);
+    let to_fifth: Vec<Duration> = times
+        .windows(N + 1)
+        .map(|group| group[N] - group[0])
         .collect();
-    if gaps.is_empty() {
-        return 0.0;
+    let mean = to_fifth.iter().sum::<Duration>().as_secs_f64() / to_fifth.len().max(1) as f64;
+    Figures {
+        requests: times.len(),
+        most_in_a_second,
+        shortest_to_fifth: to_fifth.iter().min().copied().unwrap_or_default(),
+        sustained_rate: if mean > 0.0 { N as f64 / mean } else { 0.0 },
+        refused: arrivals
+            .iter()
+            .filter(|&&(_, status)| status == 429)
+            .count(),
     }
-    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
-    n as f64 / mean
 }
