@@ -329,20 +329,20 @@ impl RedisLimiter {
         }
         let paused = async {
             let mut connection = self.inner.connection().await?;
-            let pausing = self
-                .inner
-                .window
-                .pause(&mut connection, &self.inner.keys, pause);
-            match tokio::time::timeout(self.inner.timeout, pausing).await {
-                Ok(result) => result.map_err(SharedFailure::from),
-                Err(_) => Err(self.inner.no_answer()),
-            }
+            self.inner
+                .ask(
+                    self.inner
+                        .window
+                        .pause(&mut connection, &self.inner.keys, pause),
+                )
+                .await
         };
         match paused.await {
             Ok(_) => self.inner.redis_answered(),
             Err(SharedFailure::Unreachable { message, .. }) => {
                 self.inner.redis_failed(message);
             }
+            // A pause is never refused.
             Err(SharedFailure::Refused(_)) => {}
         }
     }
@@ -365,13 +365,6 @@ impl Inner {
         Ok(manager.clone())
     }
 
-    fn no_answer(&self) -> SharedFailure {
-        SharedFailure::Unreachable {
-            message: format!("no answer within {} ms", self.timeout.as_millis()),
-            source: None,
-        }
-    }
-
     /// Runs one script call within the timeout.
     async fn ask<T>(
         &self,
@@ -379,7 +372,10 @@ impl Inner {
     ) -> Result<T, SharedFailure> {
         match tokio::time::timeout(self.timeout, call).await {
             Ok(result) => Ok(result?),
-            Err(_) => Err(self.no_answer()),
+            Err(_) => Err(SharedFailure::Unreachable {
+                message: format!("no answer within {} ms", self.timeout.as_millis()),
+                source: None,
+            }),
         }
     }
 
