@@ -123,7 +123,7 @@ async fn history_list_sends_every_filter_and_encodes_the_path() {
     let mock = exchanges::history_list::mock_with_every_filter(&server);
     let (jelou, _) = ext_client(&server.base_url());
     let query = HistoryQuery {
-        limit: 40,
+        limit: Some(40),
         page: 3,
         start_at: Some("2025-01-15".into()),
         end_at: Some("2025-01-16T00:00:00.000Z".into()),

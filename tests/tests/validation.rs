@@ -141,10 +141,19 @@ fn one_past_each_limit() -> Vec<Refused> {
         // page 004: history
         refused(
             "limit",
-            "at least 1",
+            "1 to 50",
             "0",
             history(HistoryQuery {
-                limit: 0,
+                limit: Some(0),
+                ..HistoryQuery::default()
+            }),
+        ),
+        refused(
+            "limit",
+            "1 to 50",
+            "51",
+            history(HistoryQuery {
+                limit: Some(51),
                 ..HistoryQuery::default()
             }),
         ),
@@ -455,8 +464,15 @@ async fn the_limits_themselves_are_accepted_and_sent() {
         (
             "history limit and page 1",
             history(HistoryQuery {
-                limit: 1,
+                limit: Some(1),
                 page: 1,
+                ..HistoryQuery::default()
+            }),
+        ),
+        (
+            "history limit 50",
+            history(HistoryQuery {
+                limit: Some(50),
                 ..HistoryQuery::default()
             }),
         ),
@@ -548,7 +564,7 @@ async fn the_limits_themselves_are_accepted_and_sent() {
             .unwrap_or_else(|e| panic!("{case} must be accepted: {e}"));
     }
     messages.assert_calls_async(3).await;
-    histories.assert_calls_async(1).await;
+    histories.assert_calls_async(2).await;
     lists.assert_calls_async(3).await;
     creates.assert_calls_async(2).await;
     updates.assert_calls_async(3).await;

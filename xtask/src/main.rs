@@ -47,16 +47,30 @@ enum Mode {
     Check,
 }
 
-fn workspace_root() -> PathBuf {
-    // xtask lives one level below the workspace root.
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| PathBuf::from("."))
+/// The workspace the command runs in: the nearest folder, from `start` up, whose `Cargo.toml`
+/// declares a `[workspace]`.
+///
+/// Found at run time from the current directory, never from where the binary was built: one
+/// `xtask` binary in a shared target directory serves every checkout.
+fn workspace_root(start: &Path) -> Result<PathBuf> {
+    for folder in start.ancestors() {
+        let manifest = folder.join("Cargo.toml");
+        let Ok(text) = std::fs::read_to_string(&manifest) else {
+            continue;
+        };
+        if text.lines().any(|line| line.trim() == "[workspace]") {
+            return Ok(folder.to_path_buf());
+        }
+    }
+    bail!(
+        "no Cargo.toml with a [workspace] in {} or any folder above it; run cargo xtask inside the SDK's checkout",
+        start.display()
+    )
 }
 
 fn generate(mode: Mode) -> Result<()> {
-    let root = workspace_root();
+    let cwd = std::env::current_dir().context("reading the current directory")?;
+    let root = workspace_root(&cwd)?;
     let spec_path = root.join(codegen::SPEC_PATH);
     let spec_text = std::fs::read_to_string(&spec_path)
         .with_context(|| format!("reading {}", spec_path.display()))?;
@@ -114,4 +128,48 @@ fn print_diff(path: &str, committed: &str, fresh: &str) {
             &format!("b/{path} (from the spec)")
         )
     );
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_workspace_is_found_from_the_current_directory_not_from_the_build() {
+        let checkout = tempfile::tempdir().expect("temporary folder");
+        let nested = checkout.path().join("crates/member/src");
+        std::fs::create_dir_all(&nested).expect("folders");
+        std::fs::write(
+            checkout.path().join("Cargo.toml"),
+            "[workspace]\nmembers = []\n",
+        )
+        .expect("workspace manifest");
+        std::fs::write(
+            checkout.path().join("crates/member/Cargo.toml"),
+            "[package]\nname = \"member\"\n",
+        )
+        .expect("member manifest");
+
+        let root = workspace_root(&nested).expect("found");
+        assert_eq!(root, checkout.path());
+        assert_ne!(
+            root,
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .parent()
+                .expect("parent"),
+            "not the checkout this binary was built from"
+        );
+    }
+
+    #[test]
+    fn outside_any_workspace_the_error_says_where_it_looked() {
+        let lonely = tempfile::tempdir().expect("temporary folder");
+        let error = workspace_root(lonely.path()).expect_err("no workspace");
+        assert!(
+            error
+                .to_string()
+                .contains(&lonely.path().display().to_string()),
+            "{error}"
+        );
+    }
 }

@@ -143,9 +143,9 @@ pub(crate) struct HistoryArgs {
     /// Only this message.
     #[arg(long)]
     pub(crate) message_id: Option<String>,
-    /// Messages per page.
-    #[arg(long, default_value_t = 10)]
-    pub(crate) limit: u32,
+    /// Messages per page, 1 to 50 [default: 10 for one page, 50 with --all]
+    #[arg(long)]
+    pub(crate) limit: Option<u32>,
     /// The page to print.
     #[arg(long, default_value_t = 1, conflicts_with = "all")]
     pub(crate) page: u32,

@@ -13,7 +13,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use indicatif::{ProgressBar, ProgressStyle};
-use jelou_ext::{HistoryQuery, Jelou};
+use jelou_ext::{HistoryQuery, Jelou, MAX_HISTORY_LIMIT};
 use serde_json::Value;
 
 use crate::failure::Failure;
@@ -91,7 +91,9 @@ pub(crate) async fn export(
             (Box::new(BufWriter::new(file)), resume)
         }
     };
-    let limit = u64::from(query.limit.max(1));
+    // The page size of this run, which need not be the one that wrote the file: the file
+    // counts messages, and whole pages of this size are skipped.
+    let limit = u64::from(query.limit.unwrap_or(MAX_HISTORY_LIMIT).max(1));
     let first_page = query.page.max(1);
     let skipped_pages = u32::try_from(resume.lines / limit).unwrap_or(u32::MAX);
     let start_page = first_page.saturating_add(skipped_pages);
@@ -111,11 +113,11 @@ pub(crate) async fn export(
         .boxed();
     while let Some(page) = pages.next().await {
         let page = page.map_err(Failure::from)?;
-        let before_first = first_page - 1;
-        bar.set_length(u64::from(
-            page.pagination.total_pages.saturating_sub(before_first),
-        ));
-        bar.set_position(u64::from(page.pagination.page.saturating_sub(before_first)));
+        // Counts from the server are shown as they come; an odd one only skews the bar.
+        let before_first = i64::from(first_page) - 1;
+        let pages_from_first = |pages: i64| u64::try_from(pages - before_first).unwrap_or(0);
+        bar.set_length(pages_from_first(page.pagination.total_pages));
+        bar.set_position(pages_from_first(page.pagination.page));
         for message in &page.results {
             if !seen.insert(message.message_id.clone()) {
                 continue;

@@ -281,7 +281,7 @@ their extra fields.
     pub struct ChatFulfillment {
         ///Milliseconds to wait before showing it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub delay: ::std::option::Option<u64>,
+        pub delay: ::std::option::Option<i64>,
         ///The text of a text answer.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub message: ::std::option::Option<::std::string::String>,
@@ -832,17 +832,17 @@ that an unexpected format never fails decoding of the whole page.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct HistoryPagination {
         ///Messages per page, as requested.
-        pub limit: u32,
+        pub limit: i64,
         ///Number of messages before this page.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub offset: ::std::option::Option<u64>,
+        pub offset: ::std::option::Option<i64>,
         ///This page's number, starting at 1.
-        pub page: u32,
+        pub page: i64,
         ///Number of messages in the whole history (for the filters given).
-        pub total: u64,
+        pub total: i64,
         ///Number of pages in the whole history.
         #[serde(rename = "totalPages")]
-        pub total_pages: u32,
+        pub total_pages: i64,
     }
     impl HistoryPagination {
         pub fn builder() -> builder::HistoryPagination {
@@ -1453,7 +1453,7 @@ schemas do not constrain lengths.
         pub banned: ::std::option::Option<bool>,
         ///Number of conversations.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub conversations: ::std::option::Option<u64>,
+        pub conversations: ::std::option::Option<i64>,
         /**When the user was created. Not strict ISO 8601: the page shows a space where
 RFC 3339 has `T` (`2019-01-23 13:32:30.163Z`), so it is kept a string.
 */
@@ -2503,7 +2503,7 @@ clients check that one of the two is present.
     pub struct UserList {
         ///How many users this page holds.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub count: ::std::option::Option<u64>,
+        pub count: ::std::option::Option<i64>,
         ///The users of this page.
         pub data: ::std::vec::Vec<User>,
     }
@@ -4029,7 +4029,7 @@ documented, and any other key is still allowed by the pattern.
         #[derive(Clone, Debug)]
         pub struct ChatFulfillment {
             delay: ::std::result::Result<
-                ::std::option::Option<u64>,
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
             message: ::std::result::Result<
@@ -4053,7 +4053,7 @@ documented, and any other key is still allowed by the pattern.
         impl ChatFulfillment {
             pub fn delay<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.delay = value
@@ -5194,14 +5194,14 @@ documented, and any other key is still allowed by the pattern.
         }
         #[derive(Clone, Debug)]
         pub struct HistoryPagination {
-            limit: ::std::result::Result<u32, ::std::string::String>,
+            limit: ::std::result::Result<i64, ::std::string::String>,
             offset: ::std::result::Result<
-                ::std::option::Option<u64>,
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
-            page: ::std::result::Result<u32, ::std::string::String>,
-            total: ::std::result::Result<u64, ::std::string::String>,
-            total_pages: ::std::result::Result<u32, ::std::string::String>,
+            page: ::std::result::Result<i64, ::std::string::String>,
+            total: ::std::result::Result<i64, ::std::string::String>,
+            total_pages: ::std::result::Result<i64, ::std::string::String>,
         }
         impl ::std::default::Default for HistoryPagination {
             fn default() -> Self {
@@ -5217,7 +5217,7 @@ documented, and any other key is still allowed by the pattern.
         impl HistoryPagination {
             pub fn limit<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<u32>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.limit = value
@@ -5229,7 +5229,7 @@ documented, and any other key is still allowed by the pattern.
             }
             pub fn offset<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.offset = value
@@ -5241,7 +5241,7 @@ documented, and any other key is still allowed by the pattern.
             }
             pub fn page<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<u32>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.page = value
@@ -5253,7 +5253,7 @@ documented, and any other key is still allowed by the pattern.
             }
             pub fn total<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<u64>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total = value
@@ -5265,7 +5265,7 @@ documented, and any other key is still allowed by the pattern.
             }
             pub fn total_pages<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<u32>,
+                T: ::std::convert::TryInto<i64>,
                 T::Error: ::std::fmt::Display,
             {
                 self.total_pages = value
@@ -6112,7 +6112,7 @@ documented, and any other key is still allowed by the pattern.
                 ::std::string::String,
             >,
             conversations: ::std::result::Result<
-                ::std::option::Option<u64>,
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
             created_at: ::std::result::Result<
@@ -6171,7 +6171,7 @@ documented, and any other key is still allowed by the pattern.
             }
             pub fn conversations<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.conversations = value
@@ -6973,7 +6973,7 @@ documented, and any other key is still allowed by the pattern.
         #[derive(Clone, Debug)]
         pub struct UserList {
             count: ::std::result::Result<
-                ::std::option::Option<u64>,
+                ::std::option::Option<i64>,
                 ::std::string::String,
             >,
             data: ::std::result::Result<
@@ -6992,7 +6992,7 @@ documented, and any other key is still allowed by the pattern.
         impl UserList {
             pub fn count<T>(mut self, value: T) -> Self
             where
-                T: ::std::convert::TryInto<::std::option::Option<u64>>,
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
                 T::Error: ::std::fmt::Display,
             {
                 self.count = value
@@ -7558,6 +7558,11 @@ item it concerns, starting with "Inferred:" or "Ambiguous:".
 * **Authentication.** HTTP Basic with `clientId:clientSecret` (see `basicAuth`).
 * **Rate limit.** The API handles five requests per second (per account). Clients must
   pace their requests; see `x-jelou-rate-limit`.
+* **Answers are read liberally.** Request schemas state every documented limit and are
+  checked before sending. Response schemas are strict only where the pages are explicit:
+  where a page gives a number without a range (a count, a page number, a delay), the
+  answer's schema takes any integer, so that one unexpected value never makes a whole
+  answer unreadable.
 * **Errors.** `2XX` is success, `4XX` a client error and `5XX` a server error. Error bodies
   come in three shapes, all decoded by the one `ApiError` schema.
 
@@ -7717,8 +7722,13 @@ Arguments:
 - `client_id`: ID of the client (the user) whose messages are wanted.
 - `end_at`: End of the date range to query, as an ISO 8601 date or date-time (see `startAt`).
 
-- `limit`: Number of messages to request per page.
-Inferred: the page gives the type `int` and no range; a count of messages is at least 1.
+- `limit`: Number of messages to request per page, at most 50.
+Inferred: the seed page gives the type `int` and no range; a count of messages is at
+least 1. The maximum of 50 is not on the seed page: the current chat-history pages
+(https://docs.jelou.ai/api/conversaciones/historial, with default 10 and maximum 50)
+and an older one (https://docs.jelou.ai/whatsapp/consulting-chat-history/default-values,
+"The max number in limit is 50") both give it. The seed page's other facts (the
+parameter is required) stay.
 
 - `message_id`: ID of one message.
 - `page`: Page number, starting at 1 (the example requests `page=1` and answers `offset: 0`).

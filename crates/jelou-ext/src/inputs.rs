@@ -404,11 +404,19 @@ impl ChatInput {
     }
 }
 
+/// Messages in one page of history when the query does not choose: the documented default.
+pub const DEFAULT_HISTORY_LIMIT: u32 = 10;
+/// The largest page of history the API serves: 50 messages.
+pub const MAX_HISTORY_LIMIT: u32 = 50;
+
 /// One page of a bot's chat history (page 004).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct HistoryQuery {
-    /// Messages per page (at least 1). Default 10, as in the documentation's example.
-    pub limit: u32,
+    /// Messages per page, 1 to [`MAX_HISTORY_LIMIT`]. `None` (the default) asks for
+    /// [`DEFAULT_HISTORY_LIMIT`] when one page is read, and for [`MAX_HISTORY_LIMIT`] when a
+    /// stream follows every page, so that reading a whole history takes the fewest requests
+    /// the rate limit allows.
+    pub limit: Option<u32>,
     /// Page number, from 1. Default 1.
     pub page: u32,
     /// Start of the date range, ISO 8601.
@@ -424,7 +432,7 @@ pub struct HistoryQuery {
 impl Default for HistoryQuery {
     fn default() -> Self {
         Self {
-            limit: 10,
+            limit: None,
             page: 1,
             start_at: None,
             end_at: None,
@@ -437,7 +445,9 @@ impl Default for HistoryQuery {
 impl HistoryQuery {
     /// Checks every documented limit.
     pub fn validate(&self) -> Result<(), ValidationError> {
-        validate::whole("limit", u64::from(self.limit), 1, u64::MAX)?;
+        if let Some(limit) = self.limit {
+            validate::whole("limit", u64::from(limit), 1, u64::from(MAX_HISTORY_LIMIT))?;
+        }
         validate::whole("page", u64::from(self.page), 1, u64::MAX)
     }
 }
@@ -670,13 +680,22 @@ mod tests {
             .is_err()
         );
         assert!(HistoryQuery::default().validate().is_ok());
-        assert!(
+        for (limit, valid) in [(0, false), (1, true), (50, true), (51, false)] {
+            let query = HistoryQuery {
+                limit: Some(limit),
+                ..HistoryQuery::default()
+            };
+            assert_eq!(query.validate().is_ok(), valid, "limit {limit}");
+        }
+        assert_eq!(
             HistoryQuery {
-                limit: 0,
+                limit: Some(51),
                 ..HistoryQuery::default()
             }
             .validate()
-            .is_err()
+            .expect_err("past the maximum")
+            .to_string(),
+            "limit must be 1 to 50, got 51"
         );
         assert!(
             HistoryQuery {

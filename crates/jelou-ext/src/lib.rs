@@ -20,8 +20,8 @@ pub use client::{
 };
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
 pub use inputs::{
-    Attributes, ChatInput, HistoryQuery, ListOption, MAX_OPTION_DESCRIPTION_CHARS,
-    MAX_OPTION_TITLE_CHARS, MAX_OPTIONS, Message, NewUser, UserQuery,
+    Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, ListOption, MAX_HISTORY_LIMIT,
+    MAX_OPTION_DESCRIPTION_CHARS, MAX_OPTION_TITLE_CHARS, MAX_OPTIONS, Message, NewUser, UserQuery,
 };
 pub use jelou_client::BoxFuture;
 /// The generated request and response types, as `jelou-client` defines them.

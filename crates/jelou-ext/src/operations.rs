@@ -10,7 +10,10 @@ use serde_json::{Map, Value};
 
 use crate::client::Jelou;
 use crate::error::{ApiError, Error};
-use crate::inputs::{Attributes, ChatInput, HistoryQuery, Message, NewUser, UserQuery};
+use crate::inputs::{
+    Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, MAX_HISTORY_LIMIT, Message,
+    NewUser, UserQuery,
+};
 use crate::pipeline::CallState;
 use crate::validate::{self, ValidationError};
 
@@ -114,7 +117,10 @@ impl Jelou {
             .raw()
             .history_list()
             .bot_id(bot_id)
-            .limit(non_zero("limit", query.limit)?)
+            .limit(non_zero(
+                "limit",
+                query.limit.unwrap_or(DEFAULT_HISTORY_LIMIT),
+            )?)
             .page(non_zero("page", query.page)?);
         if let Some(start_at) = &query.start_at {
             call = call.start_at(start_at.clone());
@@ -132,6 +138,9 @@ impl Jelou {
     }
 
     /// Every page of a bot's chat history from `query.page` on, one page at a time.
+    ///
+    /// Pages hold [`MAX_HISTORY_LIMIT`] messages unless `query.limit` says otherwise: under the
+    /// rate limit, the largest page reads a history fastest.
     pub fn history_pages(
         &self,
         bot_id: impl Into<String>,
@@ -139,6 +148,10 @@ impl Jelou {
     ) -> impl Stream<Item = Result<types::HistoryPage, Error>> + Send + 'static {
         let client = self.clone();
         let bot_id = bot_id.into();
+        let query = HistoryQuery {
+            limit: Some(query.limit.unwrap_or(MAX_HISTORY_LIMIT)),
+            ..query
+        };
         stream::try_unfold(Some(query), move |next| {
             let client = client.clone();
             let bot_id = bot_id.clone();
@@ -158,7 +171,8 @@ impl Jelou {
         })
     }
 
-    /// Every message of a bot's chat history from `query.page` on, following the pages.
+    /// Every message of a bot's chat history from `query.page` on, following the pages (of
+    /// [`MAX_HISTORY_LIMIT`] messages unless `query.limit` says otherwise).
     pub fn history(
         &self,
         bot_id: impl Into<String>,

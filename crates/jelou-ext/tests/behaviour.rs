@@ -409,7 +409,7 @@ async fn the_history_stream_follows_every_page_once() {
         history_page(3, 3, &["m5"]),
     ]);
     let query = HistoryQuery {
-        limit: 2,
+        limit: Some(2),
         ..HistoryQuery::default()
     };
     let ids: Vec<String> = client(&script, exact_retries())

@@ -65,7 +65,7 @@ async fn every_operation_answers_in_the_documented_shape_and_keeps_state() {
         .history_page(
             DEMO_BOT,
             &HistoryQuery {
-                limit: 2,
+                limit: Some(2),
                 page: 2,
                 ..HistoryQuery::default()
             },
