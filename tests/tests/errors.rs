@@ -343,6 +343,24 @@ async fn the_caches_200_with_status_failed_is_an_error_in_jelou_ext() {
     write.assert_calls_async(1).await;
 }
 
+#[tokio::test]
+async fn a_cache_that_keeps_a_status_of_failed_is_data_not_an_error() {
+    let server = MockServer::start_async().await;
+    let cache = json!({"status": "failed", "orderNumber": "ORD-12345", "message": "declined"});
+    let read = server.mock(|when, then| {
+        when.method("GET").path("/v1/users/593987654321/cache");
+        then.status(200).json_body(cache.clone());
+    });
+    let (jelou, _) = ext_client(&server.base_url());
+
+    let read_back = jelou
+        .get_cache("593987654321", None)
+        .await
+        .expect("a cache is data, whatever its keys hold");
+    assert_eq!(serde_json::Value::Object(read_back), cache);
+    read.assert_calls_async(1).await;
+}
+
 fn api_of(error: &Error) -> &jelou_ext::ApiError {
     error
         .api()

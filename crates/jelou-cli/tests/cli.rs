@@ -174,6 +174,40 @@ fn cache_set_merges_and_cache_get_reads() {
 }
 
 #[test]
+fn a_cache_that_keeps_status_failed_reads_back() {
+    let url = serve(Seed::demo());
+    let fresh_user = "593900000001";
+    let set = run_ok(jelou(&url).args([
+        "cache",
+        "set",
+        "--user",
+        fresh_user,
+        "--bot",
+        DEMO_BOT,
+        "status=failed",
+    ]));
+    assert_eq!(set["status"], "success");
+    let cache = run_ok(jelou(&url).args(["cache", "get", "--user", fresh_user, "--bot", DEMO_BOT]));
+    assert_eq!(cache, serde_json::json!({"status": "failed"}));
+
+    run_ok(jelou(&url).args([
+        "cache",
+        "set",
+        "--user",
+        fresh_user,
+        "--bot",
+        DEMO_BOT,
+        "message=payment declined",
+    ]));
+    let cache = run_ok(jelou(&url).args(["cache", "get", "--user", fresh_user, "--bot", DEMO_BOT]));
+    assert_eq!(
+        cache,
+        serde_json::json!({"status": "failed", "message": "payment declined"}),
+        "a text message beside status failed is the user's data, not the error's list"
+    );
+}
+
+#[test]
 fn users_commands_create_list_get_update_and_set_the_session() {
     let url = serve(Seed::demo());
     let created = run_ok(jelou(&url).args([

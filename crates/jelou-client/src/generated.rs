@@ -1483,7 +1483,8 @@ RFC 3339 has `T` (`2019-01-23 13:32:30.163Z`), so it is kept a string.
         }
     }
     /**The contents of a user's cache: any JSON object, as stored by `cache_set`.
-A body with `status: "failed"` is the logic error described on `cache_get`.
+A body of exactly `status: "failed"` and a `message` list of strings is the logic error
+described on `cache_get`.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(transparent)]
@@ -7637,6 +7638,10 @@ are the ones set with `cache_set`.
 Logic error: the API can answer HTTP 200 with a body whose `status` is `"failed"` when
 it could not obtain the cache. Such a body is an error, not cache contents; a client must
 treat it as such (documented on page 000 under "Common Errors").
+Inferred: a cache may itself hold a `status` key, so the error is told apart by its
+whole shape, the one the cache's answers carry: exactly `status: "failed"` and a
+`message` list of strings, nothing else. Ambiguous: a cache holding exactly those two
+keys with such values cannot be told from the error.
 
 Errors documented on the page: 400 (could not get or update the user's status),
 401 (invalid or missing credentials), 404 (user or bot not found).

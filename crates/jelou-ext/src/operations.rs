@@ -36,10 +36,10 @@ fn non_zero(field: &str, value: u32) -> Result<NonZeroU32, Error> {
         .ok_or_else(|| Error::Validation(ValidationError::new(field, "at least 1", "0")))
 }
 
-/// `status: "failed"` in a 200 answer is the cache's documented logic error: `Some` error
-/// built from the answer's raw body when `status` says so.
-fn logic_failure(status: Option<&str>, state: &CallState) -> Option<Error> {
-    (status == Some("failed")).then(|| {
+/// The cache's documented logic error, built from the answer's raw body, when `failed` says
+/// the 200 answer is one.
+fn logic_failure(failed: bool, state: &CallState) -> Option<Error> {
+    failed.then(|| {
         let body = state.record(|r| r.body.clone());
         Error::Api(Box::new(ApiError::logic_failure(
             reqwest::StatusCode::OK,
@@ -48,11 +48,30 @@ fn logic_failure(status: Option<&str>, state: &CallState) -> Option<Error> {
     })
 }
 
+/// Whether a 200 answer of `cache_get` is the documented logic error rather than the cache.
+///
+/// A cache is any object, so `status: "failed"` alone cannot tell: a cache may well keep an
+/// order's status. The answer is the error only when it has the error's whole shape, the one
+/// the cache's answers carry: exactly the keys `status` and `message`, `status` being
+/// `"failed"` and `message` a list of strings. The one ambiguity left is a cache that holds
+/// exactly those two keys with such values; it reads as the error.
+pub(crate) fn is_cache_logic_error(answer: &Map<String, Value>) -> bool {
+    let message_is_a_list_of_text = answer
+        .get("message")
+        .and_then(Value::as_array)
+        .is_some_and(|items| items.iter().all(Value::is_string));
+    answer.len() == 2
+        && answer.get("status") == Some(&Value::from("failed"))
+        && message_is_a_list_of_text
+}
+
 impl Jelou {
     /// Reads a user's cache (`cache_get`). `user_id` is the phone number without `+`.
     ///
     /// The API's "HTTP 200 with `status: failed`" logic error comes back as
-    /// [`Error::Api`] with [`ApiError::is_logic_failure`].
+    /// [`Error::Api`] with [`ApiError::is_logic_failure`]: an answer that holds exactly
+    /// `status: "failed"` and a `message` list of strings. A cache that merely
+    /// keeps a `status` key of its own, `"failed"` included, is returned as the cache.
     pub async fn get_cache(
         &self,
         user_id: &str,
@@ -65,7 +84,7 @@ impl Jelou {
             None => call,
         };
         let (cache, state) = self.run("cache_get", call.send()).await?;
-        match logic_failure(cache.get("status").and_then(Value::as_str), &state) {
+        match logic_failure(is_cache_logic_error(&cache), &state) {
             Some(error) => Err(error),
             None => Ok(cache.0),
         }
@@ -86,7 +105,8 @@ impl Jelou {
         };
         let call = self.raw().cache_set().user_id(user_id).body(body);
         let (answer, state) = self.run("cache_set", call.send()).await?;
-        match logic_failure(answer.status.as_deref(), &state) {
+        // The write's answer is the API's own status, never stored data.
+        match logic_failure(answer.status.as_deref() == Some("failed"), &state) {
             Some(error) => Err(error),
             None => Ok(answer),
         }
@@ -322,6 +342,38 @@ pub const OPERATIONS: [&str; 10] = [
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn object(value: Value) -> Map<String, Value> {
+        match value {
+            Value::Object(map) => map,
+            other => panic!("not an object: {other}"),
+        }
+    }
+
+    #[test]
+    fn only_the_errors_whole_shape_is_the_caches_logic_error() {
+        use serde_json::json;
+        for error in [
+            json!({"status": "failed", "message": ["Could not get the user's cache."]}),
+            json!({"status": "failed", "message": []}),
+        ] {
+            assert!(is_cache_logic_error(&object(error.clone())), "{error}");
+        }
+        for cache in [
+            json!({"status": "failed"}),
+            json!({"status": "failed", "message": "payment declined"}),
+            json!({"status": "failed", "orderNumber": "ORD-12345"}),
+            json!({"status": "failed", "message": ["m"], "orderNumber": "ORD-12345"}),
+            json!({"status": "failed", "message": [1, 2]}),
+            json!({"status": "failed", "message": {"text": "m"}}),
+            json!({"status": "FAILED", "message": ["m"]}),
+            json!({"status": "paid", "message": ["m"]}),
+            json!({"message": ["m"], "statusText": "failed"}),
+            json!({}),
+        ] {
+            assert!(!is_cache_logic_error(&object(cache.clone())), "{cache}");
+        }
+    }
 
     #[test]
     fn validated_inputs_convert_into_the_generated_types() {
