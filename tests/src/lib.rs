@@ -105,10 +105,7 @@ pub fn non_zero(n: u32) -> NonZeroU32 {
 /// The `jelou-ext` retry policy of the suite: the defaults without jitter, so that waits are
 /// exact.
 pub fn exact_retries() -> RetryPolicy {
-    RetryPolicy {
-        jitter: Jitter::None,
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().with_jitter(Jitter::None)
 }
 
 /// A `jelou-ext` builder for a mock server, authenticating like [`generated_client`]. Waits

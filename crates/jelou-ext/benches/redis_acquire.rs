@@ -32,8 +32,11 @@ fn main() -> ExitCode {
         // window (five starts, forgetting the older ones).
         let limiter = RedisLimiter::builder(url.as_str())
             .account(format!("bench-{}", std::process::id()))
-            .limit(RateLimit::new(5, Duration::from_micros(1)).expect("positive"))
-            .safety_margin(Duration::ZERO)
+            .limit(
+                RateLimit::new(5, Duration::from_micros(1))
+                    .expect("positive")
+                    .with_safety_margin(Duration::ZERO),
+            )
             .build()
             .expect("limiter");
         for _ in 0..WARM_UP {

@@ -8,7 +8,7 @@ use std::time::Duration;
 use jelou_client::{Hooks, ResponseValue, types};
 use tracing::Instrument;
 
-use crate::clock::{Clock, TokioClock};
+use crate::clock::{Clock, TokioClock, later};
 use crate::error::{ApiError, Error, snippet};
 use crate::limiter::{RateLimit, RateLimiter, SlidingWindowLimiter, Unlimited};
 use crate::pipeline::{CallState, Pipeline};
@@ -261,7 +261,7 @@ impl JelouBuilder {
         let pipeline = Pipeline {
             authorization,
             limiter,
-            budget: RetryBudget::new(self.retry_policy.budget_tokens),
+            budget: RetryBudget::new(self.retry_policy.budget_tokens()),
             policy: self.retry_policy,
             clock: Arc::clone(&self.clock),
             transport: self.transport,
@@ -435,7 +435,7 @@ impl Jelou {
     {
         let clock = &self.inner.clock;
         let started = clock.now();
-        let deadline = self.call_timeout.map(|timeout| started + timeout);
+        let deadline = self.call_timeout.map(|timeout| later(started, timeout));
         let state = Arc::new(CallState::new(started, deadline));
         let span = tracing::info_span!(
             "jelou.call",

@@ -5,7 +5,7 @@
 //! assert exact schedules.
 
 use std::fmt;
-use std::time::Duration;
+use std::time::{Duration, SystemTime};
 
 use tokio::time::Instant;
 
@@ -21,7 +21,13 @@ pub trait Clock: Send + Sync + 'static {
 
     /// Completes after `duration`.
     fn sleep(&self, duration: Duration) -> BoxFuture<'static, ()> {
-        self.sleep_until(self.now() + duration)
+        self.sleep_until(later(self.now(), duration))
+    }
+
+    /// The calendar time, to read an HTTP date such as `Retry-After: <date>` against.
+    /// Default the system's.
+    fn wall_now(&self) -> SystemTime {
+        SystemTime::now()
     }
 }
 
@@ -43,4 +49,22 @@ impl fmt::Debug for TokioClock {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str("TokioClock")
     }
+}
+
+/// `instant + duration`, or the farthest instant the platform can hold when that would
+/// overflow: a wait too long to represent is a wait that never ends, never a panic.
+pub(crate) fn later(instant: Instant, duration: Duration) -> Instant {
+    instant.checked_add(duration).unwrap_or_else(|| {
+        // Halve until it fits: far enough to mean "never" for any caller.
+        let mut step = duration;
+        let mut farthest = instant;
+        while !step.is_zero() {
+            if let Some(next) = farthest.checked_add(step) {
+                farthest = next;
+            } else {
+                step /= 2;
+            }
+        }
+        farthest
+    })
 }

@@ -13,33 +13,91 @@ use std::time::Duration;
 use tokio::time::Instant;
 
 use crate::BoxFuture;
-use crate::clock::{Clock, TokioClock};
+use crate::clock::{Clock, TokioClock, later};
 use crate::error::Error;
 
-/// How many request starts a period allows.
+/// How many request starts a period allows, and the safety margin kept on top of it.
+///
+/// Built only through its constructors, so it always holds at least one request and a period
+/// longer than zero.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct RateLimit {
-    /// Request starts allowed in any window of `period`.
-    pub requests: u32,
-    /// The length of the sliding window.
-    pub period: Duration,
+    requests: u32,
+    period: Duration,
+    safety_margin: Duration,
 }
 
 impl RateLimit {
-    /// The Jelou API's documented limit: five requests per second.
+    /// Added to the period by default: 10 ms.
+    ///
+    /// The server counts requests when they arrive, the limiter when they start. Between the
+    /// two lie the client's scheduling, the network and the server's own scheduling, and they
+    /// vary from request to request: a start exactly one period after the N-th before it can
+    /// arrive less than a period after it. The margin absorbs that variation. It costs 1% of
+    /// the throughput at five per second.
+    pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_millis(10);
+
+    /// The Jelou API's documented limit: five requests per second, with the default margin.
     pub const JELOU: RateLimit = RateLimit {
         requests: 5,
         period: Duration::from_secs(1),
+        safety_margin: Self::DEFAULT_SAFETY_MARGIN,
     };
 
-    /// `requests` starts in any window of `period`. Returns `None` when either is zero.
-    pub fn new(requests: u32, period: Duration) -> Option<Self> {
-        (requests > 0 && !period.is_zero()).then_some(Self { requests, period })
+    /// `requests` starts in any window of `period` (plus the default safety margin).
+    /// Fails when either is zero.
+    pub fn new(requests: u32, period: Duration) -> Result<Self, Error> {
+        if requests == 0 {
+            return Err(Error::Config(
+                "rate limit: requests must be at least 1, got 0".into(),
+            ));
+        }
+        if period.is_zero() {
+            return Err(Error::Config(
+                "rate limit: period must be longer than 0, got 0 s".into(),
+            ));
+        }
+        Ok(Self {
+            requests,
+            period,
+            safety_margin: Self::DEFAULT_SAFETY_MARGIN,
+        })
     }
 
-    /// `requests` starts per second. Returns `None` when `requests` is zero.
-    pub fn per_second(requests: u32) -> Option<Self> {
+    /// `requests` starts per second (plus the default safety margin). Fails when `requests`
+    /// is zero.
+    pub fn per_second(requests: u32) -> Result<Self, Error> {
         Self::new(requests, Duration::from_secs(1))
+    }
+
+    /// The same limit with another safety margin (zero keeps the period exactly).
+    #[must_use]
+    pub fn with_safety_margin(self, margin: Duration) -> Self {
+        Self {
+            safety_margin: margin,
+            ..self
+        }
+    }
+
+    /// Request starts allowed in any window of the period.
+    pub fn requests(&self) -> u32 {
+        self.requests
+    }
+
+    /// The period the limit is stated in, without the margin.
+    pub fn period(&self) -> Duration {
+        self.period
+    }
+
+    /// What is added to the period to absorb the variation between starts and arrivals.
+    pub fn safety_margin(&self) -> Duration {
+        self.safety_margin
+    }
+
+    /// The window the limiter keeps: the period plus the margin.
+    pub fn window(&self) -> Duration {
+        self.period.saturating_add(self.safety_margin)
     }
 }
 
@@ -171,7 +229,7 @@ impl Window {
             && self
                 .starts
                 .front()
-                .is_some_and(|&start| start + limit.period <= now)
+                .is_some_and(|&start| later(start, limit.window()) <= now)
         {
             self.starts.pop_front();
             self.first += 1;
@@ -187,7 +245,7 @@ impl Window {
         let n = limit.requests as usize;
         if self.starts.len() >= n {
             // The N-th newest start must leave the window before a new one enters it.
-            slot = slot.max(self.starts[self.starts.len() - n] + limit.period);
+            slot = slot.max(later(self.starts[self.starts.len() - n], limit.window()));
         }
         if let Some(&newest) = self.starts.back() {
             slot = slot.max(newest);
@@ -229,7 +287,7 @@ impl Window {
         for i in from..self.starts.len() {
             let mut slot = self.starts[i].max(not_before);
             if i >= n {
-                slot = slot.max(self.starts[i - n] + limit.period);
+                slot = slot.max(later(self.starts[i - n], limit.window()));
             }
             if i > 0 {
                 slot = slot.max(self.starts[i - 1]);
@@ -265,7 +323,7 @@ impl RateLimiter for SlidingWindowLimiter {
 
     fn pause_for(&self, pause: Duration) -> BoxFuture<'_, ()> {
         let now = self.clock.now();
-        self.lock().pause_until(now, now + pause, self.limit);
+        self.lock().pause_until(now, later(now, pause), self.limit);
         Box::pin(async {})
     }
 }
@@ -282,8 +340,13 @@ impl fmt::Debug for SlidingWindowLimiter {
 mod tests {
     use super::*;
 
+    /// `n` per second exactly, without a safety margin, for exact schedules.
     fn limiter(n: u32) -> SlidingWindowLimiter {
-        SlidingWindowLimiter::new(RateLimit::per_second(n).expect("positive"))
+        SlidingWindowLimiter::new(
+            RateLimit::per_second(n)
+                .expect("positive")
+                .with_safety_margin(Duration::ZERO),
+        )
     }
 
     /// At most `n` of `starts` in any window `[t, t + period)`.
@@ -431,9 +494,66 @@ mod tests {
     }
 
     #[test]
-    fn zero_limits_are_refused() {
-        assert_eq!(RateLimit::new(0, Duration::from_secs(1)), None);
-        assert_eq!(RateLimit::new(5, Duration::ZERO), None);
+    fn zero_limits_are_refused_with_the_field_and_the_value() {
+        let no_requests = RateLimit::new(0, Duration::from_secs(1)).expect_err("zero requests");
+        assert_eq!(
+            no_requests.to_string(),
+            "invalid client configuration: rate limit: requests must be at least 1, got 0"
+        );
+        let no_period = RateLimit::new(5, Duration::ZERO).expect_err("zero period");
+        assert_eq!(
+            no_period.to_string(),
+            "invalid client configuration: rate limit: period must be longer than 0, got 0 s"
+        );
         assert_eq!(RateLimit::default(), RateLimit::JELOU);
+        assert_eq!(
+            RateLimit::per_second(5).expect("positive"),
+            RateLimit::JELOU,
+            "the API's limit carries the default margin"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn the_default_margin_keeps_each_start_a_period_and_10_ms_after_the_nth_before_it() {
+        let limiter = SlidingWindowLimiter::new(RateLimit::JELOU);
+        let t0 = Instant::now();
+        let mut starts = Vec::new();
+        for _ in 0..11 {
+            limiter.acquire(None).await.expect("no budget");
+            starts.push((Instant::now() - t0).as_millis());
+        }
+        assert_eq!(starts, [0, 0, 0, 0, 0, 1010, 1010, 1010, 1010, 1010, 2020]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn limits_and_pauses_too_long_to_represent_wait_forever_without_panicking() {
+        let limiter =
+            SlidingWindowLimiter::new(RateLimit::new(1, Duration::MAX).expect("positive"));
+        limiter.acquire(None).await.expect("the first is free");
+        let refused = limiter.acquire(Some(Duration::from_secs(3600))).await;
+        assert!(
+            matches!(refused, Err(Error::RateLimited { .. })),
+            "{refused:?}"
+        );
+        limiter.pause_for(Duration::MAX).await;
+        let unlimited = limiter.acquire(Some(Duration::from_secs(1))).await;
+        assert!(
+            matches!(unlimited, Err(Error::RateLimited { .. })),
+            "{unlimited:?}"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_long_run_keeps_the_window_bounded() {
+        let limiter = limiter(5);
+        for _ in 0..1000 {
+            limiter.acquire(None).await.expect("no budget");
+            let remembered = limiter.lock().starts.len();
+            assert!(remembered <= 6, "{remembered} starts remembered");
+        }
+        // After a quiet period, only the last N starts are kept.
+        tokio::time::advance(Duration::from_secs(5)).await;
+        limiter.acquire(None).await.expect("no budget");
+        assert_eq!(limiter.lock().starts.len(), 6);
     }
 }

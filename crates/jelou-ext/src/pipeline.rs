@@ -2,7 +2,7 @@
 //! limiter, retries, body capture and tracing.
 
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, SystemTime};
+use std::time::Duration;
 
 use bytes::Bytes;
 use jelou_client::{BoxFuture, Interceptor, Operation};
@@ -15,7 +15,7 @@ use crate::error::Error;
 use crate::limiter::RateLimiter;
 use crate::retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
-    retry_reason,
+    pause_after_429, retry_delay, retry_reason,
 };
 use crate::transport::Transport;
 
@@ -171,35 +171,19 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Whether to retry after `reason`, and after how long; `None` ends the retries.
+    /// Whether to retry, and after how long; `None` ends the retries. The decision is
+    /// [`retry_delay`]'s; a retry it allows also spends a token of the client's budget.
     fn retry_delay(
         &self,
         retry: u32,
         retry_after: Option<Duration>,
         call: Option<&CallState>,
     ) -> Option<Duration> {
-        if retry > self.policy.max_retries {
-            return None;
-        }
-        if retry_after.is_some_and(|wait| wait > self.policy.max_retry_after) {
-            return None;
-        }
-        let delay = self
-            .policy
-            .backoff(retry)
-            .max(retry_after.unwrap_or(Duration::ZERO));
         let now = self.clock.now();
-        if let Some(call) = call {
-            if now + delay > call.started + self.policy.max_elapsed {
-                return None;
-            }
-            if call
-                .deadline
-                .is_some_and(|deadline| now + delay >= deadline)
-            {
-                return None;
-            }
-        }
+        let elapsed = call.map_or(Duration::ZERO, |c| now.saturating_duration_since(c.started));
+        let left = call.and_then(|c| c.budget(now));
+        let backoff = self.policy.backoff(retry);
+        let delay = retry_delay(&self.policy, retry, backoff, retry_after, elapsed, left)?;
         self.budget.try_spend().then_some(delay)
     }
 }
@@ -250,14 +234,13 @@ impl Interceptor for Pipeline {
                 };
                 let retry_after = result.as_ref().ok().and_then(|answer| {
                     let value = answer.headers.get(RETRY_AFTER)?.to_str().ok()?;
-                    parse_retry_after(value, SystemTime::now())
+                    parse_retry_after(value, self.clock.wall_now())
                 });
                 if outcome == AttemptOutcome::Status(429) {
                     // Everyone sharing the limiter waits, not only this call.
-                    let pause = retry_after
-                        .unwrap_or(Duration::from_secs(1))
-                        .min(self.policy.max_retry_after);
-                    self.limiter.pause_for(pause).await;
+                    self.limiter
+                        .pause_for(pause_after_429(&self.policy, retry_after))
+                        .await;
                 }
                 let reason: Option<RetryReason> = retry_reason(idempotency, outcome);
                 let delay = match (&reason, &spare) {

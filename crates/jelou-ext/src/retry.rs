@@ -106,23 +106,20 @@ pub enum Jitter {
 }
 
 /// How failed attempts are retried.
+///
+/// Start from [`RetryPolicy::default`] (or [`RetryPolicy::never`]) and change what you need
+/// with the `with_` methods. Every value is valid: durations too long to represent mean "no
+/// limit", never a panic.
 #[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct RetryPolicy {
-    /// Retries after the first attempt (so `max_retries + 1` attempts at most). Default 3.
-    pub max_retries: u32,
-    /// The bound of the first backoff; it doubles each retry. Default 200 ms.
-    pub initial_backoff: Duration,
-    /// No backoff is longer than this. Default 5 s.
-    pub max_backoff: Duration,
-    /// No retry starts after this much time since the call began. Default 30 s.
-    pub max_elapsed: Duration,
-    /// The longest `Retry-After` honoured; a longer one ends the retries. Default 60 s.
-    pub max_retry_after: Duration,
-    /// How delays are randomised. Default [`Jitter::Full`].
-    pub jitter: Jitter,
-    /// Retry tokens shared by every call of a client: each retry spends one, each success
-    /// earns back a tenth. Default 10 tokens.
-    pub budget_tokens: u32,
+    max_retries: u32,
+    initial_backoff: Duration,
+    max_backoff: Duration,
+    max_elapsed: Duration,
+    max_retry_after: Duration,
+    jitter: Jitter,
+    budget_tokens: u32,
 }
 
 impl Default for RetryPolicy {
@@ -142,24 +139,154 @@ impl Default for RetryPolicy {
 impl RetryPolicy {
     /// No retries at all: every call is one attempt.
     pub fn never() -> Self {
+        Self::default().with_max_retries(0)
+    }
+
+    /// Retries after the first attempt (so `max_retries + 1` attempts at most). Default 3.
+    pub fn with_max_retries(self, max_retries: u32) -> Self {
         Self {
-            max_retries: 0,
-            ..Self::default()
+            max_retries,
+            ..self
         }
+    }
+
+    /// The bound of the first backoff; it doubles each retry. Default 200 ms.
+    pub fn with_initial_backoff(self, initial_backoff: Duration) -> Self {
+        Self {
+            initial_backoff,
+            ..self
+        }
+    }
+
+    /// No backoff is longer than this. Default 5 s.
+    pub fn with_max_backoff(self, max_backoff: Duration) -> Self {
+        Self {
+            max_backoff,
+            ..self
+        }
+    }
+
+    /// No retry starts after this much time since the call began. Default 30 s.
+    pub fn with_max_elapsed(self, max_elapsed: Duration) -> Self {
+        Self {
+            max_elapsed,
+            ..self
+        }
+    }
+
+    /// The longest `Retry-After` honoured; a longer one ends the retries. It also caps how
+    /// long a 429 pauses the rate limiter. Default 60 s.
+    pub fn with_max_retry_after(self, max_retry_after: Duration) -> Self {
+        Self {
+            max_retry_after,
+            ..self
+        }
+    }
+
+    /// How delays are randomised. Default [`Jitter::Full`].
+    pub fn with_jitter(self, jitter: Jitter) -> Self {
+        Self { jitter, ..self }
+    }
+
+    /// Retry tokens shared by every call of a client: each retry spends one, each success
+    /// earns back a tenth. Default 10 tokens.
+    pub fn with_budget_tokens(self, budget_tokens: u32) -> Self {
+        Self {
+            budget_tokens,
+            ..self
+        }
+    }
+
+    /// Retries after the first attempt.
+    pub fn max_retries(&self) -> u32 {
+        self.max_retries
+    }
+
+    /// The bound of the first backoff.
+    pub fn initial_backoff(&self) -> Duration {
+        self.initial_backoff
+    }
+
+    /// The longest backoff.
+    pub fn max_backoff(&self) -> Duration {
+        self.max_backoff
+    }
+
+    /// The time since the call began after which no retry starts.
+    pub fn max_elapsed(&self) -> Duration {
+        self.max_elapsed
+    }
+
+    /// The longest `Retry-After` honoured.
+    pub fn max_retry_after(&self) -> Duration {
+        self.max_retry_after
+    }
+
+    /// How delays are randomised.
+    pub fn jitter(&self) -> Jitter {
+        self.jitter
+    }
+
+    /// Retry tokens shared by every call of a client.
+    pub fn budget_tokens(&self) -> u32 {
+        self.budget_tokens
     }
 
     /// The delay before retry number `retry` (1 for the first retry).
     pub fn backoff(&self, retry: u32) -> Duration {
-        let doublings = retry.saturating_sub(1).min(30);
-        let bound = self
-            .initial_backoff
-            .saturating_mul(1 << doublings)
-            .min(self.max_backoff);
+        let bound = self.backoff_bound(retry);
         match self.jitter {
             Jitter::None => bound,
             Jitter::Full => bound.mul_f64(fastrand::f64()),
         }
     }
+
+    /// The exponential bound of the delay before retry number `retry`, without jitter.
+    fn backoff_bound(&self, retry: u32) -> Duration {
+        let doublings = retry.saturating_sub(1).min(30);
+        self.initial_backoff
+            .saturating_mul(1 << doublings)
+            .min(self.max_backoff)
+    }
+}
+
+/// How long to wait before retry number `retry`, or `None` when the retries end here.
+///
+/// `backoff` is the policy's (jittered) backoff for this retry, `retry_after` what the server
+/// asked for, `elapsed` the time since the call began and `left` what remains of the call's
+/// deadline (`None`: no deadline). The wait is the longer of the backoff and `Retry-After`;
+/// the retries end when the count is spent, when the server asks for more than the policy
+/// honours, or when the wait would end past `max_elapsed` or at or past the deadline.
+pub(crate) fn retry_delay(
+    policy: &RetryPolicy,
+    retry: u32,
+    backoff: Duration,
+    retry_after: Option<Duration>,
+    elapsed: Duration,
+    left: Option<Duration>,
+) -> Option<Duration> {
+    if retry > policy.max_retries {
+        return None;
+    }
+    if retry_after.is_some_and(|wait| wait > policy.max_retry_after) {
+        return None;
+    }
+    let delay = backoff.max(retry_after.unwrap_or(Duration::ZERO));
+    if elapsed.saturating_add(delay) > policy.max_elapsed {
+        return None;
+    }
+    if left.is_some_and(|left| delay >= left) {
+        return None;
+    }
+    Some(delay)
+}
+
+/// How long a 429 holds back everyone sharing the rate limiter: the server's `Retry-After`,
+/// one second when it gave none, and never more than the policy honours.
+pub(crate) fn pause_after_429(policy: &RetryPolicy, retry_after: Option<Duration>) -> Duration {
+    retry_after
+        .unwrap_or(Duration::from_secs(1))
+        .min(policy.max_retry_after)
 }
 
 /// A token bucket that stops a client from hammering a failing server with retries.
@@ -167,7 +294,7 @@ impl RetryPolicy {
 /// Each retry spends one token and each successful call earns back a tenth of one, up to the
 /// capacity. When the bucket is empty, failures are returned without retrying.
 #[derive(Clone, Debug)]
-pub struct RetryBudget {
+pub(crate) struct RetryBudget {
     state: Arc<Mutex<BudgetState>>,
 }
 
@@ -179,7 +306,7 @@ struct BudgetState {
 
 impl RetryBudget {
     /// A full bucket of `tokens` retries.
-    pub fn new(tokens: u32) -> Self {
+    pub(crate) fn new(tokens: u32) -> Self {
         let capacity_tenths = tokens.saturating_mul(10);
         Self {
             state: Arc::new(Mutex::new(BudgetState {
@@ -197,7 +324,7 @@ impl RetryBudget {
     }
 
     /// Takes a token for one retry; `false` when the bucket is empty.
-    pub fn try_spend(&self) -> bool {
+    pub(crate) fn try_spend(&self) -> bool {
         self.with_state(|s| {
             if s.tenths >= 10 {
                 s.tenths -= 10;
@@ -209,19 +336,20 @@ impl RetryBudget {
     }
 
     /// Records a successful call: a tenth of a token back.
-    pub fn record_success(&self) {
+    pub(crate) fn record_success(&self) {
         self.with_state(|s| s.tenths = (s.tenths + 1).min(s.capacity_tenths));
     }
 
     /// Whole retries left.
-    pub fn tokens(&self) -> u32 {
+    #[cfg(test)]
+    fn tokens(&self) -> u32 {
         self.with_state(|s| s.tenths / 10)
     }
 }
 
 /// Reads a `Retry-After` header: delta-seconds (`120`) or an HTTP date, as a wait from `now`.
 /// A date in the past is a wait of zero; anything unreadable is `None`.
-pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     if let Ok(seconds) = value.parse::<u64>() {
         return Some(Duration::from_secs(seconds));
@@ -304,10 +432,7 @@ mod tests {
 
     #[test]
     fn backoff_doubles_up_to_the_cap() {
-        let policy = RetryPolicy {
-            jitter: Jitter::None,
-            ..RetryPolicy::default()
-        };
+        let policy = RetryPolicy::default().with_jitter(Jitter::None);
         let delays: Vec<u128> = (1..=7).map(|r| policy.backoff(r).as_millis()).collect();
         assert_eq!(delays, [200, 400, 800, 1600, 3200, 5000, 5000]);
         assert_eq!(policy.backoff(u32::MAX), Duration::from_secs(5));
@@ -317,11 +442,7 @@ mod tests {
     fn full_jitter_stays_between_zero_and_the_bound() {
         let policy = RetryPolicy::default();
         for retry in 1..=6 {
-            let bound = RetryPolicy {
-                jitter: Jitter::None,
-                ..policy.clone()
-            }
-            .backoff(retry);
+            let bound = policy.clone().with_jitter(Jitter::None).backoff(retry);
             for _ in 0..200 {
                 assert!(policy.backoff(retry) <= bound);
             }

@@ -106,10 +106,7 @@ impl Transport for Scripted {
 }
 
 fn exact_retries() -> RetryPolicy {
-    RetryPolicy {
-        jitter: Jitter::None,
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default().with_jitter(Jitter::None)
 }
 
 fn client(script: &Arc<Script>, policy: RetryPolicy) -> Jelou {
@@ -244,10 +241,7 @@ async fn a_retry_after_beyond_the_cap_ends_the_retries() {
 #[tokio::test(start_paused = true)]
 async fn an_empty_retry_budget_stops_hammering_a_failing_server() {
     let script = Script::new(vec![reply(503, "{}"); 40]);
-    let policy = RetryPolicy {
-        budget_tokens: 2,
-        ..exact_retries()
-    };
+    let policy = exact_retries().with_budget_tokens(2);
     let jelou = client(&script, policy);
     for _ in 0..3 {
         let _ = history(&jelou).await;
@@ -262,7 +256,11 @@ async fn a_slot_beyond_the_call_budget_fails_at_once_with_the_wait() {
     let jelou = Jelou::builder()
         .credentials("id", "secret")
         .transport(Arc::new(Scripted(Arc::clone(&script))))
-        .rate_limit(RateLimit::per_second(2).expect("positive"))
+        .rate_limit(
+            RateLimit::per_second(2)
+                .expect("positive")
+                .with_safety_margin(Duration::ZERO),
+        )
         .call_timeout(Some(Duration::from_millis(500)))
         .build()
         .expect("builds");
@@ -296,9 +294,10 @@ async fn the_limiter_spaces_concurrent_calls_of_clones() {
     for call in calls {
         call.await.expect("task").expect("ok");
     }
+    // Five per second, each window stretched by the default 10 ms safety margin.
     assert_eq!(
         script.times_ms(),
-        [0, 0, 0, 0, 0, 1000, 1000, 1000, 1000, 1000, 2000, 2000]
+        [0, 0, 0, 0, 0, 1010, 1010, 1010, 1010, 1010, 2020, 2020]
     );
 }
 

@@ -8,11 +8,9 @@ use jelou_ext::retry::Jitter;
 use jelou_ext::{Error, HistoryQuery, Jelou, Message, RetryPolicy};
 
 fn quick_retries() -> RetryPolicy {
-    RetryPolicy {
-        initial_backoff: Duration::from_millis(5),
-        jitter: Jitter::None,
-        ..RetryPolicy::default()
-    }
+    RetryPolicy::default()
+        .with_initial_backoff(Duration::from_millis(5))
+        .with_jitter(Jitter::None)
 }
 
 /// A loopback port with nothing listening on it.
@@ -65,10 +63,7 @@ async fn a_slow_answer_times_out_and_only_reads_retry_it() {
         .credentials("id", "secret")
         .base_url(server.base_url())
         .request_timeout(Duration::from_millis(100))
-        .retry_policy(RetryPolicy {
-            max_retries: 1,
-            ..quick_retries()
-        })
+        .retry_policy(quick_retries().with_max_retries(1))
         .disable_rate_limit()
         .build()
         .expect("builds");

@@ -27,8 +27,11 @@ fn builder(url: &str, prefix: &str, requests: u32, period: Duration) -> RedisLim
     RedisLimiter::builder(url)
         .account("test-account")
         .key_prefix(prefix)
-        .limit(RateLimit::new(requests, period).expect("positive"))
-        .safety_margin(Duration::ZERO)
+        .limit(
+            RateLimit::new(requests, period)
+                .expect("positive")
+                .with_safety_margin(Duration::ZERO),
+        )
 }
 
 fn counted_at(start: &jelou_ext::SharedStart) -> SystemTime {
@@ -448,10 +451,7 @@ async fn a_429_seen_by_one_client_holds_back_another_process() {
         Jelou::builder()
             .base_url(server.base_url())
             .credentials("shared-account", "secret")
-            .retry_policy(RetryPolicy {
-                max_retries: 0,
-                ..RetryPolicy::default()
-            })
+            .retry_policy(RetryPolicy::default().with_max_retries(0))
             .redis_rate_limiter(RedisLimiter::builder(url.as_str()).key_prefix(prefix.as_str()))
             .build()
             .expect("client")

@@ -51,10 +51,7 @@ async fn every_attempt_is_traced_and_credentials_never_are() {
     let jelou = Jelou::builder()
         .credentials("client-id", "s3cret")
         .transport(Arc::new(FailOnce(Mutex::new(0))))
-        .retry_policy(RetryPolicy {
-            jitter: Jitter::None,
-            ..RetryPolicy::default()
-        })
+        .retry_policy(RetryPolicy::default().with_jitter(Jitter::None))
         .build()
         .expect("builds");
     jelou

@@ -55,7 +55,6 @@ pub struct RedisLimiterBuilder {
     url: String,
     client_id: Option<String>,
     limit: RateLimit,
-    safety_margin: Duration,
     if_unreachable: IfRedisUnreachable,
     timeout: Duration,
     retry_redis_after: Duration,
@@ -71,20 +70,13 @@ impl RedisLimiterBuilder {
         self
     }
 
-    /// The limit kept across all processes. Default 5 requests per second, the API's limit.
-    /// Every process sharing the account must use the same limit.
+    /// The limit kept across all processes, its safety margin included. Default
+    /// [`RateLimit::JELOU`], the API's five requests per second with
+    /// [`RateLimit::DEFAULT_SAFETY_MARGIN`]. Processes on different machines reach the API
+    /// with different network delays, which the margin absorbs. Every process sharing the
+    /// account must use the same limit and margin.
     pub fn limit(mut self, limit: RateLimit) -> Self {
         self.limit = limit;
-        self
-    }
-
-    /// Added to the window's period. Default 10 ms.
-    ///
-    /// Processes on different machines reach the API with different network delays, so two
-    /// starts exactly one period apart may arrive less than a period apart. The margin absorbs
-    /// that jitter; it costs 1% of the throughput at the default.
-    pub fn safety_margin(mut self, margin: Duration) -> Self {
-        self.safety_margin = margin;
         self
     }
 
@@ -143,18 +135,13 @@ impl RedisLimiterBuilder {
                 Some(SlidingWindowLimiter::new(local_share(self.limit, share)?))
             }
         };
-        let shared = RateLimit {
-            requests: self.limit.requests,
-            period: self.limit.period + self.safety_margin,
-        };
         Ok(RedisLimiter {
             inner: Arc::new(Inner {
                 client,
                 connection: OnceCell::new(),
                 keys: Keys::for_account(&self.key_prefix, &client_id),
-                window: Window::new(shared),
+                window: Window::new(self.limit),
                 limit: self.limit,
-                shared,
                 local,
                 timeout: self.timeout,
                 retry_redis_after: self.retry_redis_after,
@@ -172,19 +159,14 @@ fn local_share(limit: RateLimit, share: f64) -> Result<RateLimit, Error> {
             "IfRedisUnreachable::FallBack share must be above 0 and at most 1, got {share}"
         )));
     }
-    let requests = f64::from(limit.requests) * share;
-    Ok(if requests >= 1.0 {
-        RateLimit {
-            // At most `limit.requests`, so the cast cannot overflow.
-            requests: requests.floor() as u32,
-            period: limit.period,
-        }
+    let requests = f64::from(limit.requests()) * share;
+    let local = if requests >= 1.0 {
+        // At most `limit.requests()`, so the cast cannot overflow.
+        RateLimit::new(requests.floor() as u32, limit.period())?
     } else {
-        RateLimit {
-            requests: 1,
-            period: limit.period.div_f64(requests),
-        }
-    })
+        RateLimit::new(1, limit.period().div_f64(requests))?
+    };
+    Ok(local.with_safety_margin(limit.safety_margin()))
 }
 
 /// A start granted by the shared limiter.
@@ -200,8 +182,8 @@ pub struct SharedStart {
 /// A rate limiter shared by every process of an account, through Redis.
 ///
 /// It keeps the same promise as [`SlidingWindowLimiter`] across processes and machines: at
-/// most `requests` starts in any sliding window of the period (plus the
-/// [safety margin](RedisLimiterBuilder::safety_margin)), callers served first come first
+/// most `requests` starts in any sliding window of the period (plus the limit's
+/// [safety margin](RateLimit::safety_margin)), callers served first come first
 /// served, and a caller whose wait would exceed its budget refused at once without taking a
 /// slot. Each acquire is one script call while a slot is free; a caller that must wait
 /// sleeps for exactly the time the script gives, then asks once more. Times come from the
@@ -222,9 +204,8 @@ struct Inner {
     connection: OnceCell<ConnectionManager>,
     keys: Keys,
     window: Window,
-    /// The limit as configured, and as kept in Redis (the margin added).
+    /// The limit kept in Redis, its margin included.
     limit: RateLimit,
-    shared: RateLimit,
     local: Option<SlidingWindowLimiter>,
     timeout: Duration,
     retry_redis_after: Duration,
@@ -274,7 +255,6 @@ impl RedisLimiter {
             url: redis_url.into(),
             client_id: None,
             limit: RateLimit::JELOU,
-            safety_margin: Duration::from_millis(10),
             if_unreachable: IfRedisUnreachable::Fail,
             timeout: Duration::from_millis(500),
             retry_redis_after: Duration::from_secs(1),
@@ -282,7 +262,7 @@ impl RedisLimiter {
         }
     }
 
-    /// The limit kept across processes, as configured (without the safety margin).
+    /// The limit kept across processes, its safety margin included.
     pub fn limit(&self) -> RateLimit {
         self.inner.limit
     }
@@ -506,7 +486,7 @@ impl Inner {
         let now = Instant::now();
         let mut health = self.lock();
         health.offline_starts.push_back(now);
-        let period = self.shared.period;
+        let period = self.limit.window();
         while health
             .offline_starts
             .front()
@@ -522,7 +502,7 @@ impl Inner {
 
     /// How long ago the starts made without Redis happened, the last period's only.
     fn offline_ages(&self, now: Instant) -> Vec<Duration> {
-        let period = self.shared.period;
+        let period = self.limit.window();
         self.lock()
             .offline_starts
             .iter()
@@ -548,7 +528,6 @@ impl fmt::Debug for RedisLimiter {
             .field("redis", &self.inner.shown)
             .field("key_base", &self.inner.keys.base)
             .field("limit", &self.inner.limit)
-            .field("shared_window", &self.inner.shared)
             .field(
                 "fallback",
                 &self.inner.local.as_ref().map(SlidingWindowLimiter::limit),

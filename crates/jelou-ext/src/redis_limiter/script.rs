@@ -68,7 +68,7 @@ pub(crate) struct Window {
 }
 
 impl Window {
-    /// A window of `limit.requests` starts per `limit.period`.
+    /// A window of `limit.requests()` starts per `limit.window()` (the period and its margin).
     pub(crate) fn new(limit: RateLimit) -> Self {
         Self { limit }
     }
@@ -122,8 +122,8 @@ impl Window {
             .key(&keys.queue)
             .key(&keys.meta)
             .arg(op)
-            .arg(self.limit.requests)
-            .arg(micros(self.limit.period));
+            .arg(self.limit.requests())
+            .arg(micros(self.limit.window()));
         invocation
     }
 }
