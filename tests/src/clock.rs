@@ -3,13 +3,16 @@
 //! long the client chose to wait.
 
 use std::sync::Mutex;
-use std::time::Duration;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use jelou_ext::BoxFuture;
 use jelou_ext::clock::Clock;
 use tokio::time::Instant;
 
 /// Time that jumps forward by each wait instead of passing. Every wait is recorded.
+///
+/// Its calendar time starts at [`FastForwardClock::wall_start`] and moves with its waits only,
+/// so an HTTP date in an answer is read against a time the test knows to the second.
 ///
 /// Pair it with `call_timeout(None)`: a call deadline is a wait too, and would end at once.
 #[derive(Debug)]
@@ -34,6 +37,11 @@ impl Default for FastForwardClock {
 }
 
 impl FastForwardClock {
+    /// The calendar time when the clock starts: 2023-11-14T22:13:20Z, a whole second.
+    pub fn wall_start() -> SystemTime {
+        UNIX_EPOCH + Duration::from_secs(1_700_000_000)
+    }
+
     /// Every wait asked for so far (zero-length ones included), in order.
     pub fn waits(&self) -> Vec<Duration> {
         self.lock().waits.clone()
@@ -54,6 +62,10 @@ impl FastForwardClock {
 impl Clock for FastForwardClock {
     fn now(&self) -> Instant {
         self.start + self.lock().elapsed
+    }
+
+    fn wall_now(&self) -> SystemTime {
+        Self::wall_start() + self.lock().elapsed
     }
 
     fn sleep_until(&self, deadline: Instant) -> BoxFuture<'static, ()> {
