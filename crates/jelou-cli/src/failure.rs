@@ -18,6 +18,8 @@ pub(crate) const EXIT_TRANSPORT: u8 = 4;
 pub(crate) struct Failure {
     pub(crate) status: u8,
     pub(crate) message: String,
+    /// Why it happened, outermost first: printed as `caused by:` lines.
+    pub(crate) causes: Vec<String>,
 }
 
 impl Failure {
@@ -26,6 +28,7 @@ impl Failure {
         Self {
             status: EXIT_USAGE,
             message: message.into(),
+            causes: Vec::new(),
         }
     }
 
@@ -34,14 +37,33 @@ impl Failure {
         Self {
             status: EXIT_TRANSPORT,
             message: message.into(),
+            causes: Vec::new(),
         }
     }
 }
 
 impl fmt::Display for Failure {
+    /// The message, then one `caused by:` line per cause, as the command prints it after
+    /// `error: `.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)
+        f.write_str(&self.message)?;
+        for cause in &self.causes {
+            write!(f, "\ncaused by: {cause}")?;
+        }
+        Ok(())
     }
+}
+
+/// The text of each cause of `error`, a cause that only repeats the one before it left out.
+fn cause_lines(error: &Error) -> Vec<String> {
+    let mut lines: Vec<String> = Vec::new();
+    for cause in error.causes() {
+        let text = cause.to_string();
+        if lines.last() != Some(&text) {
+            lines.push(text);
+        }
+    }
+    lines
 }
 
 /// The exit status for a failed call.
@@ -81,6 +103,7 @@ impl From<Error> for Failure {
         Self {
             status: exit_status(&error),
             message,
+            causes: cause_lines(&error),
         }
     }
 }

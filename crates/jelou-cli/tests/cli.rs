@@ -7,6 +7,8 @@ use std::time::{Duration, Instant};
 
 #[path = "support/sandbox.rs"]
 mod sandbox;
+#[path = "support/tls.rs"]
+mod tls;
 
 use assert_cmd::Command;
 use jelou_sandbox::{
@@ -382,13 +384,77 @@ fn exit_status_3_prints_the_apis_code_key_and_message() {
 }
 
 #[test]
-fn exit_status_4_when_the_api_cannot_be_reached() {
+fn a_refused_connection_is_retried_then_shown_with_every_cause() {
     let port = free_port();
     let stderr = failing(
         jelou(&format!("http://127.0.0.1:{port}")).args(["users", "get", DEMO_USER_ID]),
         4,
     );
-    assert!(stderr.contains("gave up after 4 attempts"), "{stderr}");
+    assert_eq!(
+        stderr,
+        format!(
+            "error: gave up after 4 attempts: transport error: Connection refused (os error 111)
+caused by: transport error: Connection refused (os error 111)
+caused by: error sending request for url (http://127.0.0.1:{port}/users/{DEMO_USER_ID})
+caused by: client error (Connect)
+caused by: tcp connect error
+caused by: Connection refused (os error 111)
+"
+        )
+    );
+}
+
+#[test]
+fn a_host_that_does_not_resolve_is_shown_as_a_dns_error() {
+    // `.invalid` never resolves (RFC 2606).
+    let stderr = failing(
+        jelou("https://jelou-sdk-test.invalid").args(["users", "get", DEMO_USER_ID]),
+        4,
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    // The resolver's own words end the chain; they depend on why the name failed.
+    let resolver = lines.last().copied().unwrap_or_default();
+    assert!(
+        resolver.starts_with("caused by: failed to lookup address information: "),
+        "{stderr}"
+    );
+    let reason = resolver.trim_start_matches("caused by: ");
+    assert_eq!(
+        lines,
+        [
+            format!("error: gave up after 4 attempts: transport error: {reason}"),
+            format!("caused by: transport error: {reason}"),
+            format!(
+                "caused by: error sending request for url (https://jelou-sdk-test.invalid/users/{DEMO_USER_ID})"
+            ),
+            "caused by: client error (Connect)".to_owned(),
+            "caused by: dns error".to_owned(),
+            "caused by: error resolving DNS".to_owned(),
+            format!("caused by: {reason}"),
+        ]
+    );
+}
+
+#[test]
+fn an_untrusted_certificate_is_a_tls_failure_tried_once() {
+    let (url, connections) = tls::serve_self_signed();
+    let stderr = failing(jelou(&url).args(["users", "get", DEMO_USER_ID]), 4);
+    let port = url.rsplit(':').next().unwrap_or_default();
+    assert_eq!(
+        stderr,
+        format!(
+            "error: TLS failure, nothing was sent: invalid peer certificate: UnknownIssuer
+caused by: error sending request for url (https://localhost:{port}/users/{DEMO_USER_ID})
+caused by: client error (Connect)
+caused by: invalid peer certificate: UnknownIssuer
+"
+        )
+    );
+    assert_eq!(
+        connections.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "a certificate cannot heal: no retry"
+    );
 }
 
 #[test]

@@ -12,8 +12,9 @@ use crate::clock::{Clock, TokioClock, later};
 use crate::error::{ApiError, Error, snippet};
 use crate::limiter::{RateLimit, RateLimiter, SlidingWindowLimiter, Unlimited};
 use crate::pipeline::{CallState, Pipeline};
-use crate::retry::{RetryBudget, RetryPolicy};
+use crate::retry::{AttemptOutcome, RetryBudget, RetryPolicy};
 use crate::transport::{ReqwestTransport, Transport};
+use crate::transport_failure::classify;
 use crate::validate::ValidationError;
 
 /// Environment variable holding the client id.
@@ -508,13 +509,11 @@ impl Jelou {
             ),
             jelou_client::Error::CommunicationError(e)
             | jelou_client::Error::ResponseBodyError(e)
-            | jelou_client::Error::InvalidUpgrade(e) => {
-                if e.is_timeout() {
-                    Error::Timeout { after: elapsed() }
-                } else {
-                    Error::Transport(e)
-                }
-            }
+            | jelou_client::Error::InvalidUpgrade(e) => match classify(&e) {
+                AttemptOutcome::TimedOut => Error::Timeout { after: elapsed() },
+                AttemptOutcome::TlsFailed => Error::Tls(e),
+                _ => Error::Transport(e),
+            },
             jelou_client::Error::ErrorResponse(response) => Error::Api(Box::new(
                 ApiError::from_parts(response.status(), &body, retry_after),
             )),

@@ -7,6 +7,7 @@ use std::time::Duration;
 use jelou_client::types;
 use reqwest::StatusCode;
 
+use crate::transport_failure::root_cause;
 use crate::validate::ValidationError;
 
 /// At most this many bytes of an error body are kept.
@@ -84,10 +85,17 @@ pub enum Error {
         after: Duration,
     },
 
-    /// The request could not be sent or its answer not read (connection refused, reset,
-    /// TLS, a body cut short).
-    #[error("transport error: {0}")]
+    /// The request could not be sent or its answer not read (connection refused, a host
+    /// name that does not resolve, a connection reset, a body cut short). The message ends
+    /// with the innermost cause; the whole chain is the error's `source()`.
+    #[error("transport error: {}", root_cause(.0))]
     Transport(#[source] reqwest::Error),
+
+    /// The TLS connection could not be set up: the server's certificate is not trusted (self
+    /// signed, expired, for another name) or the handshake failed. Nothing was sent, and the
+    /// call is not retried: it cannot heal by itself.
+    #[error("TLS failure, nothing was sent: {}", root_cause(.0))]
+    Tls(#[source] reqwest::Error),
 
     /// Every attempt allowed failed; `last` is the final failure.
     #[error("gave up after {attempts} attempts: {last}")]
@@ -95,6 +103,7 @@ pub enum Error {
         /// Attempts made, the first included.
         attempts: u32,
         /// The last attempt's error.
+        #[source]
         last: Box<Error>,
     },
 
@@ -109,6 +118,18 @@ pub enum Error {
 }
 
 impl Error {
+    /// What caused this error, outermost first, down to the innermost cause (for a
+    /// connection refused: the request, the connect step, then the operating system's
+    /// "Connection refused"). An error wrapped in an I/O error is listed too, which
+    /// walking `source()` alone would skip. Print them under the error to show why it
+    /// happened.
+    pub fn causes(&self) -> impl Iterator<Item = &(dyn std::error::Error + 'static)> {
+        let source = std::error::Error::source(self);
+        source
+            .into_iter()
+            .flat_map(crate::transport_failure::causes)
+    }
+
     /// The decoded API error, also when it ended the retries.
     pub fn api(&self) -> Option<&ApiError> {
         match self {

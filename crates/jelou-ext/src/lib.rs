@@ -12,6 +12,7 @@ mod pipeline;
 pub mod redis_limiter;
 pub mod retry;
 pub mod transport;
+mod transport_failure;
 mod validate;
 
 pub use client::{

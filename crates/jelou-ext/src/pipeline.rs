@@ -18,6 +18,7 @@ use crate::retry::{
     pause_after_429, retry_delay, retry_reason,
 };
 use crate::transport::Transport;
+use crate::transport_failure::classify;
 
 tokio::task_local! {
     /// The call in progress on this task, set by [`crate::Jelou`] around each generated call.
@@ -107,23 +108,13 @@ impl Pipeline {
             .execute(client, request)
             .await
             .map_err(|error| {
-                let outcome = if error.is_connect() {
-                    AttemptOutcome::NotConnected
-                } else if error.is_timeout() {
-                    AttemptOutcome::TimedOut
-                } else {
-                    AttemptOutcome::ConnectionLost
-                };
+                let outcome = classify(&error);
                 (error, outcome)
             })?;
         let status = response.status();
         let headers = response.headers().clone();
         let (body, too_large) = self.read_body(response).await.map_err(|error| {
-            let outcome = if error.is_timeout() {
-                AttemptOutcome::TimedOut
-            } else {
-                AttemptOutcome::ConnectionLost
-            };
+            let outcome = classify(&error);
             (error, outcome)
         })?;
         Ok(Answer {

@@ -33,8 +33,11 @@ impl Idempotency {
 /// What one attempt came to, as far as retrying is concerned.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AttemptOutcome {
-    /// No connection was established (refused, DNS, TLS handshake): nothing reached the server.
+    /// No connection was established (refused, DNS): nothing reached the server.
     NotConnected,
+    /// The TLS handshake failed (an untrusted certificate, say): nothing reached the server,
+    /// and trying again cannot help.
+    TlsFailed,
     /// The attempt timed out after the connection was made: the server may have acted.
     TimedOut,
     /// The connection broke after the request was (or may have been) sent.
@@ -75,6 +78,7 @@ impl fmt::Display for RetryReason {
 /// | outcome | idempotent (GET) | not idempotent |
 /// | --- | --- | --- |
 /// | connection never established | retry | retry |
+/// | TLS failure (certificate, handshake) | no: it cannot heal | no |
 /// | 429 | retry | retry |
 /// | timeout, connection lost | retry | **no**: the server may have acted |
 /// | 408, 500, 502, 503, 504 | retry | **no**: the server may have acted |
@@ -85,6 +89,7 @@ pub fn retry_reason(idempotency: Idempotency, outcome: AttemptOutcome) -> Option
     let idempotent = idempotency == Idempotency::Idempotent;
     match outcome {
         AttemptOutcome::NotConnected => Some(RetryReason::NotConnected),
+        AttemptOutcome::TlsFailed => None,
         AttemptOutcome::Status(429) => Some(RetryReason::TooManyRequests),
         AttemptOutcome::TimedOut if idempotent => Some(RetryReason::TimedOut),
         AttemptOutcome::ConnectionLost if idempotent => Some(RetryReason::ConnectionLost),
