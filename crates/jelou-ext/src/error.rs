@@ -464,4 +464,52 @@ mod tests {
         assert!(cut.ends_with('…'));
         assert_eq!(snippet(b"short"), "short");
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn bodies() -> impl Strategy<Value = Vec<u8>> {
+            prop_oneof![
+                // Any bytes at all, up to past the raw limit.
+                proptest::collection::vec(any::<u8>(), 0..(RAW_BODY_LIMIT + 64)),
+                // JSON-looking text, the documented shapes' keys among others.
+                "[ {}\\[\\]\":,a-z0-9\\\\ñ€\\n]{0,200}".prop_map(String::into_bytes),
+                // Documented keys with values of any JSON type.
+                (
+                    prop_oneof![
+                        Just("code"),
+                        Just("message"),
+                        Just("error"),
+                        Just("validationError"),
+                        Just("status")
+                    ],
+                    "(null|true|1|-1|1e999|\"x\"|\\[\\]|\\{\\}|\\[\"a\",1\\]|\\{\"code\":1\\})",
+                )
+                    .prop_map(|(key, value)| format!("{{\"{key}\":{value}}}").into_bytes()),
+            ]
+        }
+
+        proptest! {
+            #[test]
+            fn any_body_decodes_without_panicking_and_keeps_status_and_raw_bytes(
+                status in 100u16..1000,
+                body in bodies(),
+                retry_after in proptest::option::of(any::<u64>()),
+            ) {
+                let status = StatusCode::from_u16(status).expect("100 to 999");
+                let retry_after = retry_after.map(Duration::from_secs);
+                let error = ApiError::from_parts(status, &body, retry_after);
+                prop_assert_eq!(error.status(), status);
+                prop_assert_eq!(error.raw_body(), &body[..body.len().min(RAW_BODY_LIMIT)]);
+                prop_assert_eq!(error.raw_body_truncated(), body.len() > RAW_BODY_LIMIT);
+                prop_assert_eq!(error.retry_after(), retry_after);
+                let shown = error.to_string();
+                let prefix = format!("HTTP {}", status.as_u16());
+                prop_assert!(shown.starts_with(&prefix));
+                let _ = (error.code(), error.key(), error.messages(), error.summary());
+                let _ = (error.client_message(Language::Portuguese), error.validation_errors());
+            }
+        }
+    }
 }

@@ -706,4 +706,96 @@ mod tests {
             .is_err()
         );
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Exactly `count` characters of any script (any `char`: accented, CJK, emoji, …).
+        fn text(count: usize) -> impl Strategy<Value = String> {
+            proptest::collection::vec(any::<char>(), count).prop_map(String::from_iter)
+        }
+
+        proptest! {
+            #[test]
+            fn option_titles_take_24_characters_of_any_script_and_refuse_25(
+                at_limit in text(MAX_OPTION_TITLE_CHARS),
+                extra in any::<char>(),
+            ) {
+                let accepted = Message::text("u", "t").option(ListOption::new(at_limit.clone()));
+                prop_assert!(accepted.validate().is_ok());
+                let past = format!("{at_limit}{extra}");
+                let refused = Message::text("u", "t")
+                    .option(ListOption::new(past))
+                    .validate()
+                    .expect_err("25 characters");
+                prop_assert_eq!(refused.field(), "options[0].title");
+                prop_assert_eq!(refused.limit(), "1 to 24 characters");
+                prop_assert!(refused.value().starts_with("25 characters: "));
+            }
+
+            #[test]
+            fn option_descriptions_take_72_characters_of_any_script_and_refuse_73(
+                at_limit in text(MAX_OPTION_DESCRIPTION_CHARS),
+                extra in any::<char>(),
+            ) {
+                let accepted = Message::text("u", "t")
+                    .option(ListOption::new("a").description(at_limit.clone()));
+                prop_assert!(accepted.validate().is_ok());
+                let refused = Message::text("u", "t")
+                    .option(ListOption::new("a").description(format!("{at_limit}{extra}")))
+                    .validate()
+                    .expect_err("73 characters");
+                prop_assert_eq!(refused.field(), "options[0].description");
+                prop_assert_eq!(refused.limit(), "at most 72 characters");
+                prop_assert!(refused.value().starts_with("73 characters: "));
+            }
+
+            #[test]
+            fn attribute_values_take_1024_characters_of_any_script_and_refuse_1025(
+                at_limit in text(crate::validate::MAX_VALUE_CHARS),
+                extra in any::<char>(),
+            ) {
+                let accepted = Attributes::new().with("city", at_limit.clone());
+                prop_assert!(accepted.validate("attributes").is_ok());
+                let refused = Attributes::new()
+                    .with("city", format!("{at_limit}{extra}"))
+                    .validate("attributes")
+                    .expect_err("1025 characters");
+                prop_assert_eq!(refused.field(), "attributes.city");
+                prop_assert_eq!(refused.limit(), "1 to 1024 characters");
+                prop_assert!(refused.value().starts_with("1025 characters: "));
+            }
+
+            #[test]
+            fn default_names_take_256_characters_of_any_script_and_refuse_257(
+                at_limit in text(256),
+                extra in any::<char>(),
+            ) {
+                let accepted = Attributes::new().with("default_name", at_limit.clone());
+                prop_assert!(accepted.validate("attributes").is_ok());
+                let refused = Attributes::new()
+                    .with("default_name", format!("{at_limit}{extra}"))
+                    .validate("attributes")
+                    .expect_err("257 characters");
+                prop_assert_eq!(refused.field(), "attributes.default_name");
+                prop_assert_eq!(refused.limit(), "1 to 256 characters");
+            }
+
+            #[test]
+            fn session_ids_take_10_to_64_characters_of_any_script(
+                short in text(9),
+                low in text(10),
+                high in text(64),
+                long in text(65),
+            ) {
+                prop_assert!(ChatInput::new(short).query("q").validate().is_err());
+                prop_assert!(ChatInput::new(low).query("q").validate().is_ok());
+                prop_assert!(ChatInput::new(high).query("q").validate().is_ok());
+                let refused = ChatInput::new(long).query("q").validate().expect_err("65");
+                prop_assert_eq!(refused.field(), "sessionId");
+                prop_assert_eq!(refused.limit(), "10 to 64 characters");
+            }
+        }
+    }
 }

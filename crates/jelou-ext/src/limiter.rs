@@ -29,14 +29,16 @@ pub struct RateLimit {
 }
 
 impl RateLimit {
-    /// Added to the period by default: 10 ms.
+    /// Added to the period by default: 15 ms.
     ///
     /// The server counts requests when they arrive, the limiter when they start. Between the
     /// two lie the client's scheduling, the network and the server's own scheduling, and they
     /// vary from request to request: a start exactly one period after the N-th before it can
-    /// arrive less than a period after it. The margin absorbs that variation. It costs 1% of
-    /// the throughput at five per second.
-    pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_millis(10);
+    /// arrive less than a period after it. The margin absorbs that variation. It costs 1.5%
+    /// of the throughput at five per second. Measured on a loaded two-core machine (see
+    /// `BENCHMARKS.md`), the variation reached 10.6 ms; 15 ms keeps the sustained rate above
+    /// 4.9 requests per second.
+    pub const DEFAULT_SAFETY_MARGIN: Duration = Duration::from_millis(15);
 
     /// The Jelou API's documented limit: five requests per second, with the default margin.
     pub const JELOU: RateLimit = RateLimit {
@@ -514,7 +516,7 @@ mod tests {
     }
 
     #[tokio::test(start_paused = true)]
-    async fn the_default_margin_keeps_each_start_a_period_and_10_ms_after_the_nth_before_it() {
+    async fn the_default_margin_keeps_each_start_a_period_and_15_ms_after_the_nth_before_it() {
         let limiter = SlidingWindowLimiter::new(RateLimit::JELOU);
         let t0 = Instant::now();
         let mut starts = Vec::new();
@@ -522,7 +524,7 @@ mod tests {
             limiter.acquire(None).await.expect("no budget");
             starts.push((Instant::now() - t0).as_millis());
         }
-        assert_eq!(starts, [0, 0, 0, 0, 0, 1010, 1010, 1010, 1010, 1010, 2020]);
+        assert_eq!(starts, [0, 0, 0, 0, 0, 1015, 1015, 1015, 1015, 1015, 2030]);
     }
 
     #[tokio::test(start_paused = true)]
@@ -555,5 +557,77 @@ mod tests {
         tokio::time::advance(Duration::from_secs(5)).await;
         limiter.acquire(None).await.expect("no budget");
         assert_eq!(limiter.lock().starts.len(), 6);
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// Runs `arrivals` (gaps in ms before each caller asks) through a limiter of `n` per
+        /// `period_ms` with `margin_ms`, on a paused clock. Returns each caller's grant time
+        /// in grant order, the window kept, and how many starts the limiter still remembers
+        /// once a window has passed quietly and one more caller has started.
+        fn run(
+            n: u32,
+            period_ms: u64,
+            margin_ms: u64,
+            gaps: &[u64],
+        ) -> (Vec<(usize, Instant)>, Duration, usize) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let limit = RateLimit::new(n, Duration::from_millis(period_ms))
+                    .expect("positive")
+                    .with_safety_margin(Duration::from_millis(margin_ms));
+                let limiter = SlidingWindowLimiter::new(limit);
+                let granted = Arc::new(Mutex::new(Vec::new()));
+                let mut tasks = Vec::new();
+                for (i, &gap) in gaps.iter().enumerate() {
+                    tokio::time::sleep(Duration::from_millis(gap)).await;
+                    let (limiter, granted) = (limiter.clone(), Arc::clone(&granted));
+                    tasks.push(tokio::spawn(async move {
+                        limiter.acquire(None).await.expect("no budget");
+                        granted.lock().expect("lock").push((i, Instant::now()));
+                    }));
+                    // Arrival order is spawn order.
+                    tokio::task::yield_now().await;
+                }
+                for task in tasks {
+                    task.await.expect("task");
+                }
+                tokio::time::sleep(limit.window()).await;
+                limiter.acquire(None).await.expect("no budget");
+                let remembered = limiter.lock().starts.len();
+                let granted = granted.lock().expect("lock").clone();
+                (granted, limit.window(), remembered)
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig::with_cases(128))]
+            #[test]
+            fn any_arrival_pattern_keeps_the_window_the_order_and_bounded_memory(
+                n in 1u32..7,
+                period_ms in 1u64..2000,
+                margin_ms in 0u64..30,
+                gaps in proptest::collection::vec(
+                    prop_oneof![Just(0u64), 0u64..50, 0u64..3000],
+                    1..60,
+                ),
+            ) {
+                let (granted, window, remembered) = run(n, period_ms, margin_ms, &gaps);
+                prop_assert_eq!(granted.len(), gaps.len());
+                let order: Vec<usize> = granted.iter().map(|&(i, _)| i).collect();
+                prop_assert_eq!(order, (0..gaps.len()).collect::<Vec<_>>(), "first come, first served");
+                let starts: Vec<Instant> = granted.iter().map(|&(_, at)| at).collect();
+                prop_assert!(max_in_window(&starts, window) <= n as usize);
+                // However many callers came, a quiet window leaves only what can still
+                // matter: the last N starts and the newest one.
+                prop_assert!(remembered <= n as usize + 1, "{} remembered", remembered);
+            }
+        }
     }
 }

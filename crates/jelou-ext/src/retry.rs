@@ -491,4 +491,76 @@ mod tests {
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(parse_retry_after("-5", now), None);
     }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn retry_after_values() -> impl Strategy<Value = String> {
+            prop_oneof![
+                any::<String>(),
+                any::<u64>().prop_map(|seconds| seconds.to_string()),
+                "[0-9]{1,40}",
+                "-[0-9]{1,20}",
+                any::<u32>().prop_map(|offset| {
+                    let epoch = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(offset) * 4);
+                    httpdate::fmt_http_date(epoch)
+                }),
+                "(Mon|Sun|Fri), [0-9]{2} (Jan|Feb|Nov) [0-9]{4} [0-9]{2}:[0-9]{2}:[0-9]{2} GMT",
+            ]
+        }
+
+        fn policies() -> impl Strategy<Value = RetryPolicy> {
+            (
+                0u32..10,
+                any::<u64>(),
+                any::<u64>(),
+                any::<u64>(),
+                any::<u64>(),
+            )
+                .prop_map(|(retries, initial, max_backoff, elapsed, retry_after)| {
+                    RetryPolicy::default()
+                        .with_max_retries(retries)
+                        .with_initial_backoff(Duration::from_nanos(initial))
+                        .with_max_backoff(Duration::from_nanos(max_backoff))
+                        .with_max_elapsed(Duration::from_nanos(elapsed))
+                        .with_max_retry_after(Duration::from_nanos(retry_after))
+                })
+        }
+
+        proptest! {
+            #[test]
+            fn retry_after_never_panics_and_no_wait_exceeds_the_caps(
+                value in retry_after_values(),
+                now_offset in any::<u32>(),
+                policy in policies(),
+                retry in 0u32..12,
+                elapsed in any::<u64>(),
+                left in proptest::option::of(any::<u64>()),
+            ) {
+                let now = SystemTime::UNIX_EPOCH + Duration::from_secs(u64::from(now_offset) * 4);
+                let parsed = parse_retry_after(&value, now);
+                let pause = pause_after_429(&policy, parsed);
+                prop_assert!(pause <= policy.max_retry_after());
+                let backoff = policy.backoff(retry);
+                prop_assert!(backoff <= policy.max_backoff());
+                let delay = retry_delay(
+                    &policy,
+                    retry,
+                    backoff,
+                    parsed,
+                    Duration::from_nanos(elapsed),
+                    left.map(Duration::from_nanos),
+                );
+                if let Some(delay) = delay {
+                    prop_assert!(delay <= policy.max_backoff().max(policy.max_retry_after()));
+                    prop_assert!(delay <= policy.max_elapsed());
+                    prop_assert!(retry <= policy.max_retries());
+                    if let Some(left) = left {
+                        prop_assert!(delay < Duration::from_nanos(left));
+                    }
+                }
+            }
+        }
+    }
 }

@@ -294,10 +294,10 @@ async fn the_limiter_spaces_concurrent_calls_of_clones() {
     for call in calls {
         call.await.expect("task").expect("ok");
     }
-    // Five per second, each window stretched by the default 10 ms safety margin.
+    // Five per second, each window stretched by the default 15 ms safety margin.
     assert_eq!(
         script.times_ms(),
-        [0, 0, 0, 0, 0, 1010, 1010, 1010, 1010, 1010, 2020, 2020]
+        [0, 0, 0, 0, 0, 1015, 1015, 1015, 1015, 1015, 2030, 2030]
     );
 }
 

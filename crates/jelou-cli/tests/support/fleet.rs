@@ -1,6 +1,10 @@
 //! A fleet of `jelou` processes sharing one rate limit through Redis, sending to one sandbox
 //! that records when each request arrives. Used by the `shared_limit` test and the
-//! `shared_limit` benchmark, which include `sandbox.rs` beside it.
+//! `shared_limit` benchmark, which include `sandbox.rs` beside it; and one process alone, for
+//! the `arrivals` and `export_rate` benchmarks.
+
+// Each test and benchmark that includes this file uses part of it.
+#![allow(dead_code)]
 
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -97,6 +101,56 @@ pub(crate) fn run_fleet(
         .into_iter()
         .map(|child| child.wait_with_output().expect("jelou ends"))
         .collect()
+}
+
+/// Runs one `jelou history --all` export (in pages of `page_size`, or the default) through
+/// the in-process limiter, and waits for it.
+pub(crate) fn run_export(base_url: &str, seed: &Seed, page_size: Option<u32>) -> Output {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_jelou"));
+    command
+        .env("JELOU_BASE_URL", base_url)
+        .env("JELOU_CLIENT_ID", &seed.credentials.client_id)
+        .env("JELOU_CLIENT_SECRET", &seed.credentials.client_secret)
+        .env_remove("JELOU_REDIS_URL")
+        .args(["--output", "json", "history", "--bot", DEMO_BOT, "--all"]);
+    if let Some(page_size) = page_size {
+        command.args(["--limit", &page_size.to_string()]);
+    }
+    command.output().expect("jelou runs")
+}
+
+/// Keeps every core busy with a spinning thread each until dropped, as `yes > /dev/null`
+/// would: the limiter must keep its promise on a loaded machine.
+pub(crate) struct BusyCores {
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    threads: Vec<std::thread::JoinHandle<()>>,
+}
+
+impl BusyCores {
+    pub(crate) fn start() -> Self {
+        let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let cores = std::thread::available_parallelism().map_or(2, usize::from);
+        let threads = (0..cores)
+            .map(|_| {
+                let stop = Arc::clone(&stop);
+                std::thread::spawn(move || {
+                    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                        std::hint::spin_loop();
+                    }
+                })
+            })
+            .collect();
+        Self { stop, threads }
+    }
+}
+
+impl Drop for BusyCores {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        for thread in self.threads.drain(..) {
+            let _ = thread.join();
+        }
+    }
 }
 
 /// What a fleet's arrivals show, computed once for the test and the benchmark.
