@@ -20,9 +20,11 @@ use serde_json::{Value, json};
 
 const HTML_502: &str =
     "<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>";
-/// An attempt timeout far below the mock's delay, so a slow answer is a timeout quickly.
-const ATTEMPT_TIMEOUT: Duration = Duration::from_millis(300);
-const SLOW_ANSWER: Duration = Duration::from_secs(3);
+/// An attempt timeout far below the mock's delay, so a slow answer is a timeout. Long enough
+/// that the request reaches the mock first even on a busy machine: a timeout that fires before
+/// the request arrives would count zero requests where the test expects one.
+const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
+const SLOW_ANSWER: Duration = Duration::from_secs(10);
 
 fn unknown_error() -> Value {
     fixture("history_list.5XX.unknown_error.json")

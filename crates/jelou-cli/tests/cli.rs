@@ -583,6 +583,47 @@ fn an_interrupted_history_export_resumes_with_no_duplicates_and_no_gaps() {
 }
 
 #[test]
+fn an_export_begun_in_pages_of_10_resumes_in_the_default_pages_of_50() {
+    const TOTAL: usize = 180;
+    let url = serve(many_messages(TOTAL));
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("history.jsonl");
+    // What an export in pages of 10 had written when it was cut: 73 messages and half a line.
+    let earlier = jelou(&url)
+        .args(["history", "--bot", DEMO_BOT, "--all", "--limit", "10"])
+        .output()
+        .expect("runs");
+    assert!(earlier.status.success());
+    let lines: Vec<&str> = std::str::from_utf8(&earlier.stdout)
+        .expect("UTF-8")
+        .lines()
+        .collect();
+    assert_eq!(lines.len(), TOTAL);
+    std::fs::write(
+        &out,
+        format!("{}\n{{\"messageId\":\"m-0", lines[..73].join("\n")),
+    )
+    .expect("the cut file");
+
+    let resumed = jelou(&url)
+        .args(["history", "--bot", DEMO_BOT, "--all", "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert!(
+        resumed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let expected: Vec<String> = (0..TOTAL).map(|i| format!("m-{i:05}")).collect();
+    assert_eq!(
+        ids_in(&out),
+        expected,
+        "every message exactly once, in order"
+    );
+}
+
+#[test]
 fn sandbox_serve_answers_commands_with_a_seed_file() {
     let dir = tempfile::tempdir().expect("a temp dir");
     let seed_path = dir.path().join("seed.json");

@@ -146,7 +146,8 @@ async fn the_start_after_a_full_window_comes_one_period_after_the_first() {
     for i in 0..5 {
         let limiter = if i % 2 == 0 { &first } else { &second };
         let start = limiter.acquire_start(None).await.expect("free");
-        assert!(start.waited < Duration::from_millis(100), "{start:?}");
+        // At once: well under the 500 ms a full window would make it wait, on a busy machine too.
+        assert!(start.waited < Duration::from_millis(300), "{start:?}");
         starts.push(counted_at(&start));
     }
     // The window is full: a caller with no time to wait is refused with the wait it needs,
@@ -163,7 +164,7 @@ async fn the_start_after_a_full_window_comes_one_period_after_the_first() {
     // The sixth start happens at the first one's period boundary, not before it and not
     // long after.
     let sixth = counted_at(&first.acquire_start(None).await.expect("no budget"));
-    assert_one_period_apart(starts[0], sixth, period, Duration::from_millis(100));
+    assert_one_period_apart(starts[0], sixth, period, Duration::from_millis(250));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -214,8 +215,8 @@ async fn a_wait_beyond_the_budget_fails_at_once_and_takes_no_slot() {
         panic!("expected a refusal, got {refused:?}");
     };
     assert!(
-        asked.elapsed() < Duration::from_millis(150),
-        "a refusal does not wait"
+        asked.elapsed() < Duration::from_millis(400),
+        "a refusal does not wait for the 1 s slot"
     );
     assert_eq!(budget, Duration::from_millis(200));
     assert!(would_wait > Duration::from_millis(800), "{would_wait:?}");
@@ -305,7 +306,7 @@ async fn idle_keys_expire_and_the_next_caller_starts_at_once() {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let start = limiter.acquire_start(None).await.expect("free");
-    assert!(start.waited < Duration::from_millis(100), "{start:?}");
+    assert!(start.waited < Duration::from_millis(300), "{start:?}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -526,7 +527,8 @@ async fn without_redis_a_failing_limiter_sends_nothing_and_says_why() {
         matches!(error, Error::LimiterUnavailable { .. }),
         "{error:?}"
     );
-    assert!(again.elapsed() < Duration::from_millis(100));
+    // Well under the 500 ms a new connection attempt may take, on a busy machine too.
+    assert!(again.elapsed() < Duration::from_millis(300));
     page.assert_calls_async(0).await;
 }
 
