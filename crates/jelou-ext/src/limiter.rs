@@ -283,16 +283,17 @@ impl Window {
     }
 
     /// Moves the reservations from index `from` on to no earlier than `not_before`, and as far
-    /// as the window rule and their order require.
+    /// as the window rule requires.
+    ///
+    /// Their order needs no rule of its own: the starts were in order, each is moved to the
+    /// latest of itself, `not_before` and the N-th before it plus the window, and each of
+    /// those is in order too.
     fn keep_window_from(&mut self, from: usize, not_before: Instant, limit: RateLimit) {
         let n = limit.requests as usize;
         for i in from..self.starts.len() {
             let mut slot = self.starts[i].max(not_before);
             if i >= n {
                 slot = slot.max(later(self.starts[i - n], limit.window()));
-            }
-            if i > 0 {
-                slot = slot.max(self.starts[i - 1]);
             }
             self.starts[i] = slot;
         }
@@ -513,6 +514,52 @@ mod tests {
             RateLimit::JELOU,
             "the API's limit carries the default margin"
         );
+    }
+
+    #[test]
+    fn a_limit_tells_what_it_holds() {
+        let limit = RateLimit::new(3, Duration::from_millis(700))
+            .expect("positive")
+            .with_safety_margin(Duration::from_millis(40));
+        assert_eq!(limit.requests(), 3);
+        assert_eq!(limit.period(), Duration::from_millis(700));
+        assert_eq!(limit.safety_margin(), Duration::from_millis(40));
+        assert_eq!(limit.window(), Duration::from_millis(740));
+        assert_eq!(SlidingWindowLimiter::new(limit).limit(), limit);
+        assert_eq!(
+            RateLimit::JELOU.safety_margin(),
+            RateLimit::DEFAULT_SAFETY_MARGIN
+        );
+        assert_eq!(
+            format!("{:?}", SlidingWindowLimiter::new(limit)),
+            "SlidingWindowLimiter { limit: RateLimit { requests: 3, period: 700ms, safety_margin: 40ms }, .. }"
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_pause_with_every_reservation_still_ahead_keeps_them_in_order_after_it() {
+        let limiter = limiter(2);
+        let t0 = Instant::now();
+        limiter.acquire(None).await.expect("free");
+        limiter.acquire(None).await.expect("free");
+        tokio::time::advance(Duration::from_millis(1)).await;
+        // Four waiters reserve 1 s and 2 s; none has started when a 429 asks for 5 s.
+        let waiting: Vec<_> = (0..4)
+            .map(|_| {
+                let limiter = limiter.clone();
+                tokio::spawn(async move {
+                    limiter.acquire(None).await.expect("no budget");
+                    Instant::now() - t0
+                })
+            })
+            .collect();
+        tokio::task::yield_now().await;
+        limiter.pause_for(Duration::from_secs(5)).await;
+        let mut starts = Vec::new();
+        for task in waiting {
+            starts.push(task.await.expect("task").as_millis());
+        }
+        assert_eq!(starts, [5001, 5001, 6001, 6001]);
     }
 
     #[tokio::test(start_paused = true)]

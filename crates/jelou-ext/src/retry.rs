@@ -455,6 +455,85 @@ mod tests {
     }
 
     #[test]
+    fn a_policy_holds_what_it_was_given() {
+        let policy = RetryPolicy::default()
+            .with_max_retries(7)
+            .with_initial_backoff(Duration::from_millis(11))
+            .with_max_backoff(Duration::from_millis(13))
+            .with_max_elapsed(Duration::from_millis(17))
+            .with_max_retry_after(Duration::from_millis(19))
+            .with_jitter(Jitter::None)
+            .with_budget_tokens(23);
+        assert_eq!(policy.max_retries(), 7);
+        assert_eq!(policy.initial_backoff(), Duration::from_millis(11));
+        assert_eq!(policy.max_backoff(), Duration::from_millis(13));
+        assert_eq!(policy.max_elapsed(), Duration::from_millis(17));
+        assert_eq!(policy.max_retry_after(), Duration::from_millis(19));
+        assert_eq!(policy.jitter(), Jitter::None);
+        assert_eq!(policy.budget_tokens(), 23);
+        assert_eq!(RetryPolicy::never().max_retries(), 0);
+        assert_eq!(
+            RetryPolicy::never().with_max_retries(3),
+            RetryPolicy::default()
+        );
+    }
+
+    #[test]
+    fn the_retry_delay_ends_the_retries_at_each_limit_and_not_before() {
+        let policy = RetryPolicy::default()
+            .with_max_retries(2)
+            .with_max_elapsed(Duration::from_secs(10))
+            .with_max_retry_after(Duration::from_secs(4));
+        let s = Duration::from_secs;
+        // The backoff alone, then the longer Retry-After.
+        assert_eq!(retry_delay(&policy, 1, s(1), None, s(0), None), Some(s(1)));
+        assert_eq!(
+            retry_delay(&policy, 1, s(1), Some(s(3)), s(0), None),
+            Some(s(3))
+        );
+        // The count: the second retry is the last.
+        assert_eq!(retry_delay(&policy, 2, s(1), None, s(0), None), Some(s(1)));
+        assert_eq!(retry_delay(&policy, 3, s(1), None, s(0), None), None);
+        // Retry-After: exactly the most honoured is waited, one past it ends the retries.
+        assert_eq!(
+            retry_delay(&policy, 1, s(1), Some(s(4)), s(0), None),
+            Some(s(4))
+        );
+        assert_eq!(
+            retry_delay(
+                &policy,
+                1,
+                s(1),
+                Some(s(4) + Duration::from_nanos(1)),
+                s(0),
+                None
+            ),
+            None
+        );
+        // Elapsed time: a retry may start exactly at max_elapsed, not after it.
+        assert_eq!(retry_delay(&policy, 1, s(1), None, s(9), None), Some(s(1)));
+        assert_eq!(
+            retry_delay(&policy, 1, s(1), None, s(9) + Duration::from_nanos(1), None),
+            None
+        );
+        // The call's deadline: the wait must end before it.
+        assert_eq!(
+            retry_delay(&policy, 1, s(1), None, s(0), Some(s(2))),
+            Some(s(1))
+        );
+        assert_eq!(retry_delay(&policy, 1, s(1), None, s(0), Some(s(1))), None);
+    }
+
+    #[test]
+    fn a_429_pauses_for_its_retry_after_or_a_second_within_the_cap() {
+        let policy = RetryPolicy::default().with_max_retry_after(Duration::from_secs(5));
+        let s = Duration::from_secs;
+        assert_eq!(pause_after_429(&policy, None), s(1));
+        assert_eq!(pause_after_429(&policy, Some(s(3))), s(3));
+        assert_eq!(pause_after_429(&policy, Some(s(500))), s(5));
+    }
+
+    #[test]
     fn the_budget_empties_and_refills_by_tenths() {
         let budget = RetryBudget::new(2);
         assert!(budget.try_spend());
