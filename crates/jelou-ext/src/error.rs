@@ -457,6 +457,91 @@ mod tests {
     }
 
     #[test]
+    fn the_raw_body_is_kept_whole_up_to_64_kib() {
+        let whole = ApiError::from_parts(StatusCode::BAD_GATEWAY, &[b'x'; 65_536], None);
+        assert_eq!(
+            (whole.raw_body().len(), whole.raw_body_truncated()),
+            (65_536, false)
+        );
+        let cut = ApiError::from_parts(StatusCode::BAD_GATEWAY, &[b'x'; 65_537], None);
+        assert_eq!(
+            (cut.raw_body().len(), cut.raw_body_truncated()),
+            (65_536, true)
+        );
+        assert!(!whole.is_logic_failure());
+        assert!(ApiError::logic_failure(StatusCode::OK, b"{}").is_logic_failure());
+        assert!(api(401, r#"{"message":"m"}"#).body().is_some());
+    }
+
+    #[test]
+    fn the_answer_behind_an_error_is_found_through_the_retries() {
+        let api_error = Error::Api(Box::new(api(503, r#"{"message":"busy"}"#)));
+        let exhausted = Error::RetriesExhausted {
+            attempts: 4,
+            last: Box::new(api_error),
+        };
+        assert_eq!(
+            exhausted.api().map(ApiError::status),
+            Some(StatusCode::SERVICE_UNAVAILABLE)
+        );
+        assert_eq!(exhausted.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        let unexpected = Error::UnexpectedStatus {
+            status: StatusCode::FOUND,
+            snippet: String::new(),
+        };
+        assert_eq!(unexpected.status(), Some(StatusCode::FOUND));
+        assert!(unexpected.api().is_none());
+        let too_large = Error::ResponseTooLarge {
+            status: StatusCode::OK,
+            limit: 1,
+        };
+        assert_eq!(too_large.status(), Some(StatusCode::OK));
+    }
+
+    #[test]
+    fn causes_run_from_the_error_below_down_to_the_innermost() {
+        let refused = std::io::Error::new(std::io::ErrorKind::ConnectionRefused, "refused here");
+        let unavailable = Error::LimiterUnavailable {
+            reason: "Redis at 127.0.0.1:1 (db 0) is unreachable".into(),
+            source: Some(Box::new(refused)),
+        };
+        let exhausted = Error::RetriesExhausted {
+            attempts: 2,
+            last: Box::new(unavailable),
+        };
+        let causes: Vec<String> = exhausted.causes().map(ToString::to_string).collect();
+        assert_eq!(
+            causes,
+            [
+                "the shared rate limiter is unavailable, nothing was sent: Redis at 127.0.0.1:1 (db 0) is unreachable",
+                "refused here",
+                "refused here",
+            ]
+        );
+        assert_eq!(Error::Config("x".into()).causes().count(), 0);
+    }
+
+    #[test]
+    fn snippets_end_with_an_ellipsis_exactly_when_something_was_cut() {
+        let ascii = |n| "a".repeat(n);
+        assert_eq!(
+            snippet(ascii(SNIPPET_CHARS).as_bytes()),
+            ascii(SNIPPET_CHARS)
+        );
+        assert_eq!(
+            snippet(ascii(SNIPPET_CHARS + 1).as_bytes()),
+            ascii(SNIPPET_CHARS) + "…"
+        );
+        // Four bytes a character: 300 fill exactly the bytes read, 301 go past them.
+        let wide = |n| "😀".repeat(n);
+        assert_eq!(snippet(wide(SNIPPET_CHARS).as_bytes()), wide(SNIPPET_CHARS));
+        assert_eq!(
+            snippet(wide(SNIPPET_CHARS + 1).as_bytes()),
+            wide(SNIPPET_CHARS) + "…"
+        );
+    }
+
+    #[test]
     fn snippets_cut_on_character_boundaries() {
         let long = "ñ".repeat(1000);
         let cut = snippet(long.as_bytes());
