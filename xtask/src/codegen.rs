@@ -39,9 +39,18 @@ fn settings() -> GenerationSettings {
 }
 
 /// Generates every file, or explains which operation the generator could not handle.
-pub(crate) fn generate_all(spec: &OpenAPI) -> Result<Vec<Output>> {
-    let client =
-        render(run_generator(spec, |g, s| g.generate_tokens(s)).map_err(|e| explain(spec, e))?)?;
+///
+/// `raw` is the same spec as plain JSON, for what the typed model drops: the `x-jelou-*`
+/// extensions and the examples.
+pub(crate) fn generate_all(spec: &OpenAPI, raw: &serde_json::Value) -> Result<Vec<Output>> {
+    let client_tokens =
+        run_generator(spec, |g, s| g.generate_tokens(s)).map_err(|e| explain(spec, e))?;
+    let order: Vec<(String, String)> = operations(spec)
+        .into_iter()
+        .map(|(path, method, _)| (path.to_owned(), method.to_owned()))
+        .collect();
+    let operations = render(crate::operations::generate(raw, &client_tokens, &order)?)?;
+    let client = render(client_tokens)?;
     let httpmock = render(
         run_generator(spec, |g, s| g.httpmock(s, "jelou_client")).map_err(|e| explain(spec, e))?,
     )?;
@@ -53,6 +62,10 @@ pub(crate) fn generate_all(spec: &OpenAPI) -> Result<Vec<Output>> {
         Output {
             path: "crates/jelou-client-httpmock/src/generated_httpmock.rs",
             contents: httpmock,
+        },
+        Output {
+            path: "crates/jelou-client/src/generated_operations.rs",
+            contents: operations,
         },
     ])
 }
@@ -184,11 +197,19 @@ mod tests {
         serde_yaml::from_str(include_str!("../../openapi/jelou.yaml")).expect("spec parses")
     }
 
+    fn raw(text: &str) -> serde_json::Value {
+        serde_yaml::from_str(text).expect("spec parses as plain data")
+    }
+
+    fn project_raw() -> serde_json::Value {
+        raw(include_str!("../../openapi/jelou.yaml"))
+    }
+
     #[test]
     fn output_is_deterministic() {
         let spec = project_spec();
-        let first = generate_all(&spec).expect("generates");
-        let second = generate_all(&spec).expect("generates");
+        let first = generate_all(&spec, &project_raw()).expect("generates");
+        let second = generate_all(&spec, &project_raw()).expect("generates");
         for (a, b) in first.iter().zip(&second) {
             assert_eq!(a.contents, b.contents, "{} differs between runs", a.path);
             assert!(a.contents.starts_with(HEADER));
@@ -201,7 +222,7 @@ mod tests {
         // The test runs against this checkout, as `include_str!` of the spec does.
         let root = crate::workspace_root(std::path::Path::new(env!("CARGO_MANIFEST_DIR")))
             .expect("the workspace");
-        for output in generate_all(&project_spec()).expect("generates") {
+        for output in generate_all(&project_spec(), &project_raw()).expect("generates") {
             let committed = std::fs::read_to_string(root.join(output.path)).unwrap_or_default();
             assert!(
                 committed == output.contents,
@@ -213,12 +234,11 @@ mod tests {
 
     #[test]
     fn a_spec_edit_changes_the_generated_code() {
-        let before = generate_all(&project_spec()).expect("generates");
-        let edited: OpenAPI = serde_yaml::from_str(
-            &include_str!("../../openapi/jelou.yaml").replace("maxLength: 72", "maxLength: 80"),
-        )
-        .expect("edited spec parses");
-        let after = generate_all(&edited).expect("generates");
+        let before = generate_all(&project_spec(), &project_raw()).expect("generates");
+        let text =
+            include_str!("../../openapi/jelou.yaml").replace("maxLength: 72", "maxLength: 80");
+        let edited: OpenAPI = serde_yaml::from_str(&text).expect("edited spec parses");
+        let after = generate_all(&edited, &raw(&text)).expect("generates");
         assert_ne!(
             before[0].contents, after[0].contents,
             "a new limit must change the client"
@@ -241,7 +261,7 @@ mod tests {
         post.responses
             .responses
             .insert(openapiv3::StatusCode::Code(201), ReferenceOr::Item(extra));
-        let error = match generate_all(&spec) {
+        let error = match generate_all(&spec, &project_raw()) {
             Ok(_) => panic!("generation should fail"),
             Err(error) => error.to_string(),
         };

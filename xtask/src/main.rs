@@ -5,6 +5,7 @@
 
 mod codegen;
 mod lint;
+mod operations;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -77,6 +78,9 @@ fn generate(mode: Mode) -> Result<()> {
     let spec: openapiv3::OpenAPI = serde_yaml::from_str(&spec_text)
         .with_context(|| format!("parsing {} as OpenAPI 3.0", codegen::SPEC_PATH))?;
 
+    let raw: serde_json::Value = serde_yaml::from_str(&spec_text)
+        .with_context(|| format!("parsing {} as plain data", codegen::SPEC_PATH))?;
+
     let problems = lint::check(&spec);
     if !problems.is_empty() {
         bail!(
@@ -87,7 +91,7 @@ fn generate(mode: Mode) -> Result<()> {
         );
     }
 
-    let outputs = codegen::generate_all(&spec)?;
+    let outputs = codegen::generate_all(&spec, &raw)?;
     let mut stale = Vec::new();
     for output in &outputs {
         let path = root.join(output.path);

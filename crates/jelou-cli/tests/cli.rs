@@ -96,7 +96,7 @@ fn the_sandbox_demo_calls_every_operation() {
         String::from_utf8_lossy(&output.stderr)
     );
     let stdout = String::from_utf8_lossy(&output.stdout);
-    for operation in jelou_ext::OPERATIONS {
+    for operation in jelou_client::OPERATIONS.iter().map(|op| op.id) {
         assert!(
             stdout.contains(operation),
             "{operation} missing from:\n{stdout}"

@@ -7566,6 +7566,17 @@ item it concerns, starting with "Inferred:" or "Ambiguous:".
   answer unreadable.
 * **Errors.** `2XX` is success, `4XX` a client error and `5XX` a server error. Error bodies
   come in three shapes, all decoded by the one `ApiError` schema.
+* **Vendor extensions.** What an HTTP method cannot say about an operation is said with
+  `x-jelou-*` keys that the SDK's generator reads:
+  `x-jelou-idempotent` (`true` when sending a write twice has the effect of sending it
+  once; without it, only `GET` and `HEAD` are), `x-jelou-pagination` (`style: page` with
+  the page-number `parameter`, the JSON pointers to the `items` and to `totalPages`; or
+  `style: cursor` with the cursor `parameter`, the `items` pointer, the item's
+  `cursorField` and the page-size `sizeParameter`, whose schema gives the default size),
+  `x-jelou-logic-error` (a successful status whose body has `field` equal to `equals` is
+  the API's error; with `shape: exact`, only when the body is exactly that field and a
+  `message` list of strings) and `x-jelou-key-pattern` (the pattern every key of an
+  object must match).
 
 
 Version: 1.2*/

@@ -15,13 +15,19 @@
 )]
 #[rustfmt::skip] // formatted by prettyplease in `cargo xtask generate`
 mod generated;
+#[allow(missing_docs, clippy::all)]
+#[rustfmt::skip] // formatted by prettyplease in `cargo xtask generate`
+mod generated_operations;
 
 mod auth;
 mod hooks;
+pub mod operation;
 
 pub use auth::basic_auth_header;
 pub use generated::*;
+pub use generated_operations::OPERATIONS;
 pub use hooks::{BoxFuture, Hooks, Interceptor, Operation};
+pub use operation::{Call, OperationSpec, PagedCall, operation_spec};
 
 /// The base URL of the Jelou API, from the spec's `servers`.
 pub const DEFAULT_BASE_URL: &str = "https://api.jelou.ai";

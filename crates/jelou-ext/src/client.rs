@@ -5,7 +5,7 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jelou_client::{Hooks, ResponseValue, types};
+use jelou_client::{Hooks, ResponseValue};
 use tracing::Instrument;
 
 use crate::clock::{Clock, TokioClock, later};
@@ -424,15 +424,13 @@ impl Jelou {
 
     /// Runs one generated call with the pipeline's per-call state, its deadline and a span,
     /// and turns whatever happened into this crate's result.
-    pub(crate) async fn run<T, F>(
+    pub(crate) async fn run<T, E, F>(
         &self,
         operation: &'static str,
         call: F,
     ) -> Result<(T, Arc<CallState>), Error>
     where
-        F: std::future::Future<
-                Output = Result<ResponseValue<T>, jelou_client::Error<types::ApiError>>,
-            >,
+        F: std::future::Future<Output = Result<ResponseValue<T>, jelou_client::Error<E>>>,
     {
         let clock = &self.inner.clock;
         let started = clock.now();
@@ -475,7 +473,7 @@ impl Jelou {
         }
     }
 
-    fn map_error(&self, error: jelou_client::Error<types::ApiError>, state: &CallState) -> Error {
+    fn map_error<E>(&self, error: jelou_client::Error<E>, state: &CallState) -> Error {
         let elapsed = || {
             self.inner
                 .clock

@@ -4,6 +4,7 @@
 mod client;
 pub mod clock;
 mod error;
+mod generic;
 mod inputs;
 pub mod limiter;
 mod operations;
@@ -11,6 +12,7 @@ mod pipeline;
 #[cfg(feature = "redis")]
 pub mod redis_limiter;
 pub mod retry;
+mod spec_check;
 pub mod transport;
 mod transport_failure;
 mod validate;
@@ -28,7 +30,6 @@ pub use jelou_client::BoxFuture;
 /// The generated request and response types, as `jelou-client` defines them.
 pub use jelou_client::types;
 pub use limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
-pub use operations::OPERATIONS;
 #[cfg(feature = "redis")]
 pub use redis_limiter::{IfRedisUnreachable, RedisLimiter, RedisLimiterBuilder, SharedStart};
 /// The HTTP status of answers and errors (`reqwest`'s, which is `http`'s).

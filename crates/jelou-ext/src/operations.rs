@@ -9,12 +9,11 @@ use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 
 use crate::client::Jelou;
-use crate::error::{ApiError, Error};
+use crate::error::Error;
 use crate::inputs::{
     Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, MAX_HISTORY_LIMIT, Message,
     NewUser, UserQuery,
 };
-use crate::pipeline::CallState;
 use crate::validate::{self, ValidationError};
 
 /// Turns a validated input into the generated request type. The generated type re-checks the
@@ -36,35 +35,6 @@ fn non_zero(field: &str, value: u32) -> Result<NonZeroU32, Error> {
         .ok_or_else(|| Error::Validation(ValidationError::new(field, "at least 1", "0")))
 }
 
-/// The cache's documented logic error, built from the answer's raw body, when `failed` says
-/// the 200 answer is one.
-fn logic_failure(failed: bool, state: &CallState) -> Option<Error> {
-    failed.then(|| {
-        let body = state.record(|r| r.body.clone());
-        Error::Api(Box::new(ApiError::logic_failure(
-            reqwest::StatusCode::OK,
-            &body,
-        )))
-    })
-}
-
-/// Whether a 200 answer of `cache_get` is the documented logic error rather than the cache.
-///
-/// A cache is any object, so `status: "failed"` alone cannot tell: a cache may well keep an
-/// order's status. The answer is the error only when it has the error's whole shape, the one
-/// the cache's answers carry: exactly the keys `status` and `message`, `status` being
-/// `"failed"` and `message` a list of strings. The one ambiguity left is a cache that holds
-/// exactly those two keys with such values; it reads as the error.
-pub(crate) fn is_cache_logic_error(answer: &Map<String, Value>) -> bool {
-    let message_is_a_list_of_text = answer
-        .get("message")
-        .and_then(Value::as_array)
-        .is_some_and(|items| items.iter().all(Value::is_string));
-    answer.len() == 2
-        && answer.get("status") == Some(&Value::from("failed"))
-        && message_is_a_list_of_text
-}
-
 impl Jelou {
     /// Reads a user's cache (`cache_get`). `user_id` is the phone number without `+`.
     ///
@@ -83,11 +53,7 @@ impl Jelou {
             Some(bot_id) => call.bot_id(bot_id),
             None => call,
         };
-        let (cache, state) = self.run("cache_get", call.send()).await?;
-        match logic_failure(is_cache_logic_error(&cache), &state) {
-            Some(error) => Err(error),
-            None => Ok(cache.0),
-        }
+        Ok(self.send(call).await?.0)
     }
 
     /// Merges `params` into a user's cache for a bot (`cache_set`); reused keys are overwritten.
@@ -104,12 +70,7 @@ impl Jelou {
             params,
         };
         let call = self.raw().cache_set().user_id(user_id).body(body);
-        let (answer, state) = self.run("cache_set", call.send()).await?;
-        // The write's answer is the API's own status, never stored data.
-        match logic_failure(answer.status.as_deref() == Some("failed"), &state) {
-            Some(error) => Err(error),
-            None => Ok(answer),
-        }
+        self.send(call).await
     }
 
     /// Sends a message from the bot to a user (`message_send`). Never sent twice by the SDK.
@@ -122,7 +83,7 @@ impl Jelou {
         message.validate()?;
         let body: types::MessageSendRequest = to_generated("message", message)?;
         let call = self.raw().message_send().bot_id(bot_id).body(body);
-        Ok(self.run("message_send", call.send()).await?.0)
+        self.send(call).await
     }
 
     /// One page of a bot's chat history (`history_list`).
@@ -154,7 +115,7 @@ impl Jelou {
         if let Some(message_id) = &query.message_id {
             call = call.message_id(message_id.clone());
         }
-        Ok(self.run("history_list", call.send()).await?.0)
+        self.send(call).await
     }
 
     /// Every page of a bot's chat history from `query.page` on, one page at a time.
@@ -207,10 +168,7 @@ impl Jelou {
     pub async fn create_user(&self, user: &NewUser) -> Result<types::UserCreateResponse, Error> {
         user.validate()?;
         let body: types::UserCreateRequest = to_generated("user", user)?;
-        Ok(self
-            .run("user_create", self.raw().user_create().body(body).send())
-            .await?
-            .0)
+        self.send(self.raw().user_create().body(body)).await
     }
 
     /// One page of users (`user_list`).
@@ -239,7 +197,7 @@ impl Jelou {
         if !query.filters.is_empty() {
             call = call.filters(Value::Array(query.filters.clone()).to_string());
         }
-        Ok(self.run("user_list", call.send()).await?.0)
+        self.send(call).await
     }
 
     /// Every user from `query.after` on, following the `after` cursor page by page.
@@ -273,10 +231,7 @@ impl Jelou {
     /// One user's details (`user_get`).
     pub async fn get_user(&self, id: &str) -> Result<types::UserDetails, Error> {
         validate::path_id("id", id)?;
-        Ok(self
-            .run("user_get", self.raw().user_get().id(id).send())
-            .await?
-            .0)
+        self.send(self.raw().user_get().id(id)).await
     }
 
     /// Sets a user's attributes (`user_update`).
@@ -289,13 +244,7 @@ impl Jelou {
         attributes.validate("attributes")?;
         let input = serde_json::json!({ "attributes": attributes });
         let body: types::UserUpdateRequest = to_generated("attributes", &input)?;
-        Ok(self
-            .run(
-                "user_update",
-                self.raw().user_update().id(id).body(body).send(),
-            )
-            .await?
-            .0)
+        self.send(self.raw().user_update().id(id).body(body)).await
     }
 
     /// Sets the attributes of a user's active session (`user_session_update`).
@@ -311,69 +260,20 @@ impl Jelou {
         let input = serde_json::json!({ "sessionId": session_id, "attributes": attributes });
         let body: types::UserSessionUpdateRequest = to_generated("session", &input)?;
         let call = self.raw().user_session_update().id(id).body(body);
-        Ok(self.run("user_session_update", call.send()).await?.0)
+        self.send(call).await
     }
 
     /// Sends input to the bot and returns its answer (`chat_query`).
     pub async fn chat(&self, input: &ChatInput) -> Result<types::ChatQueryResponse, Error> {
         input.validate()?;
         let body: types::ChatQueryRequest = to_generated("chat", input)?;
-        Ok(self
-            .run("chat_query", self.raw().chat_query().body(body).send())
-            .await?
-            .0)
+        self.send(self.raw().chat_query().body(body)).await
     }
 }
-
-/// The operation ids of the spec that [`Jelou`] has a typed method for.
-pub const OPERATIONS: [&str; 10] = [
-    "cache_get",
-    "cache_set",
-    "message_send",
-    "history_list",
-    "user_create",
-    "user_list",
-    "user_get",
-    "user_update",
-    "user_session_update",
-    "chat_query",
-];
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    fn object(value: Value) -> Map<String, Value> {
-        match value {
-            Value::Object(map) => map,
-            other => panic!("not an object: {other}"),
-        }
-    }
-
-    #[test]
-    fn only_the_errors_whole_shape_is_the_caches_logic_error() {
-        use serde_json::json;
-        for error in [
-            json!({"status": "failed", "message": ["Could not get the user's cache."]}),
-            json!({"status": "failed", "message": []}),
-        ] {
-            assert!(is_cache_logic_error(&object(error.clone())), "{error}");
-        }
-        for cache in [
-            json!({"status": "failed"}),
-            json!({"status": "failed", "message": "payment declined"}),
-            json!({"status": "failed", "orderNumber": "ORD-12345"}),
-            json!({"status": "failed", "message": ["m"], "orderNumber": "ORD-12345"}),
-            json!({"status": "failed", "message": [1, 2]}),
-            json!({"status": "failed", "message": {"text": "m"}}),
-            json!({"status": "FAILED", "message": ["m"]}),
-            json!({"status": "paid", "message": ["m"]}),
-            json!({"message": ["m"], "statusText": "failed"}),
-            json!({}),
-        ] {
-            assert!(!is_cache_logic_error(&object(cache.clone())), "{cache}");
-        }
-    }
 
     #[test]
     fn validated_inputs_convert_into_the_generated_types() {

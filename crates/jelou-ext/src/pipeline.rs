@@ -17,6 +17,7 @@ use crate::retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
     pause_after_429, retry_delay, retry_reason,
 };
+use crate::spec_check::check_request;
 use crate::transport::Transport;
 use crate::transport_failure::classify;
 
@@ -45,6 +46,8 @@ pub(crate) struct CallRecord {
     /// The last failure was retryable but the retries ran out (count, time or budget).
     pub(crate) gave_up_retrying: bool,
     pub(crate) too_large: Option<StatusCode>,
+    /// The URL of the request, as sent: the page a list call asked for is read back from it.
+    pub(crate) url: Option<reqwest::Url>,
 }
 
 impl CallState {
@@ -191,7 +194,19 @@ impl Interceptor for Pipeline {
             // Page 001: "This header must be specified in every request", bodies or not.
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let call = Self::current_call();
-            match self.acquire_slot(call.as_deref(), operation, 1).await {
+            // The spec's limits first: a request that breaks one takes no rate-limit slot.
+            let checked = match jelou_client::operation_spec(operation.operation_id) {
+                Some(spec) => check_request(spec, request),
+                None => Ok(()),
+            };
+            if let Some(call) = &call {
+                call.record(|r| r.url = Some(request.url().clone()));
+            }
+            let acquired = match checked {
+                Ok(()) => self.acquire_slot(call.as_deref(), operation, 1).await,
+                Err(error) => Err(error),
+            };
+            match acquired {
                 Ok(()) => Ok(()),
                 Err(error) => {
                     let message = error.to_string();
@@ -212,7 +227,11 @@ impl Interceptor for Pipeline {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
             let call = Self::current_call();
-            let idempotency = Idempotency::of_method(request.method());
+            let idempotency = match jelou_client::operation_spec(operation.operation_id) {
+                Some(spec) if spec.idempotent => Idempotency::Idempotent,
+                Some(_) => Idempotency::NotIdempotent,
+                None => Idempotency::of_method(request.method()),
+            };
             let mut pending = request;
             let mut attempt: u32 = 1;
             loop {

@@ -47,7 +47,7 @@ pub const KEY_PATTERN: &str = r"^[\w-]{1,128}$";
 /// Attribute and parameter values: 1 to 1024 characters.
 pub const MAX_VALUE_CHARS: usize = 1024;
 
-fn quoted(value: &str) -> String {
+pub(crate) fn quoted(value: &str) -> String {
     const SHOWN: usize = 60;
     if value.chars().count() <= SHOWN {
         format!("{value:?}")
@@ -57,7 +57,7 @@ fn quoted(value: &str) -> String {
     }
 }
 
-fn length_limit(min: usize, max: usize, unit: &str) -> String {
+pub(crate) fn length_limit(min: usize, max: usize, unit: &str) -> String {
     match (min, max) {
         (min, max) if min == max => format!("exactly {max} {unit}"),
         (0, max) => format!("at most {max} {unit}"),
