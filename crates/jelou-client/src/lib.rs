@@ -20,10 +20,12 @@ mod generated;
 mod generated_operations;
 
 mod auth;
+mod dynamic;
 mod hooks;
 pub mod operation;
 
 pub use auth::basic_auth_header;
+pub use dynamic::JsonRequest;
 pub use generated::*;
 pub use generated_operations::OPERATIONS;
 pub use hooks::{BoxFuture, Hooks, Interceptor, Operation};

@@ -6,12 +6,13 @@ use std::sync::Arc;
 use futures_util::{Stream, stream};
 use jelou_client::BoxFuture;
 use jelou_client::operation::{LogicError, PageToken, Pagination};
-use jelou_client::{Call, PagedCall};
+use jelou_client::{Call, JsonRequest, PagedCall};
 use serde_json::Value;
 
 use crate::client::Jelou;
 use crate::error::{ApiError, Error};
 use crate::pipeline::CallState;
+use crate::validate::ValidationError;
 
 /// An answer and what its call learned on the way.
 type Recorded<T> = (T, Arc<CallState>);
@@ -43,17 +44,40 @@ impl Jelou {
         Box::pin(async move {
             let operation = C::operation();
             let (value, state) = self.run(operation.id, call.send()).await?;
-            if let Some(rule) = operation.logic_error {
-                let (status, body) = state.record(|r| (r.status, r.body.clone()));
-                if is_logic_error(rule, &body) {
-                    return Err(Error::Api(Box::new(ApiError::logic_failure(
-                        status.unwrap_or(reqwest::StatusCode::OK),
-                        &body,
-                    ))));
-                }
-            }
+            check_logic_error(operation.logic_error, &state)?;
             Ok((value, state))
         })
+    }
+
+    /// Sends the operation named `operation_id` with its parameters and body given as JSON
+    /// ([`JsonRequest`]), with everything [`Self::send`] adds, and returns the answer's JSON.
+    /// For tools that know operations by name; in code, [`Self::send`] gives typed answers.
+    ///
+    /// ```no_run
+    /// # async fn example(jelou: &jelou_ext::Jelou) -> Result<(), jelou_ext::Error> {
+    /// use jelou_ext::JsonRequest;
+    /// let page = jelou
+    ///     .send_json("history_list", JsonRequest::new().path("botId", "my-bot").query("limit", "5").query("page", "1"))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_json(
+        &self,
+        operation_id: &str,
+        request: JsonRequest,
+    ) -> Result<Value, Error> {
+        let operation = jelou_client::operation_spec(operation_id).ok_or_else(|| {
+            Error::Validation(ValidationError::new(
+                "operation",
+                "an operationId of the spec",
+                format!("{operation_id:?}"),
+            ))
+        })?;
+        let (value, state) = self
+            .run(operation.id, self.raw().send_json(operation, request))
+            .await?;
+        check_logic_error(operation.logic_error, &state)?;
+        Ok(value)
     }
 
     /// Every page of a list operation, from the page `call` asks for on, following the
@@ -87,6 +111,21 @@ impl Jelou {
             Ok(Some((page, next)))
         })
     }
+}
+
+/// The operation's logic error, when its rule finds it in the successful answer's raw body.
+fn check_logic_error(rule: Option<LogicError>, state: &CallState) -> Result<(), Error> {
+    let Some(rule) = rule else {
+        return Ok(());
+    };
+    let (status, body) = state.record(|r| (r.status, r.body.clone()));
+    if is_logic_error(rule, &body) {
+        return Err(Error::Api(Box::new(ApiError::logic_failure(
+            status.unwrap_or(reqwest::StatusCode::OK),
+            &body,
+        ))));
+    }
+    Ok(())
 }
 
 /// Whether a successful answer's raw body is the operation's logic error.

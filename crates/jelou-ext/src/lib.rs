@@ -26,9 +26,9 @@ pub use inputs::{
     Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, ListOption, MAX_HISTORY_LIMIT,
     MAX_OPTION_DESCRIPTION_CHARS, MAX_OPTION_TITLE_CHARS, MAX_OPTIONS, Message, NewUser, UserQuery,
 };
-pub use jelou_client::BoxFuture;
 /// The generated request and response types, as `jelou-client` defines them.
 pub use jelou_client::types;
+pub use jelou_client::{BoxFuture, JsonRequest};
 pub use limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
 #[cfg(feature = "redis")]
 pub use redis_limiter::{IfRedisUnreachable, RedisLimiter, RedisLimiterBuilder, SharedStart};

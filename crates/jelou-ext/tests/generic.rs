@@ -139,3 +139,64 @@ async fn a_success_holding_the_logic_error_is_an_error() {
     assert_eq!(api.raw_body(), failed.to_string().as_bytes());
     assert_eq!(mock.calls(), 1);
 }
+
+#[tokio::test]
+async fn an_operation_named_at_run_time_is_sent_checked_and_decoded() {
+    let server = MockServer::start_async().await;
+    let body = json!({"type": "text", "userId": "593987654321", "text": "hola"});
+    let sent = server.mock(|when, then| {
+        when.method(httpmock::Method::POST)
+            .path("/v1/bots/my%20bot/messages")
+            .header("authorization", "Basic aWQ6c2VjcmV0")
+            .json_body(body.clone());
+        then.status(200)
+            .json_body(json!({"success": true, "messageId": "msg_1"}));
+    });
+    let missing = server.mock(|when, then| {
+        when.path("/v1/bots/gone/messages");
+        then.status(404).json_body(
+            json!({"code": "bot_not_found", "description": "Bot is not assigned to your company"}),
+        );
+    });
+    let jelou = client(&server);
+    let request = jelou_ext::JsonRequest::new().body(body.clone());
+
+    let answer = jelou
+        .send_json("message_send", request.clone().path("botId", "my bot"))
+        .await
+        .expect("sent");
+    assert_eq!(answer["messageId"], "msg_1");
+    assert_eq!(sent.calls(), 1);
+
+    let error = jelou
+        .send_json("message_send", request.clone().path("botId", "gone"))
+        .await
+        .expect_err("404");
+    assert_eq!(error.status(), Some(reqwest::StatusCode::NOT_FOUND));
+    assert_eq!(
+        error.api().and_then(|api| api.code()),
+        Some("bot_not_found")
+    );
+    assert_eq!(missing.calls(), 1);
+
+    let too_long = jelou_ext::JsonRequest::new()
+        .path("botId", "my bot")
+        .body(json!({"type": "text", "userId": "u", "text": "hola", "options": [{"title": "x".repeat(25)}]}));
+    let error = jelou
+        .send_json("message_send", too_long)
+        .await
+        .expect_err("too long");
+    assert!(
+        error
+            .to_string()
+            .contains("options[0].title must be at most 24 characters"),
+        "{error}"
+    );
+    let error = jelou
+        .send_json("message_sent", jelou_ext::JsonRequest::new())
+        .await
+        .expect_err("no such operation");
+    assert!(error.to_string().contains("\"message_sent\""), "{error}");
+    assert_eq!(sent.calls(), 1);
+    assert_eq!(missing.calls(), 1);
+}
