@@ -7,8 +7,27 @@ use clap::{ArgGroup, Args, Parser, Subcommand, ValueEnum};
 
 /// The Jelou API from the command line: messages, cache, history, users and chat.
 #[derive(Debug, Parser)]
-#[command(name = "jelou", version, about, propagate_version = true)]
+#[command(
+    name = "jelou",
+    version,
+    about,
+    propagate_version = true,
+    subcommand_required = true
+)]
 pub(crate) struct Cli {
+    /// Options every command takes.
+    #[command(flatten)]
+    pub(crate) globals: Globals,
+    /// What to do; `None` for a command of the spec's (`jelou api …`), parsed apart.
+    #[command(subcommand)]
+    pub(crate) command: Option<Command>,
+}
+
+/// Options every command takes: where the API is, the credentials, the shared limit, the
+/// output.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Global options")]
+pub(crate) struct Globals {
     /// The API's base URL.
     #[arg(long, env = "JELOU_BASE_URL", global = true)]
     pub(crate) base_url: Option<String>,
@@ -37,9 +56,6 @@ pub(crate) struct Cli {
     /// How answers are printed: a table on a terminal, JSON otherwise.
     #[arg(long, value_enum, global = true)]
     pub(crate) output: Option<OutputFormat>,
-    /// What to do.
-    #[command(subcommand)]
-    pub(crate) command: Command,
 }
 
 /// How answers are printed.
@@ -71,6 +87,12 @@ pub(crate) enum Command {
     Sandbox(SandboxCommand),
     /// A guided tour: calls every operation once and says what happened.
     Demo,
+    /// Print shell completions for `jelou` (bash, zsh, fish, elvish, powershell).
+    Completions {
+        /// The shell.
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
 }
 
 #[derive(Debug, Subcommand)]

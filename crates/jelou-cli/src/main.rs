@@ -7,15 +7,16 @@ mod export;
 mod failure;
 mod output;
 mod run;
+mod spec_commands;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use jelou_ext::{IfRedisUnreachable, Jelou, JelouBuilder, RedisLimiter};
 use jelou_sandbox::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed};
 
-use args::{Cli, Command, OutputFormat, SandboxCommand};
+use args::{Cli, Command, Globals, OutputFormat, SandboxCommand};
 use failure::{EXIT_OK, Failure};
 
 #[tokio::main]
@@ -28,8 +29,8 @@ async fn main() -> ExitCode {
         .without_time()
         .with_target(false)
         .init();
-    let cli = Cli::parse();
-    match execute(cli).await {
+    let matches = spec_commands::add_to(Cli::command()).get_matches();
+    match execute(&matches).await {
         Ok(()) => ExitCode::from(EXIT_OK),
         Err(failure) => {
             eprintln!("error: {failure}");
@@ -39,7 +40,7 @@ async fn main() -> ExitCode {
 }
 
 /// The client the command talks through, and the embedded sandbox it may talk to.
-async fn connect(cli: &Cli) -> Result<(Jelou, Option<RunningSandbox>), Failure> {
+async fn connect(cli: &Globals) -> Result<(Jelou, Option<RunningSandbox>), Failure> {
     if cli.sandbox {
         let sandbox = Sandbox::new(Seed::demo())
             .start(([127, 0, 0, 1], 0).into())
@@ -63,7 +64,7 @@ async fn connect(cli: &Cli) -> Result<(Jelou, Option<RunningSandbox>), Failure> 
 }
 
 /// The shared limiter when `--redis-url` is given; the in-process one otherwise.
-fn rate_limited(builder: JelouBuilder, cli: &Cli) -> Result<JelouBuilder, Failure> {
+fn rate_limited(builder: JelouBuilder, cli: &Globals) -> Result<JelouBuilder, Failure> {
     let Some(redis_url) = &cli.redis_url else {
         if cli.redis_fallback_share.is_some() {
             return Err(Failure::usage(
@@ -79,35 +80,62 @@ fn rate_limited(builder: JelouBuilder, cli: &Cli) -> Result<JelouBuilder, Failur
     Ok(builder.redis_rate_limiter(redis))
 }
 
-async fn execute(cli: Cli) -> Result<(), Failure> {
-    if let Command::Sandbox(SandboxCommand::Serve { addr, seed }) = &cli.command {
-        let seed = match seed {
-            Some(path) => Seed::from_file(path).map_err(Failure::usage)?,
-            None => Seed::demo(),
-        };
-        eprintln!(
-            "sandbox listening on http://{addr} (client id {:?})",
-            seed.credentials.client_id
-        );
-        return tokio::select! {
-            served = Sandbox::new(seed).serve(*addr) => served
-                .map_err(|e| Failure::usage(format!("cannot serve on {addr}: {e}"))),
-            _ = tokio::signal::ctrl_c() => Ok(()),
-        };
+/// Where answers go: `--output`, or a table on a terminal and JSON otherwise.
+fn output_format(globals: &Globals) -> OutputFormat {
+    globals
+        .output
+        .unwrap_or(if std::io::stdout().is_terminal() {
+            OutputFormat::Table
+        } else {
+            OutputFormat::Json
+        })
+}
+
+async fn execute(matches: &clap::ArgMatches) -> Result<(), Failure> {
+    let usage = |e: clap::Error| Failure::usage(e.to_string());
+    // A command of the spec's: the operation's own flags, and the global options.
+    if let Some((operation, args)) = spec_commands::matched(matches) {
+        let globals = Globals::from_arg_matches(matches).map_err(usage)?;
+        let (jelou, _sandbox) = connect(&globals).await?;
+        return spec_commands::run(&jelou, operation, args, output_format(&globals)).await;
     }
-    let format = cli.output.unwrap_or(if std::io::stdout().is_terminal() {
-        OutputFormat::Table
-    } else {
-        OutputFormat::Json
-    });
-    let (jelou, _sandbox) = connect(&cli).await?;
-    match cli.command {
-        Command::Messages(command) => run::messages(&jelou, command, format).await,
-        Command::Cache(command) => run::cache(&jelou, command, format).await,
-        Command::History(args) => run::history(&jelou, args, format).await,
-        Command::Users(command) => run::users(&jelou, command, format).await,
-        Command::Chat(args) => run::chat(&jelou, args, format).await,
-        Command::Demo => demo::demo(&jelou).await,
-        Command::Sandbox(_) => Ok(()),
+    let cli = Cli::from_arg_matches(matches).map_err(usage)?;
+    let Some(command) = cli.command else {
+        return Err(Failure::usage("a command is needed; see `jelou --help`"));
+    };
+    match command {
+        Command::Sandbox(SandboxCommand::Serve { addr, seed }) => {
+            let seed = match seed {
+                Some(path) => Seed::from_file(&path).map_err(Failure::usage)?,
+                None => Seed::demo(),
+            };
+            eprintln!(
+                "sandbox listening on http://{addr} (client id {:?})",
+                seed.credentials.client_id
+            );
+            tokio::select! {
+                served = Sandbox::new(seed).serve(addr) => served
+                    .map_err(|e| Failure::usage(format!("cannot serve on {addr}: {e}"))),
+                _ = tokio::signal::ctrl_c() => Ok(()),
+            }
+        }
+        Command::Completions { shell } => {
+            let mut command = spec_commands::add_to(Cli::command());
+            clap_complete::generate(shell, &mut command, "jelou", &mut std::io::stdout());
+            Ok(())
+        }
+        command => {
+            let format = output_format(&cli.globals);
+            let (jelou, _sandbox) = connect(&cli.globals).await?;
+            match command {
+                Command::Messages(command) => run::messages(&jelou, command, format).await,
+                Command::Cache(command) => run::cache(&jelou, command, format).await,
+                Command::History(args) => run::history(&jelou, args, format).await,
+                Command::Users(command) => run::users(&jelou, command, format).await,
+                Command::Chat(args) => run::chat(&jelou, args, format).await,
+                Command::Demo => demo::demo(&jelou).await,
+                Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
+            }
+        }
     }
 }

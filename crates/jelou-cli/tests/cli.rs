@@ -657,3 +657,85 @@ fn sandbox_serve_answers_commands_with_a_seed_file() {
     server.kill().expect("stopped");
     server.wait().expect("ended");
 }
+
+#[test]
+fn every_operation_has_a_command_built_from_the_spec() {
+    let url = serve(Seed::demo());
+    let sent = run_ok(jelou(&url).args([
+        "api",
+        "message-send",
+        "--bot-id",
+        DEMO_BOT,
+        "--user-id",
+        DEMO_PHONE,
+        "--type",
+        "text",
+        "--text",
+        "hola",
+        "--options",
+        r#"[{"title":"Uno"}]"#,
+    ]));
+    assert_eq!(sent["success"], true);
+    // The global --client-id keeps its name; the history's own clientId is --param-client-id.
+    let page = run_ok(jelou(&url).args([
+        "api",
+        "history-list",
+        "--bot-id",
+        DEMO_BOT,
+        "--limit",
+        "50",
+        "--page",
+        "1",
+        "--param-client-id",
+        DEMO_PHONE,
+    ]));
+    let texts: Vec<&Value> = page["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .map(|message| &message["bubble"]["text"])
+        .collect();
+    assert!(texts.contains(&&Value::from("hola")), "{texts:?}");
+    let user = run_ok(jelou(&url).args(["api", "user-get", "--id", DEMO_USER_ID]));
+    assert_eq!(user["id"], DEMO_USER_ID);
+
+    let stderr = failing(
+        jelou(&url).args([
+            "api",
+            "history-list",
+            "--bot-id",
+            DEMO_BOT,
+            "--limit",
+            "51",
+            "--page",
+            "1",
+        ]),
+        2,
+    );
+    assert_eq!(
+        stderr.lines().next(),
+        Some("error: invalid input, nothing was sent: limit must be at most 50, got 51")
+    );
+    let stderr = failing(
+        jelou(&url).args(["api", "message-send", "--bot-id", DEMO_BOT, "--body", "[1]"]),
+        2,
+    );
+    assert_eq!(
+        stderr.trim(),
+        "error: --body must be a JSON object, got [1]"
+    );
+}
+
+#[test]
+fn completions_cover_the_commands_built_from_the_spec() {
+    let output = Command::cargo_bin("jelou")
+        .expect("the binary")
+        .args(["completions", "bash"])
+        .output()
+        .expect("runs");
+    assert!(output.status.success());
+    let script = String::from_utf8_lossy(&output.stdout);
+    for word in ["history-list", "message-send", "--param-client-id", "demo"] {
+        assert!(script.contains(word), "{word} missing from the completions");
+    }
+}
