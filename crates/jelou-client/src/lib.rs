@@ -20,6 +20,8 @@ mod generated;
 mod generated_operations;
 
 mod auth;
+#[cfg(feature = "check")]
+pub mod check;
 mod dynamic;
 mod hooks;
 pub mod operation;

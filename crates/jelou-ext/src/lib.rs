@@ -12,7 +12,6 @@ mod pipeline;
 #[cfg(feature = "redis")]
 pub mod redis_limiter;
 pub mod retry;
-mod spec_check;
 pub mod transport;
 mod transport_failure;
 mod validate;

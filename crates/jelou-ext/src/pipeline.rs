@@ -5,6 +5,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use bytes::Bytes;
+use jelou_client::check::{CheckError, RequestBody, RequestParts, check_request};
 use jelou_client::{BoxFuture, Interceptor, Operation};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
@@ -17,9 +18,9 @@ use crate::retry::{
     AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
     pause_after_429, retry_delay, retry_reason,
 };
-use crate::spec_check::check_request;
 use crate::transport::Transport;
 use crate::transport_failure::classify;
+use crate::validate::ValidationError;
 
 tokio::task_local! {
     /// The call in progress on this task, set by [`crate::Jelou`] around each generated call.
@@ -196,7 +197,7 @@ impl Interceptor for Pipeline {
             let call = Self::current_call();
             // The spec's limits first: a request that breaks one takes no rate-limit slot.
             let checked = match jelou_client::operation_spec(operation.operation_id) {
-                Some(spec) => check_request(spec, request),
+                Some(spec) => check_against_spec(spec, request),
                 None => Ok(()),
             };
             if let Some(call) = &call {
@@ -311,6 +312,27 @@ impl Interceptor for Pipeline {
             }
         })
     }
+}
+
+/// Checks `request` against the schemas `spec` gives its operation.
+fn check_against_spec(
+    spec: &'static jelou_client::OperationSpec,
+    request: &reqwest::Request,
+) -> Result<(), Error> {
+    let body = match request.body() {
+        None => RequestBody::Absent,
+        Some(body) => body
+            .as_bytes()
+            .map_or(RequestBody::Streamed, RequestBody::Bytes),
+    };
+    let url = request.url();
+    let parts = RequestParts::new(url.path(), url.query(), request.headers(), body);
+    check_request(spec, parts).map_err(|error| match error {
+        CheckError::Broken(rule) => {
+            Error::Validation(ValidationError::new(rule.field, rule.limit, rule.value))
+        }
+        other => Error::Config(other.to_string()),
+    })
 }
 
 /// Hands the buffered answer back to the generated code as a response.

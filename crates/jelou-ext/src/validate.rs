@@ -4,6 +4,8 @@
 
 use std::collections::BTreeMap;
 
+use jelou_client::check::{length_limit, quoted};
+
 /// A request broke a documented limit. Names the field, the limit and the value.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 #[error("{field} must be {limit}, got {value}")]
@@ -46,25 +48,6 @@ impl ValidationError {
 pub const KEY_PATTERN: &str = r"^[\w-]{1,128}$";
 /// Attribute and parameter values: 1 to 1024 characters.
 pub const MAX_VALUE_CHARS: usize = 1024;
-
-pub(crate) fn quoted(value: &str) -> String {
-    const SHOWN: usize = 60;
-    if value.chars().count() <= SHOWN {
-        format!("{value:?}")
-    } else {
-        let head: String = value.chars().take(SHOWN).collect();
-        format!("{:?}…", head)
-    }
-}
-
-pub(crate) fn length_limit(min: usize, max: usize, unit: &str) -> String {
-    match (min, max) {
-        (min, max) if min == max => format!("exactly {max} {unit}"),
-        (0, max) => format!("at most {max} {unit}"),
-        (min, usize::MAX) => format!("at least {min} {unit}"),
-        (min, max) => format!("{min} to {max} {unit}"),
-    }
-}
 
 /// `value` has between `min` and `max` characters.
 pub(crate) fn chars(

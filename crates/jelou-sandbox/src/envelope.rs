@@ -33,6 +33,8 @@ pub(crate) enum Refusal {
     UserNotFound,
     /// A path the API does not have.
     NoSuchPath,
+    /// A path the API has, with a method it does not take there; the methods it takes.
+    WrongMethod(Vec<&'static str>),
     /// `E0422 VALIDATOR_ERROR` (page 004), with the messages about each invalid field.
     Invalid(BTreeMap<String, Vec<Localized>>),
     /// More than five requests in a second for one account (page 001).
@@ -48,6 +50,17 @@ impl Refusal {
             field.to_owned(),
             vec![Localized { es, en, pt }],
         )]))
+    }
+
+    /// A rule of the spec that the request breaks, named as the SDK names it.
+    pub(crate) fn broken(rule: &jelou_client::check::BrokenRule) -> Self {
+        let (field, limit, value) = (&rule.field, &rule.limit, &rule.value);
+        Self::invalid(
+            field,
+            format!("el campo {field} no cumple la regla «{limit}»: {value}"),
+            format!("the {field} field must be {limit}, got {value}"),
+            format!("o campo {field} não cumpre a regra «{limit}»: {value}"),
+        )
     }
 
     /// One field that must be a date, worded as in page 004's example.
@@ -170,6 +183,32 @@ impl IntoResponse for Refusal {
                 ),
                 None,
             ),
+            Self::WrongMethod(allowed) => {
+                let mut response = (
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    axum::Json(envelope(
+                        "The requested method is not allowed on this resource.",
+                        "E0405",
+                        "METHOD_NOT_ALLOWED",
+                        "Error to be thrown when the path does not take the method.",
+                        localized(
+                            "La ruta existe pero no acepta ese método.",
+                            "The path exists but does not take that method.",
+                            "O caminho existe mas não aceita esse método.",
+                        ),
+                        localized(
+                            "El método solicitado no está permitido.",
+                            "The requested method is not allowed.",
+                            "O método solicitado não é permitido.",
+                        ),
+                    )),
+                )
+                    .into_response();
+                if let Ok(value) = HeaderValue::from_str(&allowed.join(", ")) {
+                    response.headers_mut().insert(header::ALLOW, value);
+                }
+                return response;
+            }
             Self::Invalid(fields) => {
                 let mut body = envelope(
                     "The values entered are not correct.",

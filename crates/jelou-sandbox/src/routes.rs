@@ -17,6 +17,8 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use jelou_client::check::{CheckError, RequestBody, RequestParts, Route, check_request, route};
+
 use crate::Sandbox;
 use crate::envelope::Refusal;
 
@@ -34,8 +36,9 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .route("/users/{id}", get(user_get).put(user_update))
         .route("/users/{id}/session", put(user_session_update))
         .route("/query", post(chat_query))
-        .fallback(no_such_path)
+        .fallback(documented_answer)
         .method_not_allowed_fallback(no_such_path)
+        .layer(middleware::from_fn(spec_rules))
         .layer(middleware::from_fn_with_state(sandbox.clone(), guard))
         .with_state(sandbox)
 }
@@ -64,6 +67,62 @@ async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> 
 
 async fn no_such_path() -> Refusal {
     Refusal::NoSuchPath
+}
+
+/// The spec's rules for every request, after authentication and the rate limit and before
+/// any handler: the path and method must be an operation's (404, or 405 with `Allow`), and
+/// the parameters and body must keep every limit of its schemas (422 naming the field). The
+/// same rules the SDK applies before sending, stated once in the spec.
+async fn spec_rules(request: Request, next: Next) -> Response {
+    let (parts, body) = request.into_parts();
+    let operation = match route(parts.method.as_str(), parts.uri.path()) {
+        Route::Operation(operation) => operation,
+        Route::WrongMethod(allowed) => return Refusal::WrongMethod(allowed).into_response(),
+        _ => return Refusal::NoSuchPath.into_response(),
+    };
+    let Ok(bytes) = axum::body::to_bytes(body, BODY_LIMIT).await else {
+        return Refusal::TooLarge.into_response();
+    };
+    let body = if bytes.is_empty() {
+        RequestBody::Absent
+    } else {
+        RequestBody::Bytes(&bytes)
+    };
+    let parts_to_check =
+        RequestParts::new(parts.uri.path(), parts.uri.query(), &parts.headers, body);
+    match check_request(operation, parts_to_check) {
+        Ok(()) => {
+            next.run(Request::from_parts(parts, Body::from(bytes)))
+                .await
+        }
+        Err(CheckError::Broken(rule)) => Refusal::broken(&rule).into_response(),
+        Err(other) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            other.to_string(),
+        )
+            .into_response(),
+    }
+}
+
+/// An operation of the spec that keeps no state in the sandbox answers its documented
+/// example (the first success the spec shows an example for).
+async fn documented_answer(request: Request) -> Response {
+    let Route::Operation(operation) = route(request.method().as_str(), request.uri().path()) else {
+        return Refusal::NoSuchPath.into_response();
+    };
+    let documented = operation.responses.iter().find_map(|response| {
+        let status: u16 = response.status.parse().ok()?;
+        let example: Value = serde_json::from_str(response.example?).ok()?;
+        (200..300).contains(&status).then_some((status, example))
+    });
+    match documented {
+        Some((status, example)) => (
+            axum::http::StatusCode::from_u16(status).unwrap_or(axum::http::StatusCode::OK),
+            axum::Json(example),
+        )
+            .into_response(),
+        None => axum::http::StatusCode::NO_CONTENT.into_response(),
+    }
 }
 
 /// The request's query parameters by name (the last of repeated ones).

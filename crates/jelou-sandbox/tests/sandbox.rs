@@ -374,7 +374,8 @@ async fn bad_input_of_any_kind_gets_an_envelope() {
         ),
         (reqwest::Method::GET, url("/users/nobody"), None, 404, None),
         (reqwest::Method::GET, url("/no/such/path"), None, 404, None),
-        (reqwest::Method::DELETE, url("/users"), None, 404, None),
+        // A path of the API with a method it does not take there: 405, with `Allow`.
+        (reqwest::Method::DELETE, url("/users"), None, 405, None),
         (
             reqwest::Method::POST,
             url("/query"),
@@ -396,6 +397,13 @@ async fn bad_input_of_any_kind_gets_an_envelope() {
         }
         let response = request.send().await.expect("an answer");
         assert_eq!(response.status().as_u16(), status, "{method} {url}");
+        if status == 405 {
+            assert_eq!(
+                response.headers().get("allow").map(|v| v.as_bytes()),
+                Some(&b"GET, POST"[..]),
+                "{method} {url}"
+            );
+        }
         let envelope: jelou_ext::types::ApiError = response.json().await.expect("an envelope");
         assert_eq!(
             envelope.status_message.as_deref(),
@@ -409,5 +417,86 @@ async fn bad_input_of_any_kind_gets_an_envelope() {
                 envelope.validation_error.keys()
             );
         }
+    }
+}
+
+/// What a tool generating requests from the spec found the sandbox accepting although the
+/// spec and the SDK refuse it: each is now a 422 naming the field, from the spec's own rules.
+#[tokio::test]
+async fn requests_the_spec_refuses_are_refused_with_the_field_named() {
+    let sandbox = demo().await;
+    let http = reqwest::Client::new();
+    let attributes = |map: Value| json!({"attributes": map});
+    let too_many: serde_json::Map<String, Value> =
+        (0..100).map(|i| (format!("k{i}"), json!("v"))).collect();
+    let message = |extra: Value| {
+        let mut body = json!({"type": "text", "userId": "u", "text": "hola"});
+        body.as_object_mut()
+            .expect("object")
+            .extend(extra.as_object().expect("object").clone());
+        body
+    };
+    let cases = [
+        (
+            "/v1/bots/demo-bot/messages",
+            message(json!({"title": null})),
+            "title",
+        ),
+        (
+            "/v1/bots/demo-bot/messages",
+            message(json!({"options": []})),
+            "options",
+        ),
+        (
+            &format!("/users/{DEMO_USER_ID}"),
+            attributes(json!({})),
+            "attributes",
+        ),
+        (
+            &format!("/users/{DEMO_USER_ID}"),
+            attributes(Value::Object(too_many)),
+            "attributes",
+        ),
+        (
+            &format!("/users/{DEMO_USER_ID}"),
+            attributes(json!({"a.b": "v"})),
+            "attributes",
+        ),
+        (
+            &format!("/users/{DEMO_USER_ID}"),
+            attributes(json!({"ñ": "v"})),
+            "attributes",
+        ),
+        (
+            &format!("/users/{DEMO_USER_ID}"),
+            attributes(json!({"": "v"})),
+            "attributes",
+        ),
+    ];
+    for (path, body, field) in cases {
+        tokio::time::sleep(std::time::Duration::from_millis(210)).await;
+        let method = if path.starts_with("/users") {
+            reqwest::Method::PUT
+        } else {
+            reqwest::Method::POST
+        };
+        let response = http
+            .request(method, format!("{}{path}", sandbox.base_url()))
+            .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET))
+            .json(&body)
+            .send()
+            .await
+            .expect("an answer");
+        assert_eq!(response.status().as_u16(), 422, "{path} {body}");
+        let envelope: jelou_ext::types::ApiError = response.json().await.expect("an envelope");
+        let messages = envelope
+            .validation_error
+            .get(field)
+            .unwrap_or_else(|| panic!("{body}: {:?}", envelope.validation_error.keys()));
+        let english = messages[0].en.as_deref().unwrap_or_default();
+        assert!(
+            english.starts_with(&format!("the {field} field must be ")),
+            "{body}: {english}"
+        );
     }
 }
