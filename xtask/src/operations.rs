@@ -370,12 +370,22 @@ pub(crate) fn generate(
             let id = text(operation.get("operationId"));
             let at = format!("operation {id}");
             let index = entries.len();
-            entries.push(entry(spec, path, method, &operation)?);
+            let decode = format_ident!("decode_{}", snake(&id));
+            entries.push(entry(spec, path, method, &operation, &decode)?);
 
             let builder = format_ident!("{}", pascal(&id));
             let Answers { output, failure } = answers
                 .get(&builder.to_string())
                 .ok_or_else(|| anyhow!("{at}: no generated builder {builder} with a send"))?;
+            impls.push(quote! {
+                fn #decode(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+                    if (200..300).contains(&status) {
+                        serde_json::from_slice::<#output>(body).map(drop)
+                    } else {
+                        serde_json::from_slice::<#failure>(body).map(drop)
+                    }
+                }
+            });
             impls.push(quote! {
                 impl<'a> Call<'a> for builder::#builder<'a> {
                     type Output = #output;
@@ -429,7 +439,13 @@ pub(crate) fn generate(
     })
 }
 
-fn entry(spec: &Value, path: &str, method: &str, operation: &Value) -> Result<TokenStream> {
+fn entry(
+    spec: &Value,
+    path: &str,
+    method: &str,
+    operation: &Value,
+    decode: &proc_macro2::Ident,
+) -> Result<TokenStream> {
     let id = text(operation.get("operationId"));
     let at = format!("operation {id}");
     let method_upper = method.to_uppercase();
@@ -460,6 +476,14 @@ fn entry(spec: &Value, path: &str, method: &str, operation: &Value) -> Result<To
         };
         let required = parameter.get("required") == Some(&Value::Bool(true));
         let description = text(parameter.get("description"));
+        let example = parameter
+            .get("example")
+            .or_else(|| resolve(spec, parameter.get("schema")?).ok()?.get("example"))
+            .map(|example| match example {
+                Value::String(text) => text.clone(),
+                other => other.to_string(),
+            });
+        let example = option_str(example);
         let schema = compact(&json_schema(
             spec,
             parameter.get("schema").unwrap_or(&json!({})),
@@ -472,6 +496,7 @@ fn entry(spec: &Value, path: &str, method: &str, operation: &Value) -> Result<To
                 required: #required,
                 description: #description,
                 schema: #schema,
+                example: #example,
             }
         });
     }
@@ -519,6 +544,7 @@ fn entry(spec: &Value, path: &str, method: &str, operation: &Value) -> Result<To
             parameters: &[#(#parameter_entries),*],
             body: #body,
             responses: &[#(#responses),*],
+            decode: #decode,
         }
     })
 }

@@ -29,6 +29,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "The user's phone number, without the `+` sign.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("593987654321"),
             },
             ParameterSpec {
                 name: "botId",
@@ -36,6 +37,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "Identifier of the bot whose cache of this user is read.\nInferred: the page shows no parameter for the read besides `userId`, while the write\ntakes a `botId` and the cache belongs to a user \"within your bot\". The parameter is\noptional and omitted from the query when unset.\n",
                 schema: "{\"type\":\"string\"}",
+                example: None,
             },
         ],
         body: None,
@@ -59,6 +61,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_cache_get,
     },
     OperationSpec {
         id: "cache_set",
@@ -80,6 +83,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "The user's phone number, without the `+` sign.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("593987654321"),
             },
         ],
         body: Some(BodySpec {
@@ -109,6 +113,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_cache_set,
     },
     OperationSpec {
         id: "message_send",
@@ -126,6 +131,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "The unique identifier of the bot.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
             },
         ],
         body: Some(BodySpec {
@@ -153,6 +159,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_message_send,
     },
     OperationSpec {
         id: "history_list",
@@ -174,6 +181,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "ID of the bot.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
             },
             ParameterSpec {
                 name: "limit",
@@ -181,6 +189,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "Number of messages to request per page, at most 50.\nInferred: the seed page gives the type `int` and no range; a count of messages is at\nleast 1. The maximum of 50 is not on the seed page: the current chat-history pages\n(https://docs.jelou.ai/api/conversaciones/historial, with default 10 and maximum 50)\nand an older one (https://docs.jelou.ai/whatsapp/consulting-chat-history/default-values,\n\"The max number in limit is 50\") both give it. The seed page's other facts (the\nparameter is required) stay.\n",
                 schema: "{\"format\":\"uint32\",\"maximum\":50,\"minimum\":1,\"type\":\"integer\"}",
+                example: Some("10"),
             },
             ParameterSpec {
                 name: "page",
@@ -188,6 +197,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "Page number, starting at 1 (the example requests `page=1` and answers `offset: 0`).\n",
                 schema: "{\"format\":\"uint32\",\"minimum\":1,\"type\":\"integer\"}",
+                example: Some("1"),
             },
             ParameterSpec {
                 name: "startAt",
@@ -195,6 +205,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "Start of the date range to query, as an ISO 8601 date or date-time\n(for example `2025-01-15` or `2025-01-15T10:30:00.000Z`).\nAmbiguous: the page gives the type `date` without a format, and the server answers\n422 when the value is not a date. It is kept a string, so that either form can be sent.\n",
                 schema: "{\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "endAt",
@@ -202,6 +213,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "End of the date range to query, as an ISO 8601 date or date-time (see `startAt`).\n",
                 schema: "{\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "clientId",
@@ -209,6 +221,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "ID of the client (the user) whose messages are wanted.",
                 schema: "{\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "messageId",
@@ -216,6 +229,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "ID of one message.",
                 schema: "{\"type\":\"string\"}",
+                example: None,
             },
         ],
         body: None,
@@ -239,6 +253,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_history_list,
     },
     OperationSpec {
         id: "user_list",
@@ -262,6 +277,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "How many users to return (1 to 40).",
                 schema: "{\"format\":\"uint32\",\"maximum\":40,\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "after",
@@ -269,6 +285,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "Return the users after the user with this `id` (a 24-character identifier), for paging.\n",
                 schema: "{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "sort[field]",
@@ -276,6 +293,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "The field to sort by (`sort.field` on the page).\nInferred: the page documents `sort` as an object with `field` and `order`. Query\nobjects cannot use `deepObject` style here, so its members are sent as the two\nparameters `sort[field]` and `sort[order]`, the bracket form that object query\nparameters take in the API's JavaScript stack.\n",
                 schema: "{\"enum\":[\"createdAt\",\"lastSeen\"],\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "sort[order]",
@@ -283,6 +301,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "The sort order (`sort.order` on the page); see `sort[field]`.",
                 schema: "{\"enum\":[\"asc\",\"desc\"],\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "match",
@@ -290,6 +309,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "Whether a user must match all the `filters` or any one of them.",
                 schema: "{\"enum\":[\"all\",\"any\"],\"type\":\"string\"}",
+                example: None,
             },
             ParameterSpec {
                 name: "filters",
@@ -297,6 +317,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: false,
                 description: "Filters on the users, 1 to 5 of them (`Filter[1,5]` on the page), as a JSON array.\nInferred: the page names the type `Filter` without defining it, so the SDK cannot\ncheck its fields; the array is passed through as JSON text and its item count is\nchecked client-side.\n",
                 schema: "{\"type\":\"string\"}",
+                example: None,
             },
         ],
         body: None,
@@ -320,6 +341,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_user_list,
     },
     OperationSpec {
         id: "user_create",
@@ -358,6 +380,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_user_create,
     },
     OperationSpec {
         id: "user_get",
@@ -375,6 +398,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("5b7ff847cc3c3fb33c9249a8"),
             },
         ],
         body: None,
@@ -398,6 +422,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_user_get,
     },
     OperationSpec {
         id: "user_update",
@@ -415,6 +440,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("5b7ff847cc3c3fb33c9249a8"),
             },
         ],
         body: Some(BodySpec {
@@ -444,6 +470,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_user_update,
     },
     OperationSpec {
         id: "user_session_update",
@@ -461,6 +488,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 required: true,
                 description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
                 schema: "{\"type\":\"string\"}",
+                example: Some("5b7ff847cc3c3fb33c9249a8"),
             },
         ],
         body: Some(BodySpec {
@@ -490,6 +518,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_user_session_update,
     },
     OperationSpec {
         id: "chat_query",
@@ -528,8 +557,16 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
+        decode: decode_chat_query,
     },
 ];
+fn decode_cache_get(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::UserCache>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
+    }
+}
 impl<'a> Call<'a> for builder::CacheGet<'a> {
     type Output = types::UserCache;
     type Failure = types::ApiError;
@@ -538,6 +575,13 @@ impl<'a> Call<'a> for builder::CacheGet<'a> {
     }
     fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
         Box::pin(builder::CacheGet::send(self))
+    }
+}
+fn decode_cache_set(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::CacheSetResponse>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::CacheSet<'a> {
@@ -550,6 +594,13 @@ impl<'a> Call<'a> for builder::CacheSet<'a> {
         Box::pin(builder::CacheSet::send(self))
     }
 }
+fn decode_message_send(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::MessageSendResponse>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
+    }
+}
 impl<'a> Call<'a> for builder::MessageSend<'a> {
     type Output = types::MessageSendResponse;
     type Failure = types::ApiError;
@@ -558,6 +609,13 @@ impl<'a> Call<'a> for builder::MessageSend<'a> {
     }
     fn send(self) -> CallFuture<'a, types::MessageSendResponse, types::ApiError> {
         Box::pin(builder::MessageSend::send(self))
+    }
+}
+fn decode_history_list(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::HistoryPage>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::HistoryList<'a> {
@@ -578,6 +636,13 @@ impl<'a> PagedCall<'a> for builder::HistoryList<'a> {
         }
     }
 }
+fn decode_user_list(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::UserList>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
+    }
+}
 impl<'a> Call<'a> for builder::UserList<'a> {
     type Output = types::UserList;
     type Failure = types::ApiError;
@@ -596,6 +661,13 @@ impl<'a> PagedCall<'a> for builder::UserList<'a> {
         }
     }
 }
+fn decode_user_create(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::UserCreateResponse>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
+    }
+}
 impl<'a> Call<'a> for builder::UserCreate<'a> {
     type Output = types::UserCreateResponse;
     type Failure = types::ApiError;
@@ -604,6 +676,13 @@ impl<'a> Call<'a> for builder::UserCreate<'a> {
     }
     fn send(self) -> CallFuture<'a, types::UserCreateResponse, types::ApiError> {
         Box::pin(builder::UserCreate::send(self))
+    }
+}
+fn decode_user_get(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::UserDetails>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::UserGet<'a> {
@@ -616,6 +695,13 @@ impl<'a> Call<'a> for builder::UserGet<'a> {
         Box::pin(builder::UserGet::send(self))
     }
 }
+fn decode_user_update(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::StatusResponse>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
+    }
+}
 impl<'a> Call<'a> for builder::UserUpdate<'a> {
     type Output = types::StatusResponse;
     type Failure = types::ApiError;
@@ -626,6 +712,16 @@ impl<'a> Call<'a> for builder::UserUpdate<'a> {
         Box::pin(builder::UserUpdate::send(self))
     }
 }
+fn decode_user_session_update(
+    status: u16,
+    body: &[u8],
+) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::StatusResponse>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
+    }
+}
 impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
     type Output = types::StatusResponse;
     type Failure = types::ApiError;
@@ -634,6 +730,13 @@ impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
     }
     fn send(self) -> CallFuture<'a, types::StatusResponse, types::ApiError> {
         Box::pin(builder::UserSessionUpdate::send(self))
+    }
+}
+fn decode_chat_query(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<types::ChatQueryResponse>(body).map(drop)
+    } else {
+        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::ChatQuery<'a> {

@@ -38,6 +38,9 @@ pub struct OperationSpec {
     pub body: Option<BodySpec>,
     /// The documented answers: status (`200`, `4XX`, `404`) and example, by status.
     pub responses: &'static [ResponseSpec],
+    /// Decodes an answer of status `status` into the operation's generated type (its
+    /// success type for 2XX, its error type otherwise), to say whether it fits.
+    pub decode: fn(status: u16, body: &[u8]) -> Result<(), serde_json::Error>,
 }
 
 impl OperationSpec {
@@ -73,6 +76,8 @@ pub struct ParameterSpec {
     pub description: &'static str,
     /// Its schema, as a JSON Schema (draft 7) document with every reference resolved.
     pub schema: &'static str,
+    /// The documented example value.
+    pub example: Option<&'static str>,
 }
 
 /// The JSON body of an operation.

@@ -1,0 +1,224 @@
+//! Every operation of the spec, from the spec alone: its documented request is sent and
+//! matched (method, path, query, headers, exact body) through both clients, its documented
+//! answers (the success and each error) are decoded, and a write is never sent twice after an
+//! ambiguous failure. An operation added to the spec is covered here without a line of code.
+
+use httpmock::{Method, MockServer};
+use jelou_client::OperationSpec;
+use jelou_client::operation::ParameterLocation;
+use jelou_conformance::{EXPECTED_AUTHORIZATION, ext_client_with, generated_client};
+use jelou_ext::{JsonRequest, RetryPolicy};
+use serde_json::Value;
+
+/// A value that keeps `schema`'s rules, for a parameter the spec gives no example for.
+fn value_for(schema: &str) -> String {
+    let schema: Value = serde_json::from_str(schema).unwrap_or(Value::Null);
+    if let Some(first) = schema
+        .get("enum")
+        .and_then(Value::as_array)
+        .and_then(|v| v.first())
+    {
+        return first
+            .as_str()
+            .map_or_else(|| first.to_string(), str::to_owned);
+    }
+    match schema.get("type").and_then(Value::as_str) {
+        Some("integer" | "number") => schema
+            .get("minimum")
+            .map_or_else(|| "1".to_owned(), Value::to_string),
+        Some("boolean") => "true".to_owned(),
+        _ => {
+            let length = schema.get("minLength").and_then(Value::as_u64).unwrap_or(1);
+            "a".repeat(usize::try_from(length.max(1)).unwrap_or(1))
+        }
+    }
+}
+
+/// The documented request of `operation`: its examples, or values that keep its rules.
+/// Optional parameters are sent when the spec gives them an example.
+fn documented_request(operation: &OperationSpec) -> (JsonRequest, Vec<(String, String)>) {
+    let mut request = JsonRequest::new();
+    let mut path_values = Vec::new();
+    for parameter in operation.parameters {
+        let value = match (parameter.example, parameter.required) {
+            (Some(example), _) => example.to_owned(),
+            (None, true) => value_for(parameter.schema),
+            (None, false) => continue,
+        };
+        request = match parameter.location {
+            ParameterLocation::Path => {
+                path_values.push((parameter.name.to_owned(), value.clone()));
+                request.path(parameter.name, value)
+            }
+            _ => request.query(parameter.name, value),
+        };
+    }
+    if let Some(body) = &operation.body {
+        let example = body
+            .example
+            .unwrap_or_else(|| panic!("{}: the spec gives no request example", operation.id));
+        request = request.body(serde_json::from_str(example).expect("the example is JSON"));
+    }
+    (request, path_values)
+}
+
+/// The path `request` goes to.
+fn filled_path(operation: &OperationSpec, path_values: &[(String, String)]) -> String {
+    let mut path = operation.path.to_owned();
+    for (name, value) in path_values {
+        path = path.replace(&format!("{{{name}}}"), value);
+    }
+    path
+}
+
+/// The documented success: its status and example.
+fn documented_success(operation: &OperationSpec) -> (u16, Value) {
+    operation
+        .responses
+        .iter()
+        .find_map(|response| {
+            let status: u16 = response.status.parse().ok()?;
+            let example = serde_json::from_str(response.example?).ok()?;
+            (200..300).contains(&status).then_some((status, example))
+        })
+        .unwrap_or_else(|| panic!("{}: the spec gives no success example", operation.id))
+}
+
+/// A mock that answers `status` and `body` only to exactly the documented request.
+fn documented_mock<'a>(
+    server: &'a MockServer,
+    operation: &OperationSpec,
+    request: &JsonRequest,
+    path_values: &[(String, String)],
+    status: u16,
+    body: &str,
+) -> httpmock::Mock<'a> {
+    server.mock(|when, then| {
+        let mut when = when
+            .method(Method::from(operation.method))
+            .path(filled_path(operation, path_values))
+            .header("authorization", EXPECTED_AUTHORIZATION)
+            .header("accept", "application/json");
+        for (name, value) in &request.query {
+            when = when.query_param(name, value);
+        }
+        match &request.body {
+            Some(body) => {
+                when.header("content-type", "application/json")
+                    .json_body(body.clone());
+            }
+            None => {
+                when.is_true(|request: &httpmock::HttpMockRequest| request.body().is_empty());
+            }
+        }
+        then.status(status)
+            .header("content-type", "application/json")
+            .body(body);
+    })
+}
+
+#[tokio::test]
+async fn every_operation_sends_its_documented_request_and_decodes_its_documented_answer() {
+    for operation in jelou_client::OPERATIONS {
+        let server = MockServer::start_async().await;
+        let (request, path_values) = documented_request(operation);
+        let (status, example) = documented_success(operation);
+        let mock = documented_mock(
+            &server,
+            operation,
+            &request,
+            &path_values,
+            status,
+            &example.to_string(),
+        );
+
+        let bare = generated_client(&server.base_url())
+            .send_json(operation, request.clone())
+            .await
+            .unwrap_or_else(|e| panic!("{}: the bare client: {e}", operation.id));
+        assert_eq!(bare.into_inner(), example, "{}", operation.id);
+        (operation.decode)(status, example.to_string().as_bytes())
+            .unwrap_or_else(|e| panic!("{}: the example does not decode: {e}", operation.id));
+
+        let (jelou, _clock) = ext_client_with(&server.base_url(), |b| b);
+        let answer = jelou
+            .send_json(operation.id, request)
+            .await
+            .unwrap_or_else(|e| panic!("{}: jelou-ext: {e}", operation.id));
+        assert_eq!(answer, example, "{}", operation.id);
+        assert_eq!(mock.calls_async().await, 2, "{}", operation.id);
+    }
+}
+
+#[tokio::test]
+async fn every_documented_error_of_every_operation_is_decoded_with_its_status_and_body() {
+    for operation in jelou_client::OPERATIONS {
+        for response in operation.responses {
+            let status: u16 = match response.status {
+                "4XX" => 400,
+                "5XX" => 500,
+                other => other.parse().expect("a status"),
+            };
+            if status < 400 {
+                continue;
+            }
+            let Some(example) = response.example else {
+                continue;
+            };
+            (operation.decode)(status, example.as_bytes()).unwrap_or_else(|e| {
+                panic!(
+                    "{} {}: the example does not decode: {e}",
+                    operation.id, response.status
+                )
+            });
+            let server = MockServer::start_async().await;
+            let (request, path_values) = documented_request(operation);
+            let mock = documented_mock(&server, operation, &request, &path_values, status, example);
+            let (jelou, _clock) =
+                ext_client_with(&server.base_url(), |b| b.retry_policy(RetryPolicy::never()));
+            let error = jelou
+                .send_json(operation.id, request)
+                .await
+                .expect_err("an error answer");
+            let at = format!("{} {}", operation.id, response.status);
+            let api = error
+                .api()
+                .unwrap_or_else(|| panic!("{at}: not an API error: {error}"));
+            assert_eq!(api.status().as_u16(), status, "{at}");
+            assert_eq!(api.raw_body(), example.as_bytes(), "{at}");
+            assert!(api.body().is_some(), "{at}: the envelope is decoded");
+            assert_eq!(mock.calls_async().await, 1, "{at}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_write_is_never_sent_twice_after_an_ambiguous_failure_and_a_read_is_retried() {
+    for operation in jelou_client::OPERATIONS {
+        let server = MockServer::start_async().await;
+        let (request, path_values) = documented_request(operation);
+        let unavailable = r#"{"code":"unavailable","description":"try later"}"#;
+        let mock = documented_mock(&server, operation, &request, &path_values, 503, unavailable);
+        let (jelou, _clock) = ext_client_with(&server.base_url(), |b| {
+            b.retry_policy(jelou_conformance::exact_retries().with_max_retries(2))
+        });
+        let error = jelou
+            .send_json(operation.id, request)
+            .await
+            .expect_err("503 every time");
+        assert_eq!(
+            error.status().map(|s| s.as_u16()),
+            Some(503),
+            "{}",
+            operation.id
+        );
+        let expected = if operation.idempotent { 3 } else { 1 };
+        assert_eq!(
+            mock.calls_async().await,
+            expected,
+            "{} (idempotent: {})",
+            operation.id,
+            operation.idempotent
+        );
+    }
+}
