@@ -102,6 +102,14 @@ fn documented_mock<'a>(
         for (name, value) in &request.query {
             when = when.query_param(name, value);
         }
+        // Exactly the documented query: every other parameter of the operation is absent.
+        for parameter in operation.parameters {
+            if parameter.location == ParameterLocation::Query
+                && !request.query.iter().any(|(name, _)| name == parameter.name)
+            {
+                when = when.query_param_missing(parameter.name);
+            }
+        }
         match &request.body {
             Some(body) => {
                 when.header("content-type", "application/json")
@@ -221,4 +229,113 @@ async fn a_write_is_never_sent_twice_after_an_ambiguous_failure_and_a_read_is_re
             operation.idempotent
         );
     }
+}
+
+/// `example` with the items at `items` replaced by `list`, and each `(pointer, value)` set.
+fn page_of(example: &Value, items: &str, list: Vec<Value>, set: &[(&str, Value)]) -> Value {
+    let mut page = example.clone();
+    if let Some(slot) = page.pointer_mut(items) {
+        *slot = Value::Array(list);
+    }
+    for (pointer, value) in set {
+        if let Some(slot) = page.pointer_mut(pointer) {
+            *slot = value.clone();
+        }
+    }
+    page
+}
+
+#[tokio::test]
+async fn every_paged_list_is_followed_to_its_last_page() {
+    use futures_util::TryStreamExt;
+    use jelou_client::operation::Pagination;
+    for operation in jelou_client::OPERATIONS {
+        let Some(pagination) = operation.pagination else {
+            continue;
+        };
+        let server = MockServer::start_async().await;
+        let (request, path_values) = documented_request(operation);
+        let (status, example) = documented_success(operation);
+        let (items, parameter) = match pagination {
+            Pagination::Page {
+                items, parameter, ..
+            }
+            | Pagination::Cursor {
+                items, parameter, ..
+            } => (items, parameter),
+            _ => continue,
+        };
+        let item = example
+            .pointer(items)
+            .and_then(Value::as_array)
+            .and_then(|list| list.first())
+            .cloned()
+            .unwrap_or_else(|| panic!("{}: the example page has no item", operation.id));
+        // Two pages, each answered only to the request for it.
+        let (first_request, first, second_request, second) = match pagination {
+            Pagination::Page { total_pages, .. } => {
+                let first_request = at(&request, parameter, "1");
+                let second_request = at(&request, parameter, "2");
+                let page = page_of(
+                    &example,
+                    items,
+                    vec![item.clone()],
+                    &[(total_pages, 2.into())],
+                );
+                (first_request, page.clone(), second_request, page)
+            }
+            Pagination::Cursor {
+                cursor_field,
+                size_parameter,
+                ..
+            } => {
+                let cursor_schema = operation.parameter(parameter).map_or("{}", |p| p.schema);
+                let cursor = value_for(cursor_schema);
+                let mut last = item.clone();
+                last[cursor_field] = Value::String(cursor.clone());
+                let first_request = at(&request, size_parameter, "1");
+                let second_request = at(&first_request, parameter, &cursor);
+                (
+                    first_request,
+                    page_of(&example, items, vec![last], &[]),
+                    second_request,
+                    page_of(&example, items, Vec::new(), &[]),
+                )
+            }
+            _ => continue,
+        };
+        let first_mock = documented_mock(
+            &server,
+            operation,
+            &first_request,
+            &path_values,
+            status,
+            &first.to_string(),
+        );
+        let second_mock = documented_mock(
+            &server,
+            operation,
+            &second_request,
+            &path_values,
+            status,
+            &second.to_string(),
+        );
+        let (jelou, _clock) = ext_client_with(&server.base_url(), |b| b);
+        let pages: Vec<Value> = jelou
+            .pages_json(operation.id, first_request)
+            .try_collect()
+            .await
+            .unwrap_or_else(|e| panic!("{}: {e}", operation.id));
+        assert_eq!(pages, [first, second], "{}", operation.id);
+        assert_eq!(first_mock.calls_async().await, 1, "{}", operation.id);
+        assert_eq!(second_mock.calls_async().await, 1, "{}", operation.id);
+    }
+}
+
+/// `request` with the query parameter `name` set to `value` alone.
+fn at(request: &JsonRequest, name: &str, value: &str) -> JsonRequest {
+    let mut request = request.clone();
+    request.query.retain(|(key, _)| key != name);
+    request.query.push((name.to_owned(), value.to_owned()));
+    request
 }

@@ -14,6 +14,22 @@ use crate::error::{ApiError, Error};
 use crate::pipeline::CallState;
 use crate::validate::ValidationError;
 
+/// `request` pointed at the page `token` names: its page or cursor parameter replaced.
+fn at_page(mut request: JsonRequest, pagination: Pagination, token: &PageToken) -> JsonRequest {
+    let (name, value) = match (pagination, token) {
+        (Pagination::Page { parameter, .. }, PageToken::Page(page)) => {
+            (parameter, page.to_string())
+        }
+        (Pagination::Cursor { parameter, .. }, PageToken::Cursor(cursor)) => {
+            (parameter, cursor.clone())
+        }
+        _ => return request,
+    };
+    request.query.retain(|(key, _)| key != name);
+    request.query.push((name.to_owned(), value));
+    request
+}
+
 /// An answer and what its call learned on the way.
 type Recorded<T> = (T, Arc<CallState>);
 
@@ -66,6 +82,15 @@ impl Jelou {
         operation_id: &str,
         request: JsonRequest,
     ) -> Result<Value, Error> {
+        Ok(self.send_json_recorded(operation_id, request).await?.0)
+    }
+
+    /// [`Self::send_json`], with the URL the request went to.
+    async fn send_json_recorded(
+        &self,
+        operation_id: &str,
+        request: JsonRequest,
+    ) -> Result<(Value, Option<reqwest::Url>), Error> {
         let operation = jelou_client::operation_spec(operation_id).ok_or_else(|| {
             Error::Validation(ValidationError::new(
                 "operation",
@@ -77,7 +102,32 @@ impl Jelou {
             .run(operation.id, self.raw().send_json(operation, request))
             .await?;
         check_logic_error(operation.logic_error, &state)?;
-        Ok(value)
+        Ok((value, state.record(|r| r.url.clone())))
+    }
+
+    /// Every page of the list operation named `operation_id`, as JSON, from the page
+    /// `request` asks for on: [`Self::pages`] for tools that know operations by name.
+    pub fn pages_json<'a>(
+        &'a self,
+        operation_id: &'a str,
+        request: JsonRequest,
+    ) -> impl Stream<Item = Result<Value, Error>> + Send + 'a {
+        stream::try_unfold(Some(request), move |next| async move {
+            let Some(request) = next else {
+                return Ok::<_, Error>(None);
+            };
+            let operation = jelou_client::operation_spec(operation_id);
+            let (page, url) = self
+                .send_json_recorded(operation_id, request.clone())
+                .await?;
+            let next = operation
+                .and_then(|op| op.pagination)
+                .and_then(|pagination| {
+                    next_page(pagination, &page, url.as_ref())
+                        .map(|token| at_page(request, pagination, &token))
+                });
+            Ok(Some((page, next)))
+        })
     }
 
     /// Every page of a list operation, from the page `call` asks for on, following the
