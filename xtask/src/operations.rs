@@ -48,6 +48,44 @@ pub(crate) fn snake(name: &str) -> String {
     out.trim_end_matches('_').to_owned()
 }
 
+/// The type each builder's setter `field` stores, by builder and field name: `T` of the
+/// field's `Result<T, String>` (or `Result<Option<T>, String>`).
+fn builder_fields(client: &syn::File) -> BTreeMap<(String, String), syn::Type> {
+    let mut fields = BTreeMap::new();
+    let builder = client.items.iter().find_map(|item| match item {
+        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+        _ => None,
+    });
+    let Some((_, items)) = builder else {
+        return fields;
+    };
+    for item in items {
+        let syn::Item::Struct(structure) = item else {
+            continue;
+        };
+        for field in &structure.fields {
+            let Some(name) = &field.ident else {
+                continue;
+            };
+            let Some(inner) = generic_args(&field.ty).and_then(|args| args.into_iter().next())
+            else {
+                continue;
+            };
+            let is_option = matches!(&inner, syn::Type::Path(path)
+                if path.path.segments.last().is_some_and(|s| s.ident == "Option"));
+            let stored = if is_option {
+                generic_args(&inner)
+                    .and_then(|args| args.into_iter().next())
+                    .unwrap_or(inner)
+            } else {
+                inner
+            };
+            fields.insert((structure.ident.to_string(), name.to_string()), stored);
+        }
+    }
+    fields
+}
+
 /// The output and failure types of each builder's `send`, by builder name.
 fn builder_answers(client: &syn::File) -> BTreeMap<String, Answers> {
     let mut answers = BTreeMap::new();
@@ -350,6 +388,7 @@ pub(crate) fn generate(
 ) -> Result<TokenStream> {
     let client: syn::File = syn::parse2(client.clone()).context("the client does not parse")?;
     let answers = builder_answers(&client);
+    let fields = builder_fields(&client);
     let mut entries = Vec::new();
     let mut impls = Vec::new();
     for (path, method) in order {
@@ -401,22 +440,35 @@ pub(crate) fn generate(
             if let Some(paging) = operation.get("x-jelou-pagination") {
                 let setter = format_ident!("{}", snake(&text(paging.get("parameter"))));
                 let body = match text(paging.get("style")).as_str() {
-                    "page" => quote! {
-                        match token {
-                            PageToken::Page(page) => self.#setter(*page),
-                            PageToken::Cursor(_) => self,
+                    "page" => {
+                        let stored = fields
+                            .get(&(builder.to_string(), setter.to_string()))
+                            .ok_or_else(|| {
+                                anyhow!("{at}: the builder {builder} has no field {setter}")
+                            })?;
+                        // Whatever integer type the page is (`NonZeroU32`, `u64`, …), it
+                        // reads from text.
+                        quote! {
+                            match token {
+                                PageToken::Page(page) => page
+                                    .to_string()
+                                    .parse::<#stored>()
+                                    .ok()
+                                    .map(|page| self.#setter(page)),
+                                PageToken::Cursor(_) => None,
+                            }
                         }
-                    },
+                    }
                     _ => quote! {
                         match token {
-                            PageToken::Cursor(cursor) => self.#setter(cursor.as_str()),
-                            PageToken::Page(_) => self,
+                            PageToken::Cursor(cursor) => Some(self.#setter(cursor.as_str())),
+                            PageToken::Page(_) => None,
                         }
                     },
                 };
                 impls.push(quote! {
                     impl<'a> PagedCall<'a> for builder::#builder<'a> {
-                        fn at(self, token: &PageToken) -> Self {
+                        fn at(self, token: &PageToken) -> Option<Self> {
                             #body
                         }
                     }

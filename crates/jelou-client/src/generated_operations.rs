@@ -629,10 +629,15 @@ impl<'a> Call<'a> for builder::HistoryList<'a> {
     }
 }
 impl<'a> PagedCall<'a> for builder::HistoryList<'a> {
-    fn at(self, token: &PageToken) -> Self {
+    fn at(self, token: &PageToken) -> Option<Self> {
         match token {
-            PageToken::Page(page) => self.page(*page),
-            PageToken::Cursor(_) => self,
+            PageToken::Page(page) => {
+                page.to_string()
+                    .parse::<::std::num::NonZeroU32>()
+                    .ok()
+                    .map(|page| self.page(page))
+            }
+            PageToken::Cursor(_) => None,
         }
     }
 }
@@ -654,10 +659,10 @@ impl<'a> Call<'a> for builder::UserList<'a> {
     }
 }
 impl<'a> PagedCall<'a> for builder::UserList<'a> {
-    fn at(self, token: &PageToken) -> Self {
+    fn at(self, token: &PageToken) -> Option<Self> {
         match token {
-            PageToken::Cursor(cursor) => self.after(cursor.as_str()),
-            PageToken::Page(_) => self,
+            PageToken::Cursor(cursor) => Some(self.after(cursor.as_str())),
+            PageToken::Page(_) => None,
         }
     }
 }

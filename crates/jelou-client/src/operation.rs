@@ -172,8 +172,9 @@ pub trait Call<'a>: Sized + Send + 'a {
 
 /// A [`Call`] of a paged list: the same request can be pointed at another page.
 pub trait PagedCall<'a>: Call<'a> + Clone {
-    /// The same request for the page `token` names.
-    fn at(self, token: &PageToken) -> Self;
+    /// The same request for the page `token` names; `None` when the token does not fit the
+    /// operation's paging (a page number past what its parameter holds).
+    fn at(self, token: &PageToken) -> Option<Self>;
 }
 
 /// The operation named `id`, from [`OPERATIONS`](crate::OPERATIONS).

@@ -154,7 +154,7 @@ impl Jelou {
                 Some(pagination) => {
                     let answer = serde_json::to_value(&page).unwrap_or(Value::Null);
                     let url = state.record(|r| r.url.clone());
-                    next_page(pagination, &answer, url.as_ref()).map(|token| call.at(&token))
+                    next_page(pagination, &answer, url.as_ref()).and_then(|token| call.at(&token))
                 }
                 None => None,
             };
