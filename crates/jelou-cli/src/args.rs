@@ -69,18 +69,18 @@ pub(crate) enum OutputFormat {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Send messages (page 003).
+    /// Send messages.
     #[command(subcommand)]
     Messages(MessagesCommand),
-    /// Read and write a user's cache (page 000).
+    /// Read and write a user's cache.
     #[command(subcommand)]
     Cache(CacheCommand),
-    /// A bot's chat history (page 004).
+    /// A bot's chat history.
     History(HistoryArgs),
-    /// Manage users and their sessions (page 002).
+    /// Manage users and their sessions.
     #[command(subcommand)]
     Users(UsersCommand),
-    /// Send input to the bot and print its answer (page 002).
+    /// Send input to the bot and print its answer.
     Chat(ChatArgs),
     /// Run the local sandbox of the API.
     #[command(subcommand)]

@@ -32,23 +32,18 @@ pub const ENV_REDIS_FALLBACK_SHARE: &str = "JELOU_REDIS_FALLBACK_SHARE";
 
 /// The API's Basic credentials. `Debug` never shows the secret.
 #[derive(Clone)]
-pub struct Credentials {
+pub(crate) struct Credentials {
     client_id: String,
     client_secret: String,
 }
 
 impl Credentials {
     /// The `clientId` and `clientSecret` of a Jelou account.
-    pub fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
+    pub(crate) fn new(client_id: impl Into<String>, client_secret: impl Into<String>) -> Self {
         Self {
             client_id: client_id.into(),
             client_secret: client_secret.into(),
         }
-    }
-
-    /// The client id (not secret).
-    pub fn client_id(&self) -> &str {
-        &self.client_id
     }
 }
 

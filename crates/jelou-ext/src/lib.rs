@@ -17,7 +17,7 @@ mod transport_failure;
 mod validate;
 
 pub use client::{
-    Credentials, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE,
+    ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE,
     ENV_REDIS_URL, Jelou, JelouBuilder,
 };
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};

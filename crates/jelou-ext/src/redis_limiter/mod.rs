@@ -170,6 +170,10 @@ fn local_share(limit: RateLimit, share: f64) -> Result<RateLimit, Error> {
 }
 
 /// A start granted by the shared limiter.
+///
+/// Hidden: it exists so that the limiter's own tests and benchmark can check starts on the
+/// Redis server's clock; users go through [`RateLimiter::acquire`].
+#[doc(hidden)]
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct SharedStart {
     /// How long the caller waited for it.
@@ -274,6 +278,7 @@ impl RedisLimiter {
 
     /// Waits for the right to start one request, as [`RateLimiter::acquire`] does, and says
     /// when the shared window counted it.
+    #[doc(hidden)]
     pub async fn acquire_start(&self, budget: Option<Duration>) -> Result<SharedStart, Error> {
         let asked = Instant::now();
         if let Some(reason) = self.inner.outage_in_force(asked) {
