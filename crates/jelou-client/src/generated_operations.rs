@@ -196,7 +196,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 location: ParameterLocation::Query,
                 required: true,
                 description: "Page number, starting at 1 (the example requests `page=1` and answers `offset: 0`).\n",
-                schema: "{\"format\":\"uint32\",\"minimum\":1,\"type\":\"integer\"}",
+                schema: "{\"format\":\"uint32\",\"maximum\":4294967295,\"minimum\":1,\"type\":\"integer\"}",
                 example: Some("1"),
             },
             ParameterSpec {

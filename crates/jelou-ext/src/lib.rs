@@ -17,8 +17,8 @@ mod transport_failure;
 mod validate;
 
 pub use client::{
-    ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE,
-    ENV_REDIS_URL, Jelou, JelouBuilder,
+    ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE, ENV_REDIS_URL, Jelou,
+    JelouBuilder,
 };
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
 pub use inputs::{

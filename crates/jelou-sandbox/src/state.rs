@@ -28,15 +28,19 @@ struct StoredUser {
 
 impl StoredUser {
     fn summary(&self) -> Value {
-        json!({
+        let mut summary = json!({
             "id": self.id,
-            "userId": self.user_id,
             "banned": false,
             "attributes": self.attributes,
             "conversations": 0,
             "createdAt": self.created_at,
             "lastSeen": self.last_seen,
-        })
+        });
+        // A user created by e-mail alone has no `userId`: left out, never `null`.
+        if let Some(user_id) = &self.user_id {
+            summary["userId"] = Value::String(user_id.clone());
+        }
+        summary
     }
 
     fn details(&self) -> Value {
@@ -46,7 +50,8 @@ impl StoredUser {
         details["segments"] = self
             .segments
             .iter()
-            .map(|id| json!({"id": id, "name": null}))
+            // The sandbox keeps no segment names; an unknown name is left out, never `null`.
+            .map(|id| json!({"id": id}))
             .collect();
         details
     }
@@ -314,7 +319,12 @@ impl State {
         let id = match existing {
             Some(user) => {
                 user.attributes.extend(attributes);
-                user.segments.extend(segments);
+                // A segment the user is already in is not listed twice.
+                for segment in segments {
+                    if !user.segments.contains(&segment) {
+                        user.segments.push(segment);
+                    }
+                }
                 user.last_seen = stamp.clone();
                 user.id.clone()
             }
@@ -530,13 +540,19 @@ impl State {
                 "score": 1.0,
                 "lifespan": request.lifespan.get(),
                 "incomplete": false,
-                "storyId": request.story_id.as_ref().map(text),
                 "interaction": {"name": interaction, "action": ""},
                 "sessionParameters": parameters,
                 "contexts": [],
                 "fulfillment": [{"type": "text", "delay": 0, "message": answer}],
             }
         }))
+        .map(|mut answer| {
+            // Without a story there is no `storyId` (the spec's string is never `null`).
+            if let Some(story) = &request.story_id {
+                answer["result"]["storyId"] = Value::String(text(story));
+            }
+            answer
+        })
     }
 }
 

@@ -500,3 +500,51 @@ async fn requests_the_spec_refuses_are_refused_with_the_field_named() {
         );
     }
 }
+
+/// Answers never hold `null` where the spec says string, and a segment is listed once.
+#[tokio::test]
+async fn answers_leave_out_what_they_do_not_know_and_list_a_segment_once() {
+    let sandbox = demo().await;
+    let http = reqwest::Client::new();
+    let call = |method: reqwest::Method, path: String, body: Option<Value>| {
+        let mut request = http
+            .request(method, format!("{}{path}", sandbox.base_url()))
+            .basic_auth(DEMO_CLIENT_ID, Some(DEMO_CLIENT_SECRET));
+        if let Some(body) = body {
+            request = request.json(&body);
+        }
+        async move {
+            tokio::time::sleep(std::time::Duration::from_millis(210)).await;
+            let response = request.send().await.expect("an answer");
+            assert!(response.status().is_success(), "{}", response.status());
+            response.json::<Value>().await.expect("JSON")
+        }
+    };
+    let segment = "5b7ff847cc3c3fb33c9249a9";
+    let new_user = json!({
+        "attributes": {"default_email": "ana@example.com"},
+        "segments": [segment]
+    });
+    let created = call(
+        reqwest::Method::POST,
+        "/users".into(),
+        Some(new_user.clone()),
+    )
+    .await;
+    let again = call(reqwest::Method::POST, "/users".into(), Some(new_user)).await;
+    assert_eq!(
+        created[0]["id"], again[0]["id"],
+        "the same e-mail is the same user"
+    );
+    let id = created[0]["id"].as_str().expect("an id").to_owned();
+    let user = call(reqwest::Method::GET, format!("/users/{id}"), None).await;
+    assert!(user.get("userId").is_none(), "{user}");
+    assert_eq!(user["segments"], json!([{"id": segment}]), "{user}");
+    let chat = call(
+        reqwest::Method::POST,
+        "/query".into(),
+        Some(json!({"sessionId": "session-0001", "query": "hola"})),
+    )
+    .await;
+    assert!(chat["result"].get("storyId").is_none(), "{chat}");
+}
