@@ -48,18 +48,23 @@ pub(crate) fn snake(name: &str) -> String {
     out.trim_end_matches('_').to_owned()
 }
 
+/// The items of the generated `builder` module (none when there is no such module).
+fn builder_items(client: &syn::File) -> &[syn::Item] {
+    client
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
+            _ => None,
+        })
+        .map_or(&[], |(_, items)| items.as_slice())
+}
+
 /// The type each builder's setter `field` stores, by builder and field name: `T` of the
 /// field's `Result<T, String>` (or `Result<Option<T>, String>`).
 fn builder_fields(client: &syn::File) -> BTreeMap<(String, String), syn::Type> {
     let mut fields = BTreeMap::new();
-    let builder = client.items.iter().find_map(|item| match item {
-        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
-        _ => None,
-    });
-    let Some((_, items)) = builder else {
-        return fields;
-    };
-    for item in items {
+    for item in builder_items(client) {
         let syn::Item::Struct(structure) = item else {
             continue;
         };
@@ -89,14 +94,7 @@ fn builder_fields(client: &syn::File) -> BTreeMap<(String, String), syn::Type> {
 /// The output and failure types of each builder's `send`, by builder name.
 fn builder_answers(client: &syn::File) -> BTreeMap<String, Answers> {
     let mut answers = BTreeMap::new();
-    let builder = client.items.iter().find_map(|item| match item {
-        syn::Item::Mod(module) if module.ident == "builder" => module.content.as_ref(),
-        _ => None,
-    });
-    let Some((_, items)) = builder else {
-        return answers;
-    };
-    for item in items {
+    for item in builder_items(client) {
         let syn::Item::Impl(block) = item else {
             continue;
         };
