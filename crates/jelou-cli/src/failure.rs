@@ -100,10 +100,20 @@ impl From<Error> for Failure {
             }
             other => other.to_string(),
         };
+        let mut causes = cause_lines(&error);
+        // A validation error's message already ends with its cause's text (the field, the
+        // limit and the value): it is not printed twice.
+        if matches!(error, Error::Validation(_))
+            && causes
+                .first()
+                .is_some_and(|first| message.ends_with(first.as_str()))
+        {
+            causes.remove(0);
+        }
         Self {
             status: exit_status(&error),
             message,
-            causes: cause_lines(&error),
+            causes,
         }
     }
 }
@@ -140,6 +150,16 @@ mod tests {
         };
         assert_eq!(exit_status(&no_limiter), EXIT_TRANSPORT);
         assert_eq!(EXIT_OK, 0);
+    }
+
+    #[test]
+    fn a_cause_the_message_ends_with_is_not_repeated() {
+        let invalid = jelou_ext::ChatInput::new("short")
+            .validate()
+            .expect_err("too short");
+        let failure = Failure::from(Error::Validation(invalid));
+        assert!(failure.causes.is_empty(), "{failure}");
+        assert_eq!(failure.to_string().lines().count(), 1, "{failure}");
     }
 
     fn reqwest_status(code: u16) -> jelou_ext::StatusCode {
