@@ -328,9 +328,7 @@ fn check_against_spec(
     let url = request.url();
     let parts = RequestParts::new(url.path(), url.query(), request.headers(), body);
     check_request(spec, parts).map_err(|error| match error {
-        CheckError::Broken(rule) => {
-            Error::Validation(ValidationError::new(rule.field, rule.limit, rule.value))
-        }
+        CheckError::Broken(rule) => Error::Validation(ValidationError::from(rule)),
         other => Error::Config(other.to_string()),
     })
 }

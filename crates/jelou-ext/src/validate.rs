@@ -4,16 +4,15 @@
 
 use std::collections::BTreeMap;
 
-use jelou_client::check::{length_limit, quoted};
+use jelou_client::check::{BrokenRule, length_limit, quoted};
 
 /// A request broke a documented limit. Names the field, the limit and the value.
+///
+/// The same rule, broken, that the spec's checks report (`jelou_client::check::BrokenRule`),
+/// whether a typed method or the spec's schemas found it.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{field} must be {limit}, got {value}")]
-pub struct ValidationError {
-    field: String,
-    limit: String,
-    value: String,
-}
+#[error(transparent)]
+pub struct ValidationError(BrokenRule);
 
 impl ValidationError {
     pub(crate) fn new(
@@ -21,26 +20,28 @@ impl ValidationError {
         limit: impl Into<String>,
         value: impl Into<String>,
     ) -> Self {
-        Self {
-            field: field.into(),
-            limit: limit.into(),
-            value: value.into(),
-        }
+        Self(BrokenRule::new(field, limit, value))
     }
 
     /// The field, as a path into the request (`options[2].title`).
     pub fn field(&self) -> &str {
-        &self.field
+        &self.0.field
     }
 
     /// The documented limit (`at most 24 characters`).
     pub fn limit(&self) -> &str {
-        &self.limit
+        &self.0.limit
     }
 
     /// The value that broke it, described (`25 characters: "…"`).
     pub fn value(&self) -> &str {
-        &self.value
+        &self.0.value
+    }
+}
+
+impl From<BrokenRule> for ValidationError {
+    fn from(rule: BrokenRule) -> Self {
+        Self(rule)
     }
 }
 
