@@ -407,22 +407,12 @@ pub(crate) fn generate(
             let id = text(operation.get("operationId"));
             let at = format!("operation {id}");
             let index = entries.len();
-            let decode = format_ident!("decode_{}", snake(&id));
-            entries.push(entry(spec, path, method, &operation, &decode)?);
-
             let builder = format_ident!("{}", pascal(&id));
             let Answers { output, failure } = answers
                 .get(&builder.to_string())
                 .ok_or_else(|| anyhow!("{at}: no generated builder {builder} with a send"))?;
-            impls.push(quote! {
-                fn #decode(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-                    if (200..300).contains(&status) {
-                        serde_json::from_slice::<#output>(body).map(drop)
-                    } else {
-                        serde_json::from_slice::<#failure>(body).map(drop)
-                    }
-                }
-            });
+            let decode = quote! { decode_answer::<#output, #failure> };
+            entries.push(entry(spec, path, method, &operation, &decode)?);
             impls.push(quote! {
                 impl<'a> Call<'a> for builder::#builder<'a> {
                     type Output = #output;
@@ -477,7 +467,7 @@ pub(crate) fn generate(
     Ok(quote! {
         #![allow(unused_imports)]
         use crate::operation::{
-            BodySpec, Call, CallFuture, LogicError, OperationSpec, PageToken, PagedCall, Pagination,
+            BodySpec, Call, CallFuture, LogicError, decode_answer, OperationSpec, PageToken, PagedCall, Pagination,
             ParameterLocation, ParameterSpec, ResponseSpec,
         };
         use crate::generated::{builder, types};
@@ -494,7 +484,7 @@ fn entry(
     path: &str,
     method: &str,
     operation: &Value,
-    decode: &proc_macro2::Ident,
+    decode: &TokenStream,
 ) -> Result<TokenStream> {
     let id = text(operation.get("operationId"));
     let at = format!("operation {id}");

@@ -3,8 +3,8 @@
 
 #![allow(unused_imports)]
 use crate::operation::{
-    BodySpec, Call, CallFuture, LogicError, OperationSpec, PageToken, PagedCall,
-    Pagination, ParameterLocation, ParameterSpec, ResponseSpec,
+    BodySpec, Call, CallFuture, LogicError, decode_answer, OperationSpec, PageToken,
+    PagedCall, Pagination, ParameterLocation, ParameterSpec, ResponseSpec,
 };
 use crate::generated::{builder, types};
 /// Every operation of the spec, in spec order.
@@ -61,7 +61,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_cache_get,
+        decode: decode_answer::<types::UserCache, types::ApiError>,
     },
     OperationSpec {
         id: "cache_set",
@@ -113,7 +113,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_cache_set,
+        decode: decode_answer::<types::CacheSetResponse, types::ApiError>,
     },
     OperationSpec {
         id: "message_send",
@@ -159,7 +159,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_message_send,
+        decode: decode_answer::<types::MessageSendResponse, types::ApiError>,
     },
     OperationSpec {
         id: "history_list",
@@ -253,7 +253,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_history_list,
+        decode: decode_answer::<types::HistoryPage, types::ApiError>,
     },
     OperationSpec {
         id: "user_list",
@@ -341,7 +341,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_user_list,
+        decode: decode_answer::<types::UserList, types::ApiError>,
     },
     OperationSpec {
         id: "user_create",
@@ -380,7 +380,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_user_create,
+        decode: decode_answer::<types::UserCreateResponse, types::ApiError>,
     },
     OperationSpec {
         id: "user_get",
@@ -422,7 +422,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_user_get,
+        decode: decode_answer::<types::UserDetails, types::ApiError>,
     },
     OperationSpec {
         id: "user_update",
@@ -470,7 +470,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_user_update,
+        decode: decode_answer::<types::StatusResponse, types::ApiError>,
     },
     OperationSpec {
         id: "user_session_update",
@@ -518,7 +518,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_user_session_update,
+        decode: decode_answer::<types::StatusResponse, types::ApiError>,
     },
     OperationSpec {
         id: "chat_query",
@@ -557,16 +557,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
         ],
-        decode: decode_chat_query,
+        decode: decode_answer::<types::ChatQueryResponse, types::ApiError>,
     },
 ];
-fn decode_cache_get(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::UserCache>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
-    }
-}
 impl<'a> Call<'a> for builder::CacheGet<'a> {
     type Output = types::UserCache;
     type Failure = types::ApiError;
@@ -575,13 +568,6 @@ impl<'a> Call<'a> for builder::CacheGet<'a> {
     }
     fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
         Box::pin(builder::CacheGet::send(self))
-    }
-}
-fn decode_cache_set(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::CacheSetResponse>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::CacheSet<'a> {
@@ -594,13 +580,6 @@ impl<'a> Call<'a> for builder::CacheSet<'a> {
         Box::pin(builder::CacheSet::send(self))
     }
 }
-fn decode_message_send(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::MessageSendResponse>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
-    }
-}
 impl<'a> Call<'a> for builder::MessageSend<'a> {
     type Output = types::MessageSendResponse;
     type Failure = types::ApiError;
@@ -609,13 +588,6 @@ impl<'a> Call<'a> for builder::MessageSend<'a> {
     }
     fn send(self) -> CallFuture<'a, types::MessageSendResponse, types::ApiError> {
         Box::pin(builder::MessageSend::send(self))
-    }
-}
-fn decode_history_list(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::HistoryPage>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::HistoryList<'a> {
@@ -641,13 +613,6 @@ impl<'a> PagedCall<'a> for builder::HistoryList<'a> {
         }
     }
 }
-fn decode_user_list(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::UserList>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
-    }
-}
 impl<'a> Call<'a> for builder::UserList<'a> {
     type Output = types::UserList;
     type Failure = types::ApiError;
@@ -666,13 +631,6 @@ impl<'a> PagedCall<'a> for builder::UserList<'a> {
         }
     }
 }
-fn decode_user_create(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::UserCreateResponse>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
-    }
-}
 impl<'a> Call<'a> for builder::UserCreate<'a> {
     type Output = types::UserCreateResponse;
     type Failure = types::ApiError;
@@ -681,13 +639,6 @@ impl<'a> Call<'a> for builder::UserCreate<'a> {
     }
     fn send(self) -> CallFuture<'a, types::UserCreateResponse, types::ApiError> {
         Box::pin(builder::UserCreate::send(self))
-    }
-}
-fn decode_user_get(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::UserDetails>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::UserGet<'a> {
@@ -700,13 +651,6 @@ impl<'a> Call<'a> for builder::UserGet<'a> {
         Box::pin(builder::UserGet::send(self))
     }
 }
-fn decode_user_update(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::StatusResponse>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
-    }
-}
 impl<'a> Call<'a> for builder::UserUpdate<'a> {
     type Output = types::StatusResponse;
     type Failure = types::ApiError;
@@ -717,16 +661,6 @@ impl<'a> Call<'a> for builder::UserUpdate<'a> {
         Box::pin(builder::UserUpdate::send(self))
     }
 }
-fn decode_user_session_update(
-    status: u16,
-    body: &[u8],
-) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::StatusResponse>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
-    }
-}
 impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
     type Output = types::StatusResponse;
     type Failure = types::ApiError;
@@ -735,13 +669,6 @@ impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
     }
     fn send(self) -> CallFuture<'a, types::StatusResponse, types::ApiError> {
         Box::pin(builder::UserSessionUpdate::send(self))
-    }
-}
-fn decode_chat_query(status: u16, body: &[u8]) -> Result<(), serde_json::Error> {
-    if (200..300).contains(&status) {
-        serde_json::from_slice::<types::ChatQueryResponse>(body).map(drop)
-    } else {
-        serde_json::from_slice::<types::ApiError>(body).map(drop)
     }
 }
 impl<'a> Call<'a> for builder::ChatQuery<'a> {

@@ -177,6 +177,20 @@ pub trait PagedCall<'a>: Call<'a> + Clone {
     fn at(self, token: &PageToken) -> Option<Self>;
 }
 
+/// Decodes an answer of status `status` into `Output` (a 2XX) or `Failure` (anything else):
+/// what each operation's [`OperationSpec::decode`] does with its own types.
+pub fn decode_answer<Output, Failure>(status: u16, body: &[u8]) -> Result<(), serde_json::Error>
+where
+    Output: serde::de::DeserializeOwned,
+    Failure: serde::de::DeserializeOwned,
+{
+    if (200..300).contains(&status) {
+        serde_json::from_slice::<Output>(body).map(drop)
+    } else {
+        serde_json::from_slice::<Failure>(body).map(drop)
+    }
+}
+
 /// The operation named `id`, from [`OPERATIONS`](crate::OPERATIONS).
 pub fn operation_spec(id: &str) -> Option<&'static OperationSpec> {
     crate::OPERATIONS.iter().find(|op| op.id == id)
