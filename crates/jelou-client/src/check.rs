@@ -13,7 +13,7 @@ use std::sync::OnceLock;
 use jsonschema::error::{TypeKind, ValidationErrorKind};
 use jsonschema::{Draft, Validator};
 use reqwest::header::HeaderMap;
-use serde_json::Value;
+use serde_json::{Map, Value};
 
 use crate::OPERATIONS;
 use crate::operation::{OperationSpec, ParameterLocation};
@@ -452,64 +452,28 @@ fn shown(value: &Value) -> String {
     }
 }
 
-fn number(limit: &Value) -> String {
-    limit.to_string()
+/// A count limit of the schema as a length (a limit past `usize` is no limit).
+fn count(limit: u64) -> usize {
+    usize::try_from(limit).unwrap_or(usize::MAX)
 }
 
 fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
     let field = field_path(root, error.instance_path().as_str());
     let instance = error.instance().as_ref();
-    match error.kind() {
-        ValidationErrorKind::MaxLength { limit } => BrokenRule::new(
-            field,
-            length_limit(
-                0,
-                usize::try_from(*limit).unwrap_or(usize::MAX),
-                "characters",
-            ),
-            shown(instance),
-        ),
-        ValidationErrorKind::MinLength { limit } => BrokenRule::new(
-            field,
-            length_limit(
-                usize::try_from(*limit).unwrap_or(usize::MAX),
-                usize::MAX,
-                "characters",
-            ),
-            shown(instance),
-        ),
-        ValidationErrorKind::MaxItems { limit } => BrokenRule::new(
-            field,
-            length_limit(0, usize::try_from(*limit).unwrap_or(usize::MAX), "items"),
-            shown(instance),
-        ),
-        ValidationErrorKind::MinItems { limit } => BrokenRule::new(
-            field,
-            length_limit(
-                usize::try_from(*limit).unwrap_or(usize::MAX),
-                usize::MAX,
-                "items",
-            ),
-            shown(instance),
-        ),
-        ValidationErrorKind::Maximum { limit } => {
-            BrokenRule::new(field, format!("at most {}", number(limit)), shown(instance))
+    let keys = || format!("{} keys", instance.as_object().map_or(0, Map::len));
+    // Most rules name the limit and show the value as it is; the others name another field
+    // (a missing or undocumented one) or describe the value otherwise.
+    let limit = match error.kind() {
+        ValidationErrorKind::MaxLength { limit } => length_limit(0, count(*limit), "characters"),
+        ValidationErrorKind::MinLength { limit } => {
+            length_limit(count(*limit), usize::MAX, "characters")
         }
-        ValidationErrorKind::Minimum { limit } => BrokenRule::new(
-            field,
-            format!("at least {}", number(limit)),
-            shown(instance),
-        ),
-        ValidationErrorKind::ExclusiveMaximum { limit } => BrokenRule::new(
-            field,
-            format!("less than {}", number(limit)),
-            shown(instance),
-        ),
-        ValidationErrorKind::ExclusiveMinimum { limit } => BrokenRule::new(
-            field,
-            format!("more than {}", number(limit)),
-            shown(instance),
-        ),
+        ValidationErrorKind::MaxItems { limit } => length_limit(0, count(*limit), "items"),
+        ValidationErrorKind::MinItems { limit } => length_limit(count(*limit), usize::MAX, "items"),
+        ValidationErrorKind::Maximum { limit } => format!("at most {limit}"),
+        ValidationErrorKind::Minimum { limit } => format!("at least {limit}"),
+        ValidationErrorKind::ExclusiveMaximum { limit } => format!("less than {limit}"),
+        ValidationErrorKind::ExclusiveMinimum { limit } => format!("more than {limit}"),
         ValidationErrorKind::Enum { options } => {
             let options: Vec<String> = options
                 .as_array()
@@ -517,36 +481,10 @@ fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
                 .flatten()
                 .map(Value::to_string)
                 .collect();
-            BrokenRule::new(
-                field,
-                format!("one of {}", options.join(", ")),
-                shown(instance),
-            )
+            format!("one of {}", options.join(", "))
         }
-        ValidationErrorKind::Pattern { pattern } => {
-            BrokenRule::new(field, format!("text matching {pattern}"), shown(instance))
-        }
-        ValidationErrorKind::Format { format } => {
-            BrokenRule::new(field, format!("a {format}"), shown(instance))
-        }
-        ValidationErrorKind::Required { property } => BrokenRule::new(
-            join(&field, property.as_str().unwrap_or_default()),
-            "present (required)",
-            "missing",
-        ),
-        ValidationErrorKind::AdditionalProperties { unexpected } => BrokenRule::new(
-            join(&field, unexpected.first().map_or("", String::as_str)),
-            "a documented field",
-            "an undocumented field",
-        ),
-        ValidationErrorKind::PropertyNames { error } => {
-            let key = error.instance().as_ref();
-            let rule = match error.kind() {
-                ValidationErrorKind::Pattern { pattern } => format!("keys matching {pattern}"),
-                _ => error.to_string(),
-            };
-            BrokenRule::new(field, rule, format!("key {}", shown(key)))
-        }
+        ValidationErrorKind::Pattern { pattern } => format!("text matching {pattern}"),
+        ValidationErrorKind::Format { format } => format!("a {format}"),
         ValidationErrorKind::Type { kind } => {
             let expected = match kind {
                 TypeKind::Single(ty) => ty.to_string(),
@@ -556,31 +494,48 @@ fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
                     .collect::<Vec<_>>()
                     .join(" or "),
             };
-            BrokenRule::new(field, format!("of type {expected}"), shown(instance))
-        }
-        ValidationErrorKind::MaxProperties { limit } => BrokenRule::new(
-            field,
-            format!("at most {limit} keys"),
-            format!("{} keys", instance.as_object().map_or(0, |o| o.len())),
-        ),
-        ValidationErrorKind::MinProperties { limit } => BrokenRule::new(
-            field,
-            format!("at least {limit} keys"),
-            format!("{} keys", instance.as_object().map_or(0, |o| o.len())),
-        ),
-        ValidationErrorKind::UniqueItems => {
-            BrokenRule::new(field, "items all different", "a repeated item")
+            format!("of type {expected}")
         }
         ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
-            BrokenRule::new(field, "one of the documented shapes", shown(instance))
+            "one of the documented shapes".to_owned()
         }
-        ValidationErrorKind::OneOfMultipleValid { .. } => BrokenRule::new(
-            field,
-            "exactly one of the documented shapes",
-            shown(instance),
-        ),
-        _ => BrokenRule::new(field, error.to_string(), shown(instance)),
-    }
+        ValidationErrorKind::OneOfMultipleValid { .. } => {
+            "exactly one of the documented shapes".to_owned()
+        }
+        ValidationErrorKind::Required { property } => {
+            return BrokenRule::new(
+                join(&field, property.as_str().unwrap_or_default()),
+                "present (required)",
+                "missing",
+            );
+        }
+        ValidationErrorKind::AdditionalProperties { unexpected } => {
+            return BrokenRule::new(
+                join(&field, unexpected.first().map_or("", String::as_str)),
+                "a documented field",
+                "an undocumented field",
+            );
+        }
+        ValidationErrorKind::PropertyNames { error } => {
+            let key = error.instance().as_ref();
+            let rule = match error.kind() {
+                ValidationErrorKind::Pattern { pattern } => format!("keys matching {pattern}"),
+                _ => error.to_string(),
+            };
+            return BrokenRule::new(field, rule, format!("key {}", shown(key)));
+        }
+        ValidationErrorKind::MaxProperties { limit } => {
+            return BrokenRule::new(field, format!("at most {limit} keys"), keys());
+        }
+        ValidationErrorKind::MinProperties { limit } => {
+            return BrokenRule::new(field, format!("at least {limit} keys"), keys());
+        }
+        ValidationErrorKind::UniqueItems => {
+            return BrokenRule::new(field, "items all different", "a repeated item");
+        }
+        _ => error.to_string(),
+    };
+    BrokenRule::new(field, limit, shown(instance))
 }
 
 #[cfg(test)]
