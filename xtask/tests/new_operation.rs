@@ -129,6 +129,31 @@ const NEW_OPERATIONS: &str = r##"  /v1/bots/{botId}/labels:
           $ref: "#/components/responses/Error"
 "##;
 
+/// A new method on a path the API already has (and a tag whose commands are hand-written).
+const NEW_METHOD: &str = r##"    delete:
+      operationId: user_delete
+      tags: [users]
+      summary: Delete a user
+      description: |
+        Deletes a user (an operation added by the generator's proof test).
+      responses:
+        "200":
+          description: The user was deleted.
+          content:
+            application/json:
+              schema:
+                $ref: "#/components/schemas/StatusResponse"
+              example:
+                timestamp: "2025-01-15T10:30:00.000Z"
+                status:
+                  code: 200
+                  type: success
+        "4XX":
+          $ref: "#/components/responses/Error"
+        "5XX":
+          $ref: "#/components/responses/Error"
+"##;
+
 /// The files a spec change may touch: the spec and what `cargo xtask generate` writes.
 const MAY_CHANGE: [&str; 4] = [
     "openapi/jelou.yaml",
@@ -196,11 +221,16 @@ fn copy_workspace(into: &Path, target: &Path) {
     ]);
 }
 
-/// The copy's spec with the new operations and their tag.
+/// The copy's spec with the new operations, their tag, and the new method on `/users/{id}`.
 fn add_operations(copy: &Path) {
     let path = copy.join("openapi/jelou.yaml");
     let spec = std::fs::read_to_string(&path).expect("the spec");
     let spec = spec.replacen("\npaths:\n", &format!("\npaths:\n{NEW_OPERATIONS}"), 1);
+    let spec = spec.replacen(
+        "\n  /users/{id}:\n",
+        &format!("\n  /users/{{id}}:\n{NEW_METHOD}"),
+        1,
+    );
     let spec = spec.replacen(
         "\ntags:\n",
         "\ntags:\n  - name: labels\n    description: A bot's labels (added by the proof test).\n",
@@ -349,6 +379,24 @@ fn an_operation_added_to_the_spec_needs_nothing_else() {
     );
     let created: serde_json::Value = serde_json::from_slice(&created.stdout).expect("JSON");
     assert_eq!(created["success"], true);
+    // A new method on a served path: a generated verb beside the hand-written `users` ones,
+    // answered by the sandbox with its documented example.
+    let deleted = run(
+        copy,
+        jelou,
+        &[
+            "--sandbox",
+            "--output",
+            "json",
+            "users",
+            "delete",
+            "--id",
+            "5b7ff847cc3c3fb33c9249a8",
+        ],
+        &target,
+    );
+    let deleted: serde_json::Value = serde_json::from_slice(&deleted.stdout).expect("JSON");
+    assert_eq!(deleted["status"]["type"], "success");
     for (flags, expected) in [
         (
             ["--name", "a-name-of-twenty-one!", "--color", "green"],

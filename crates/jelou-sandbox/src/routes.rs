@@ -17,6 +17,7 @@ use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio::time::Instant;
 
+use jelou_client::OperationSpec;
 use jelou_client::check::{CheckError, RequestBody, RequestParts, Route, check_request, route};
 
 use crate::Sandbox;
@@ -36,8 +37,10 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .route("/users/{id}", get(user_get).put(user_update))
         .route("/users/{id}/session", put(user_session_update))
         .route("/query", post(chat_query))
+        // An operation of the spec that no route above serves, on a new path or on the path
+        // of one that is served: `spec_rules` has already found it.
         .fallback(documented_answer)
-        .method_not_allowed_fallback(no_such_path)
+        .method_not_allowed_fallback(documented_answer)
         .layer(middleware::from_fn(spec_rules))
         .layer(middleware::from_fn_with_state(sandbox.clone(), guard))
         .with_state(sandbox)
@@ -65,16 +68,13 @@ async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> 
     next.run(request).await
 }
 
-async fn no_such_path() -> Refusal {
-    Refusal::NoSuchPath
-}
-
 /// The spec's rules for every request, after authentication and the rate limit and before
 /// any handler: the path and method must be an operation's (404, or 405 with `Allow`), and
 /// the parameters and body must keep every limit of its schemas (422 naming the field). The
-/// same rules the SDK applies before sending, stated once in the spec.
+/// same rules the SDK applies before sending, stated once in the spec. The operation found
+/// travels on with the request, for [`documented_answer`].
 async fn spec_rules(request: Request, next: Next) -> Response {
-    let (parts, body) = request.into_parts();
+    let (mut parts, body) = request.into_parts();
     let operation = match route(parts.method.as_str(), parts.uri.path()) {
         Route::Operation(operation) => operation,
         Route::WrongMethod(allowed) => return Refusal::WrongMethod(allowed).into_response(),
@@ -92,6 +92,7 @@ async fn spec_rules(request: Request, next: Next) -> Response {
         RequestParts::new(parts.uri.path(), parts.uri.query(), &parts.headers, body);
     match check_request(operation, parts_to_check) {
         Ok(()) => {
+            parts.extensions.insert(operation);
             next.run(Request::from_parts(parts, Body::from(bytes)))
                 .await
         }
@@ -107,7 +108,11 @@ async fn spec_rules(request: Request, next: Next) -> Response {
 /// An operation of the spec that keeps no state in the sandbox answers its documented
 /// example (the first success the spec shows an example for).
 async fn documented_answer(request: Request) -> Response {
-    let Route::Operation(operation) = route(request.method().as_str(), request.uri().path()) else {
+    let Some(operation) = request
+        .extensions()
+        .get::<&'static OperationSpec>()
+        .copied()
+    else {
         return Refusal::NoSuchPath.into_response();
     };
     let documented = operation.responses.iter().find_map(|response| {
