@@ -112,20 +112,19 @@ impl Jelou {
         operation_id: &'a str,
         request: JsonRequest,
     ) -> impl Stream<Item = Result<Value, Error>> + Send + 'a {
+        // An unknown operation has no paging; its first call says why it cannot be sent.
+        let pagination = jelou_client::operation_spec(operation_id).and_then(|op| op.pagination);
         stream::try_unfold(Some(request), move |next| async move {
             let Some(request) = next else {
                 return Ok::<_, Error>(None);
             };
-            let operation = jelou_client::operation_spec(operation_id);
             let (page, url) = self
                 .send_json_recorded(operation_id, request.clone())
                 .await?;
-            let next = operation
-                .and_then(|op| op.pagination)
-                .and_then(|pagination| {
-                    next_page(pagination, &page, url.as_ref())
-                        .map(|token| at_page(request, pagination, &token))
-                });
+            let next = pagination.and_then(|pagination| {
+                next_page(pagination, &page, url.as_ref())
+                    .map(|token| at_page(request, pagination, &token))
+            });
             Ok(Some((page, next)))
         })
     }
