@@ -159,7 +159,7 @@ async fn page_001s_seven_errors_decode_with_their_status_in_both_clients() {
 #[tokio::test]
 async fn e1019_bot_not_found_decodes_in_three_languages() {
     let server = MockServer::start_async().await;
-    let body = fixture("history_list.4XX.bot_not_found.json");
+    let body = fixture("history_list.404.json");
     let mock = history_error_mock(&server, 404, &body);
 
     let generated = decoded(generated_history_error(&server).await, 404);
@@ -207,7 +207,7 @@ async fn e1019_bot_not_found_decodes_in_three_languages() {
 #[tokio::test]
 async fn e0422_validator_error_names_each_field_in_three_languages() {
     let server = MockServer::start_async().await;
-    let body = fixture("history_list.4XX.validator_error.json");
+    let body = fixture("history_list.422.json");
     let mock = history_error_mock(&server, 422, &body);
 
     let generated = decoded(generated_history_error(&server).await, 422);
@@ -246,7 +246,7 @@ async fn e0422_validator_error_names_each_field_in_three_languages() {
 #[tokio::test]
 async fn e0000_unknown_error_is_decoded_after_the_reads_retries() {
     let server = MockServer::start_async().await;
-    let body = fixture("history_list.5XX.unknown_error.json");
+    let body = fixture("history_list.500.json");
     let mock = history_error_mock(&server, 500, &body);
 
     let generated = decoded(generated_history_error(&server).await, 500);
@@ -282,7 +282,7 @@ async fn e0000_unknown_error_is_decoded_after_the_reads_retries() {
 #[tokio::test]
 async fn a_bare_401_keeps_its_one_message_and_is_not_retried() {
     let server = MockServer::start_async().await;
-    let body = fixture("history_list.4XX.unauthorized.json");
+    let body = fixture("history_list.401.json");
     let mock = history_error_mock(&server, 401, &body);
 
     let generated = decoded(generated_history_error(&server).await, 401);

@@ -27,7 +27,7 @@ const ATTEMPT_TIMEOUT: Duration = Duration::from_secs(1);
 const SLOW_ANSWER: Duration = Duration::from_secs(10);
 
 fn unknown_error() -> Value {
-    fixture("history_list.5XX.unknown_error.json")
+    fixture("history_list.500.json")
 }
 
 async fn history(jelou: &Jelou) -> Result<types::HistoryPage, Error> {

@@ -117,7 +117,7 @@ async fn a_refusal_sends_nothing_and_surfaces_as_a_custom_error() {
 async fn with_nothing_plugged_in_each_call_is_one_request() {
     let server = MockServer::start_async().await;
     let mock = server.history_list(|_, then| {
-        then.server_error(503, &fixture_as("history_list.5XX.unknown_error.json"));
+        then.server_error(503, &fixture_as("history_list.500.json"));
     });
     let one = NonZeroU32::MIN;
 

@@ -400,7 +400,7 @@ fn an_operation_added_to_the_spec_needs_nothing_else() {
     for (flags, expected) in [
         (
             ["--name", "a-name-of-twenty-one!", "--color", "green"],
-            "error: invalid input, nothing was sent: name must be at most 20 characters, got 21 characters: \"a-name-of-twenty-one!\"",
+            "error: invalid input, nothing was sent: name must be 1 to 20 characters, got 21 characters: \"a-name-of-twenty-one!\"",
         ),
         (
             ["--name", "vip", "--color", "blue"],

@@ -105,6 +105,15 @@ fn the_sandbox_demo_calls_every_operation() {
 }
 
 #[test]
+fn an_empty_text_is_sent_as_the_spec_allows() {
+    let url = serve(Seed::demo());
+    let sent = run_ok(jelou(&url).args([
+        "messages", "send", "--bot", DEMO_BOT, "--user", DEMO_PHONE, "--text", "",
+    ]));
+    assert_eq!(sent["success"], true, "{sent}");
+}
+
+#[test]
 fn messages_send_stores_the_message_in_the_history() {
     let url = serve(Seed::demo());
     let sent = run_ok(jelou(&url).args([
@@ -714,7 +723,7 @@ fn every_operation_has_a_command_built_from_the_spec() {
     );
     assert_eq!(
         stderr.lines().next(),
-        Some("error: invalid input, nothing was sent: limit must be at most 50, got 51")
+        Some("error: invalid input, nothing was sent: limit must be 1 to 50, got 51")
     );
     let stderr = failing(
         jelou(&url).args(["api", "message-send", "--bot-id", DEMO_BOT, "--body", "[1]"]),

@@ -7,106 +7,31 @@ pub mod operations {
     //! its inner type with a call to `into_inner()`. This can
     //! be used to explicitly deviate from permitted values.
     use jelou_client::*;
-    pub struct CacheGetWhen(::httpmock::When);
-    impl CacheGetWhen {
-        pub fn new(inner: ::httpmock::When) -> Self {
-            Self(
-                inner
-                    .method(::httpmock::Method::GET)
-                    .path_matches(regex::Regex::new("^/v1/users/[^/]*/cache$").unwrap()),
-            )
-        }
-        pub fn into_inner(self) -> ::httpmock::When {
-            self.0
-        }
-        pub fn user_id(self, value: &str) -> Self {
-            let re = regex::Regex::new(
-                    &format!("^/v1/users/{}/cache$", value.to_string()),
-                )
-                .unwrap();
-            Self(self.0.path_matches(re))
-        }
-        pub fn bot_id<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a str>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.query_param("botId", value.to_string()))
-            } else {
-                Self(self.0.query_param_missing("botId"))
-            }
-        }
-    }
-    pub struct CacheGetThen(::httpmock::Then);
-    impl CacheGetThen {
-        pub fn new(inner: ::httpmock::Then) -> Self {
-            Self(inner)
-        }
-        pub fn into_inner(self) -> ::httpmock::Then {
-            self.0
-        }
-        pub fn ok(self, value: &types::UserCache) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
-            assert_eq!(status / 100u16, 4u16);
-            Self(
-                self
-                    .0
-                    .status(status)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
-            assert_eq!(status / 100u16, 5u16);
-            Self(
-                self
-                    .0
-                    .status(status)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-    }
-    pub struct CacheSetWhen(::httpmock::When);
-    impl CacheSetWhen {
+    pub struct ChatQueryWhen(::httpmock::When);
+    impl ChatQueryWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
                     .method(::httpmock::Method::POST)
-                    .path_matches(regex::Regex::new("^/v1/users/[^/]*/cache$").unwrap()),
+                    .path_matches(regex::Regex::new("^/query$").unwrap()),
             )
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn user_id(self, value: &str) -> Self {
-            let re = regex::Regex::new(
-                    &format!("^/v1/users/{}/cache$", value.to_string()),
-                )
-                .unwrap();
-            Self(self.0.path_matches(re))
-        }
-        pub fn body(self, value: &types::CacheSetRequest) -> Self {
+        pub fn body(self, value: &types::ChatQueryRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct CacheSetThen(::httpmock::Then);
-    impl CacheSetThen {
+    pub struct ChatQueryThen(::httpmock::Then);
+    impl ChatQueryThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::CacheSetResponse) -> Self {
+        pub fn ok(self, value: &types::ChatQueryResponse) -> Self {
             Self(
                 self
                     .0
@@ -115,172 +40,11 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
-        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
-            assert_eq!(status / 100u16, 4u16);
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
             Self(
                 self
                     .0
-                    .status(status)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
-            assert_eq!(status / 100u16, 5u16);
-            Self(
-                self
-                    .0
-                    .status(status)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-    }
-    pub struct MessageSendWhen(::httpmock::When);
-    impl MessageSendWhen {
-        pub fn new(inner: ::httpmock::When) -> Self {
-            Self(
-                inner
-                    .method(::httpmock::Method::POST)
-                    .path_matches(
-                        regex::Regex::new("^/v1/bots/[^/]*/messages$").unwrap(),
-                    ),
-            )
-        }
-        pub fn into_inner(self) -> ::httpmock::When {
-            self.0
-        }
-        pub fn bot_id(self, value: &str) -> Self {
-            let re = regex::Regex::new(
-                    &format!("^/v1/bots/{}/messages$", value.to_string()),
-                )
-                .unwrap();
-            Self(self.0.path_matches(re))
-        }
-        pub fn body(self, value: &types::MessageSendRequest) -> Self {
-            Self(self.0.json_body_obj(value))
-        }
-    }
-    pub struct MessageSendThen(::httpmock::Then);
-    impl MessageSendThen {
-        pub fn new(inner: ::httpmock::Then) -> Self {
-            Self(inner)
-        }
-        pub fn into_inner(self) -> ::httpmock::Then {
-            self.0
-        }
-        pub fn ok(self, value: &types::MessageSendResponse) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
-            assert_eq!(status / 100u16, 4u16);
-            Self(
-                self
-                    .0
-                    .status(status)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
-            assert_eq!(status / 100u16, 5u16);
-            Self(
-                self
-                    .0
-                    .status(status)
-                    .header("content-type", "application/json")
-                    .json_body_obj(value),
-            )
-        }
-    }
-    pub struct HistoryListWhen(::httpmock::When);
-    impl HistoryListWhen {
-        pub fn new(inner: ::httpmock::When) -> Self {
-            Self(
-                inner
-                    .method(::httpmock::Method::GET)
-                    .path_matches(
-                        regex::Regex::new("^/v1/external/messages/history/[^/]*$")
-                            .unwrap(),
-                    ),
-            )
-        }
-        pub fn into_inner(self) -> ::httpmock::When {
-            self.0
-        }
-        pub fn bot_id(self, value: &str) -> Self {
-            let re = regex::Regex::new(
-                    &format!("^/v1/external/messages/history/{}$", value.to_string()),
-                )
-                .unwrap();
-            Self(self.0.path_matches(re))
-        }
-        pub fn client_id<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a str>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.query_param("clientId", value.to_string()))
-            } else {
-                Self(self.0.query_param_missing("clientId"))
-            }
-        }
-        pub fn end_at<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a str>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.query_param("endAt", value.to_string()))
-            } else {
-                Self(self.0.query_param_missing("endAt"))
-            }
-        }
-        pub fn limit(self, value: ::std::num::NonZeroU32) -> Self {
-            Self(self.0.query_param("limit", value.to_string()))
-        }
-        pub fn message_id<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a str>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.query_param("messageId", value.to_string()))
-            } else {
-                Self(self.0.query_param_missing("messageId"))
-            }
-        }
-        pub fn page(self, value: ::std::num::NonZeroU32) -> Self {
-            Self(self.0.query_param("page", value.to_string()))
-        }
-        pub fn start_at<'a, T>(self, value: T) -> Self
-        where
-            T: Into<Option<&'a str>>,
-        {
-            if let Some(value) = value.into() {
-                Self(self.0.query_param("startAt", value.to_string()))
-            } else {
-                Self(self.0.query_param_missing("startAt"))
-            }
-        }
-    }
-    pub struct HistoryListThen(::httpmock::Then);
-    impl HistoryListThen {
-        pub fn new(inner: ::httpmock::Then) -> Self {
-            Self(inner)
-        }
-        pub fn into_inner(self) -> ::httpmock::Then {
-            self.0
-        }
-        pub fn ok(self, value: &types::HistoryPage) -> Self {
-            Self(
-                self
-                    .0
-                    .status(200u16)
+                    .status(401u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -396,6 +160,15 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
         pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
             assert_eq!(status / 100u16, 4u16);
             Self(
@@ -446,6 +219,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -506,6 +288,15 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
         pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
             assert_eq!(status / 100u16, 4u16);
             Self(
@@ -561,6 +352,15 @@ pub mod operations {
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -626,6 +426,15 @@ pub mod operations {
                     .json_body_obj(value),
             )
         }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
         pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
             assert_eq!(status / 100u16, 4u16);
             Self(
@@ -647,35 +456,424 @@ pub mod operations {
             )
         }
     }
-    pub struct ChatQueryWhen(::httpmock::When);
-    impl ChatQueryWhen {
+    pub struct MessageSendWhen(::httpmock::When);
+    impl MessageSendWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
             Self(
                 inner
                     .method(::httpmock::Method::POST)
-                    .path_matches(regex::Regex::new("^/query$").unwrap()),
+                    .path_matches(
+                        regex::Regex::new("^/v1/bots/[^/]*/messages$").unwrap(),
+                    ),
             )
         }
         pub fn into_inner(self) -> ::httpmock::When {
             self.0
         }
-        pub fn body(self, value: &types::ChatQueryRequest) -> Self {
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/{}/messages$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::MessageSendRequest) -> Self {
             Self(self.0.json_body_obj(value))
         }
     }
-    pub struct ChatQueryThen(::httpmock::Then);
-    impl ChatQueryThen {
+    pub struct MessageSendThen(::httpmock::Then);
+    impl MessageSendThen {
         pub fn new(inner: ::httpmock::Then) -> Self {
             Self(inner)
         }
         pub fn into_inner(self) -> ::httpmock::Then {
             self.0
         }
-        pub fn ok(self, value: &types::ChatQueryResponse) -> Self {
+        pub fn ok(self, value: &types::MessageSendResponse) -> Self {
             Self(
                 self
                     .0
                     .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn bad_request(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn forbidden(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(403u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn internal_server_error(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(500u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct HistoryListWhen(::httpmock::When);
+    impl HistoryListWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new("^/v1/external/messages/history/[^/]*$")
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/external/messages/history/{}$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn client_id<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("clientId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("clientId"))
+            }
+        }
+        pub fn end_at<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("endAt", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("endAt"))
+            }
+        }
+        pub fn limit(self, value: ::std::num::NonZeroU32) -> Self {
+            Self(self.0.query_param("limit", value.to_string()))
+        }
+        pub fn message_id<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("messageId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("messageId"))
+            }
+        }
+        pub fn page(self, value: ::std::num::NonZeroU32) -> Self {
+            Self(self.0.query_param("page", value.to_string()))
+        }
+        pub fn start_at<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("startAt", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("startAt"))
+            }
+        }
+    }
+    pub struct HistoryListThen(::httpmock::Then);
+    impl HistoryListThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::HistoryPage) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn internal_server_error(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(500u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct CacheGetWhen(::httpmock::When);
+    impl CacheGetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/v1/users/[^/]*/cache$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn user_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/users/{}/cache$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn bot_id<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("botId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("botId"))
+            }
+        }
+    }
+    pub struct CacheGetThen(::httpmock::Then);
+    impl CacheGetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UserCache) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn bad_request(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct CacheSetWhen(::httpmock::When);
+    impl CacheSetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/v1/users/[^/]*/cache$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn user_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/users/{}/cache$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::CacheSetRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct CacheSetThen(::httpmock::Then);
+    impl CacheSetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::CacheSetResponse) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn bad_request(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn not_found(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(404u16)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -706,18 +904,9 @@ pub mod operations {
 /// adds a method for each operation. These are the equivalent of
 /// type-checked [`mock()`](::httpmock::MockServer::mock) calls.
 pub trait MockServerExt {
-    fn cache_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn chat_query<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::CacheGetWhen, operations::CacheGetThen);
-    fn cache_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::CacheSetWhen, operations::CacheSetThen);
-    fn message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen);
-    fn history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen);
+        F: FnOnce(operations::ChatQueryWhen, operations::ChatQueryThen);
     fn user_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::UserListWhen, operations::UserListThen);
@@ -733,52 +922,28 @@ pub trait MockServerExt {
     fn user_session_update<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::UserSessionUpdateWhen, operations::UserSessionUpdateThen);
-    fn chat_query<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::ChatQueryWhen, operations::ChatQueryThen);
-}
-impl MockServerExt for ::httpmock::MockServer {
-    fn cache_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::CacheGetWhen, operations::CacheGetThen),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::CacheGetWhen::new(when),
-                operations::CacheGetThen::new(then),
-            )
-        })
-    }
-    fn cache_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
-    where
-        F: FnOnce(operations::CacheSetWhen, operations::CacheSetThen),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::CacheSetWhen::new(when),
-                operations::CacheSetThen::new(then),
-            )
-        })
-    }
     fn message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen),
-    {
-        self.mock(|when, then| {
-            config_fn(
-                operations::MessageSendWhen::new(when),
-                operations::MessageSendThen::new(then),
-            )
-        })
-    }
+        F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen);
     fn history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen),
+        F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen);
+    fn cache_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CacheGetWhen, operations::CacheGetThen);
+    fn cache_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CacheSetWhen, operations::CacheSetThen);
+}
+impl MockServerExt for ::httpmock::MockServer {
+    fn chat_query<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ChatQueryWhen, operations::ChatQueryThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::HistoryListWhen::new(when),
-                operations::HistoryListThen::new(then),
+                operations::ChatQueryWhen::new(when),
+                operations::ChatQueryThen::new(then),
             )
         })
     }
@@ -837,14 +1002,47 @@ impl MockServerExt for ::httpmock::MockServer {
             )
         })
     }
-    fn chat_query<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    fn message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
-        F: FnOnce(operations::ChatQueryWhen, operations::ChatQueryThen),
+        F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen),
     {
         self.mock(|when, then| {
             config_fn(
-                operations::ChatQueryWhen::new(when),
-                operations::ChatQueryThen::new(then),
+                operations::MessageSendWhen::new(when),
+                operations::MessageSendThen::new(then),
+            )
+        })
+    }
+    fn history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::HistoryListWhen::new(when),
+                operations::HistoryListThen::new(then),
+            )
+        })
+    }
+    fn cache_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CacheGetWhen, operations::CacheGetThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CacheGetWhen::new(when),
+                operations::CacheGetThen::new(then),
+            )
+        })
+    }
+    fn cache_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CacheSetWhen, operations::CacheSetThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CacheSetWhen::new(when),
+                operations::CacheSetThen::new(then),
             )
         })
     }

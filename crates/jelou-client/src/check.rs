@@ -206,46 +206,52 @@ pub fn length_limit(min: usize, max: usize, unit: &str) -> String {
 }
 
 /// One operation's schemas, compiled once.
+#[derive(Default)]
 struct Compiled {
     parameters: Vec<CompiledParameter>,
-    body: Option<(bool, Validator)>,
+    /// Whether the body is required, and its rules.
+    body: Option<(bool, Rules)>,
 }
 
 struct CompiledParameter {
     name: &'static str,
     location: ParameterLocation,
     required: bool,
+    rules: Rules,
+}
+
+/// A schema and its validator: the schema is read again to word a broken rule.
+struct Rules {
     schema: Value,
     validator: Validator,
 }
 
-fn compile(schema: &str) -> Result<(Value, Validator), String> {
+fn compile(schema: &str) -> Result<Rules, String> {
     let schema: Value = serde_json::from_str(schema).map_err(|e| e.to_string())?;
     let validator = jsonschema::options()
         .with_draft(Draft::Draft7)
         .should_validate_formats(true)
         .build(&schema)
         .map_err(|e| e.to_string())?;
-    Ok((schema, validator))
+    Ok(Rules { schema, validator })
 }
 
 fn compile_operation(operation: &OperationSpec) -> Result<Compiled, String> {
     let mut parameters = Vec::new();
     for parameter in operation.parameters {
-        let (schema, validator) =
+        let rules =
             compile(parameter.schema).map_err(|e| format!("parameter {}: {e}", parameter.name))?;
         parameters.push(CompiledParameter {
             name: parameter.name,
             location: parameter.location,
             required: parameter.required,
-            schema,
-            validator,
+            rules,
         });
     }
     let body = match &operation.body {
         Some(body) => Some((
             body.required,
-            compile(body.schema).map_err(|e| format!("body: {e}"))?.1,
+            compile(body.schema).map_err(|e| format!("body: {e}"))?,
         )),
         None => None,
     };
@@ -258,6 +264,20 @@ fn compiled() -> &'static [Result<Compiled, String>] {
     COMPILED.get_or_init(|| OPERATIONS.iter().map(compile_operation).collect())
 }
 
+/// The compiled schemas of `operation` (none to check for an operation not in the table).
+fn compiled_for(operation: &'static OperationSpec) -> Result<&'static Compiled, CheckError> {
+    static NOTHING: OnceLock<Compiled> = OnceLock::new();
+    let Some(index) = OPERATIONS.iter().position(|op| std::ptr::eq(op, operation)) else {
+        return Ok(NOTHING.get_or_init(Compiled::default));
+    };
+    compiled()[index]
+        .as_ref()
+        .map_err(|message| CheckError::Schema {
+            operation: operation.id,
+            message: message.clone(),
+        })
+}
+
 /// Checks a request against the schemas of `operation`: its path, query and header
 /// parameters, and its JSON body. The first broken rule comes back, naming the field, the
 /// limit and the value.
@@ -265,15 +285,7 @@ pub fn check_request(
     operation: &'static OperationSpec,
     request: RequestParts<'_>,
 ) -> Result<(), CheckError> {
-    let Some(index) = OPERATIONS.iter().position(|op| std::ptr::eq(op, operation)) else {
-        return Ok(());
-    };
-    let compiled = compiled()[index]
-        .as_ref()
-        .map_err(|message| CheckError::Schema {
-            operation: operation.id,
-            message: message.clone(),
-        })?;
+    let compiled = compiled_for(operation)?;
     let path_values = path_values(operation.path, request.path);
     let query: Vec<(String, String)> =
         url::form_urlencoded::parse(request.query.unwrap_or_default().as_bytes())
@@ -306,16 +318,20 @@ pub fn check_request(
             }
             continue;
         }
-        let value = typed(parameter.name, &parameter.schema, &texts)?;
-        first_error(parameter.name, &parameter.validator, &value)?;
+        if parameter.location == ParameterLocation::Path && texts.iter().any(|t| t.is_empty()) {
+            // An empty segment would address another resource, whatever the schema allows.
+            return Err(BrokenRule::new(parameter.name, "a non-empty identifier", "\"\"").into());
+        }
+        let value = typed(parameter.name, &parameter.rules.schema, &texts)?;
+        first_error(parameter.name, &parameter.rules, &value)?;
     }
-    if let Some((required, validator)) = &compiled.body {
+    if let Some((required, rules)) = &compiled.body {
         match request.body {
             RequestBody::Bytes(bytes) if !bytes.is_empty() => {
                 let body: Value = serde_json::from_slice(bytes).map_err(|e| {
                     BrokenRule::new("body", "a JSON document", format!("not JSON: {e}"))
                 })?;
-                first_error("", validator, &body)?;
+                first_error("", rules, &body)?;
             }
             RequestBody::Streamed => {}
             _ if *required => {
@@ -329,9 +345,15 @@ pub fn check_request(
 
 /// The values of the template's `{name}` segments in `path`, percent-decoded. The template
 /// is matched against the end of the path, so that a base URL with a path of its own works.
+///
+/// An empty segment stays a segment, so that an empty identifier (`/v1/bots//messages`) is
+/// read as the empty value it is, not as the next segment.
 fn path_values(template: &'static str, path: &str) -> Vec<(&'static str, String)> {
-    let template: Vec<&str> = template.split('/').filter(|s| !s.is_empty()).collect();
-    let segments: Vec<&str> = path.split('/').filter(|s| !s.is_empty()).collect();
+    let segments_of = |text: &'static str| -> Vec<&'static str> {
+        text.strip_prefix('/').unwrap_or(text).split('/').collect()
+    };
+    let template = segments_of(template);
+    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
     let Some(offset) = segments.len().checked_sub(template.len()) else {
         return Vec::new();
     };
@@ -400,10 +422,10 @@ fn typed(name: &str, schema: &Value, texts: &[&str]) -> Result<Value, BrokenRule
 }
 
 /// The first rule `value` breaks, as a [`BrokenRule`] whose field starts with `root`.
-fn first_error(root: &str, validator: &Validator, value: &Value) -> Result<(), BrokenRule> {
-    match validator.iter_errors(value).next() {
+fn first_error(root: &str, rules: &Rules, value: &Value) -> Result<(), BrokenRule> {
+    match rules.validator.iter_errors(value).next() {
         None => Ok(()),
-        Some(error) => Err(describe(root, &error)),
+        Some(error) => Err(describe(root, &rules.schema, &error)),
     }
 }
 
@@ -457,21 +479,96 @@ fn count(limit: u64) -> usize {
     usize::try_from(limit).unwrap_or(usize::MAX)
 }
 
-fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
+/// The bounds of the schema that holds the broken keyword, as a range in words: `1 to 24
+/// characters` rather than the one bound that was crossed.
+fn range(holder: &Value, low: &str, high: &str, unit: Option<&str>) -> String {
+    let bound = |key: &str| holder.get(key).and_then(Value::as_f64);
+    match unit {
+        Some(unit) => {
+            let count = |key: &str| holder.get(key).and_then(Value::as_u64).map(count);
+            length_limit(
+                count(low).unwrap_or(0),
+                count(high).unwrap_or(usize::MAX),
+                unit,
+            )
+        }
+        None => match (bound(low), bound(high)) {
+            (Some(low), Some(high)) => format!("{} to {}", number(low), number(high)),
+            (Some(low), None) => format!("at least {}", number(low)),
+            (None, Some(high)) => format!("at most {}", number(high)),
+            (None, None) => "within the documented range".to_owned(),
+        },
+    }
+}
+
+/// A schema number as written: `1`, not `1.0`.
+fn number(value: f64) -> String {
+    // Whole numbers below 2^53 are exact in an f64 and print without a fraction.
+    if value.fract() == 0.0 && value.abs() < 9.0e15 {
+        format!("{value:.0}")
+    } else {
+        value.to_string()
+    }
+}
+
+/// A key pattern of the form `^[…]{m,n}$` in words (`1 to 128 ASCII letters, digits, '_'
+/// or '-'`), or the pattern itself.
+fn key_rule(pattern: &str) -> String {
+    let worded = (|| {
+        let inner = pattern.strip_prefix("^[")?.strip_suffix('$')?;
+        let (class, counts) = inner.split_once("]{")?;
+        let (min, max) = counts.strip_suffix('}')?.split_once(',')?;
+        let (min, max) = (min.parse::<usize>().ok()?, max.parse::<usize>().ok()?);
+        let mut kinds = Vec::new();
+        let mut rest = class;
+        while !rest.is_empty() {
+            let (kind, tail) = if let Some(tail) = rest.strip_prefix("\\w") {
+                ("ASCII letters, digits, '_'".to_owned(), tail)
+            } else if let Some(tail) = rest.strip_prefix("\\d") {
+                ("digits".to_owned(), tail)
+            } else {
+                let c = rest.chars().next()?;
+                if c.is_ascii_alphanumeric() || c == '\\' || c == '[' {
+                    return None;
+                }
+                (format!("'{c}'"), &rest[c.len_utf8()..])
+            };
+            kinds.push(kind);
+            rest = tail;
+        }
+        let (last, first) = kinds.split_last()?;
+        let kinds = if first.is_empty() {
+            last.clone()
+        } else {
+            format!("{} or {last}", first.join(", "))
+        };
+        Some(length_limit(min, max, &kinds))
+    })();
+    worded.unwrap_or_else(|| format!("text matching {pattern}"))
+}
+
+fn describe(root: &str, schema: &Value, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
     let field = field_path(root, error.instance_path().as_str());
     let instance = error.instance().as_ref();
-    let keys = || format!("{} keys", instance.as_object().map_or(0, Map::len));
+    // The schema object holding the broken keyword, for the other bound of a range.
+    let holder = {
+        let location = error.schema_path().as_str();
+        let parent = location.rsplit_once('/').map_or("", |(parent, _)| parent);
+        schema.pointer(parent).unwrap_or(&Value::Null)
+    };
+    let keys = || format!("{} items", instance.as_object().map_or(0, Map::len));
     // Most rules name the limit and show the value as it is; the others name another field
     // (a missing or undocumented one) or describe the value otherwise.
     let limit = match error.kind() {
-        ValidationErrorKind::MaxLength { limit } => length_limit(0, count(*limit), "characters"),
-        ValidationErrorKind::MinLength { limit } => {
-            length_limit(count(*limit), usize::MAX, "characters")
+        ValidationErrorKind::MaxLength { .. } | ValidationErrorKind::MinLength { .. } => {
+            range(holder, "minLength", "maxLength", Some("characters"))
         }
-        ValidationErrorKind::MaxItems { limit } => length_limit(0, count(*limit), "items"),
-        ValidationErrorKind::MinItems { limit } => length_limit(count(*limit), usize::MAX, "items"),
-        ValidationErrorKind::Maximum { limit } => format!("at most {limit}"),
-        ValidationErrorKind::Minimum { limit } => format!("at least {limit}"),
+        ValidationErrorKind::MaxItems { .. } | ValidationErrorKind::MinItems { .. } => {
+            range(holder, "minItems", "maxItems", Some("items"))
+        }
+        ValidationErrorKind::Maximum { .. } | ValidationErrorKind::Minimum { .. } => {
+            range(holder, "minimum", "maximum", None)
+        }
         ValidationErrorKind::ExclusiveMaximum { limit } => format!("less than {limit}"),
         ValidationErrorKind::ExclusiveMinimum { limit } => format!("more than {limit}"),
         ValidationErrorKind::Enum { options } => {
@@ -496,7 +593,19 @@ fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
             };
             format!("of type {expected}")
         }
-        ValidationErrorKind::OneOfNotValid { .. } | ValidationErrorKind::AnyOf { .. } => {
+        ValidationErrorKind::AnyOf { context } => {
+            if let Some(rule) = fields_required_together(&field, context) {
+                return rule;
+            }
+            if let Some(inner) = the_one_fitting_shape(error, context) {
+                return describe(root, schema, inner);
+            }
+            "one of the documented shapes".to_owned()
+        }
+        ValidationErrorKind::OneOfNotValid { context } => {
+            if let Some(inner) = the_one_fitting_shape(error, context) {
+                return describe(root, schema, inner);
+            }
             "one of the documented shapes".to_owned()
         }
         ValidationErrorKind::OneOfMultipleValid { .. } => {
@@ -519,16 +628,15 @@ fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
         ValidationErrorKind::PropertyNames { error } => {
             let key = error.instance().as_ref();
             let rule = match error.kind() {
-                ValidationErrorKind::Pattern { pattern } => format!("keys matching {pattern}"),
+                ValidationErrorKind::Pattern { pattern } => key_rule(pattern),
                 _ => error.to_string(),
             };
-            return BrokenRule::new(field, rule, format!("key {}", shown(key)));
+            let key = key.as_str().map_or_else(|| key.to_string(), quoted);
+            return BrokenRule::new(field, format!("keyed by {rule}"), format!("key {key}"));
         }
-        ValidationErrorKind::MaxProperties { limit } => {
-            return BrokenRule::new(field, format!("at most {limit} keys"), keys());
-        }
-        ValidationErrorKind::MinProperties { limit } => {
-            return BrokenRule::new(field, format!("at least {limit} keys"), keys());
+        ValidationErrorKind::MaxProperties { .. } | ValidationErrorKind::MinProperties { .. } => {
+            let limit = range(holder, "minProperties", "maxProperties", Some("items"));
+            return BrokenRule::new(field, limit, keys());
         }
         ValidationErrorKind::UniqueItems => {
             return BrokenRule::new(field, "items all different", "a repeated item");
@@ -536,6 +644,94 @@ fn describe(root: &str, error: &jsonschema::ValidationError<'_>) -> BrokenRule {
         _ => error.to_string(),
     };
     BrokenRule::new(field, limit, shown(instance))
+}
+
+/// When a value fits none of several shapes but has the type of only one of them (a list
+/// where the shapes are "one id or a list of ids"), the first rule that shape's value breaks:
+/// `segments[0]` is too short, rather than `segments` fits no shape.
+fn the_one_fitting_shape<'e>(
+    error: &jsonschema::ValidationError<'_>,
+    alternatives: &'e [Vec<jsonschema::ValidationError<'static>>],
+) -> Option<&'e jsonschema::ValidationError<'static>> {
+    let at = error.instance_path().as_str();
+    let of_another_type = |inner: &jsonschema::ValidationError<'_>| {
+        matches!(inner.kind(), ValidationErrorKind::Type { .. })
+            && inner.instance_path().as_str() == at
+    };
+    let mut fitting = alternatives
+        .iter()
+        .filter(|errors| !errors.iter().any(of_another_type));
+    match (fitting.next(), fitting.next()) {
+        (Some(errors), None) => errors.first(),
+        _ => None,
+    }
+}
+
+/// The rule of an `anyOf` whose alternatives each only require a field ("one of `query`,
+/// `trigger` or `goto`"), named after the fields; `None` for a choice between shapes.
+fn fields_required_together(
+    field: &str,
+    alternatives: &[Vec<jsonschema::ValidationError<'static>>],
+) -> Option<BrokenRule> {
+    let mut names = Vec::new();
+    for errors in alternatives {
+        let [error] = errors.as_slice() else {
+            return None;
+        };
+        let ValidationErrorKind::Required { property } = error.kind() else {
+            return None;
+        };
+        let at = field_path(
+            if field == "body" { "" } else { field },
+            error.instance_path().as_str(),
+        );
+        names.push(join(&at, property.as_str()?));
+    }
+    let (first, others) = names.split_first()?;
+    let (limit, value) = match others {
+        [] => return None,
+        [other] => (
+            format!("given unless {other} is"),
+            format!("neither {first} nor {other}"),
+        ),
+        _ => (
+            format!("given, or {} instead", others.join(" or ")),
+            format!("none of {}", names.join(", ")),
+        ),
+    };
+    Some(BrokenRule::new(first.clone(), limit, value))
+}
+
+/// Checks a request body, as JSON, against `operation`'s body schema: for inputs checked
+/// before a request is built. An operation without a body schema accepts any.
+pub fn check_body(operation: &'static OperationSpec, body: &Value) -> Result<(), CheckError> {
+    let compiled = compiled_for(operation)?;
+    match &compiled.body {
+        Some((_, rules)) => Ok(first_error("", rules, body)?),
+        None => Ok(()),
+    }
+}
+
+/// Checks parameter values, as text by name, against `operation`'s parameter schemas: for
+/// inputs checked before a request is built. Parameters not given are not checked.
+pub fn check_parameters(
+    operation: &'static OperationSpec,
+    values: &[(&str, &str)],
+) -> Result<(), CheckError> {
+    let compiled = compiled_for(operation)?;
+    for parameter in &compiled.parameters {
+        let texts: Vec<&str> = values
+            .iter()
+            .filter(|(name, _)| *name == parameter.name)
+            .map(|(_, text)| *text)
+            .collect();
+        if texts.is_empty() {
+            continue;
+        }
+        let value = typed(parameter.name, &parameter.rules.schema, &texts)?;
+        first_error(parameter.name, &parameter.rules, &value)?;
+    }
+    Ok(())
 }
 
 #[cfg(test)]
@@ -576,7 +772,7 @@ mod tests {
         assert!(check("history_list", &format!("{base}?limit=50&page=1"), None).is_ok());
         let error = check("history_list", &format!("{base}?limit=51&page=1"), None)
             .expect_err("over the maximum");
-        assert_eq!(error.to_string(), "limit must be at most 50, got 51");
+        assert_eq!(error.to_string(), "limit must be 1 to 50, got 51");
         let error = check("history_list", &format!("{base}?limit=ten&page=1"), None)
             .expect_err("not a number");
         assert_eq!(
@@ -604,7 +800,7 @@ mod tests {
             panic!("{error}")
         };
         assert_eq!(error.field, "options[1].title");
-        assert_eq!(error.limit, "at most 24 characters");
+        assert_eq!(error.limit, "1 to 24 characters");
         assert!(
             error.value.starts_with("25 characters: \"xxx"),
             "{}",
@@ -618,11 +814,83 @@ mod tests {
         for key in ["ñ", "a.b"] {
             let body = serde_json::json!({ "attributes": { key: "v" } });
             let error = check("user_update", url, Some(body)).expect_err("key outside the pattern");
-            assert!(
-                error.to_string().contains("keys matching"),
-                "{key}: {error}"
+            assert_eq!(
+                error.to_string(),
+                format!(
+                    "attributes must be keyed by 1 to 128 ASCII letters, digits, '_' or '-', got key {key:?}"
+                ),
             );
         }
+    }
+
+    #[test]
+    fn fields_that_go_together_are_named_together() {
+        let error = check(
+            "chat_query",
+            "http://127.0.0.1/query",
+            Some(serde_json::json!({ "sessionId": "c6d4bc58-4947" })),
+        )
+        .expect_err("no query, trigger or goto");
+        assert_eq!(
+            error.to_string(),
+            "query must be given, or trigger or goto instead, got none of query, trigger, goto"
+        );
+        let body = serde_json::json!({ "attributes": { "default_name": "Joe" } });
+        let error =
+            check("user_create", "http://127.0.0.1/users", Some(body)).expect_err("no userId");
+        assert_eq!(
+            error.to_string(),
+            "userId must be given unless attributes.default_email is, got neither userId nor attributes.default_email"
+        );
+        let body = serde_json::json!({ "attributes": { "default_email": "joe@doe.com" } });
+        assert!(check("user_create", "http://127.0.0.1/users", Some(body)).is_ok());
+    }
+
+    #[test]
+    fn an_empty_path_identifier_is_refused() {
+        let error = check("message_send", "http://127.0.0.1/v1/bots//messages", None)
+            .expect_err("empty botId");
+        assert_eq!(
+            error.to_string(),
+            "botId must be a non-empty identifier, got \"\""
+        );
+    }
+
+    #[test]
+    fn inputs_are_checked_before_a_request_exists() {
+        let op = crate::operation_spec("history_list").expect("in the spec");
+        assert!(check_parameters(op, &[("limit", "50"), ("page", "1")]).is_ok());
+        let error = check_parameters(op, &[("page", "0")]).expect_err("page 0");
+        assert_eq!(error.to_string(), "page must be 1 to 4294967295, got 0");
+        let op = crate::operation_spec("message_send").expect("in the spec");
+        let body = serde_json::json!({ "type": "text", "userId": "u", "text": "" });
+        assert!(
+            check_body(op, &body).is_ok(),
+            "the spec sets no minimum length"
+        );
+        let error = check_body(op, &serde_json::json!({ "type": "text" })).expect_err("no userId");
+        assert_eq!(
+            error.to_string(),
+            "userId must be present (required), got missing"
+        );
+    }
+
+    #[test]
+    fn ranges_and_key_patterns_read_as_words() {
+        assert_eq!(
+            key_rule(r"^[\w-]{1,128}$"),
+            "1 to 128 ASCII letters, digits, '_' or '-'"
+        );
+        assert_eq!(key_rule(r"^[\d]{2,2}$"), "exactly 2 digits");
+        assert_eq!(key_rule("^(a|b)$"), "text matching ^(a|b)$");
+        assert_eq!(key_rule("^[a-z]{1,3}$"), "text matching ^[a-z]{1,3}$");
+        let holder = serde_json::json!({ "minimum": 0.1, "maximum": 1.0 });
+        assert_eq!(range(&holder, "minimum", "maximum", None), "0.1 to 1");
+        let holder = serde_json::json!({ "maxLength": 72 });
+        assert_eq!(
+            range(&holder, "minLength", "maxLength", Some("characters")),
+            "at most 72 characters"
+        );
     }
 
     #[test]

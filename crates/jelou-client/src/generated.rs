@@ -2334,8 +2334,7 @@ meanings below.
     }
     /**A new user.
 Ambiguous: the page marks `userId` required with a default of "uuid" and also says it is
-not required when `attributes.default_email` is given. It is optional in the schema;
-clients check that one of the two is present.
+not required when `attributes.default_email` is given. One of the two must be present.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -7641,133 +7640,27 @@ const _: () = {
     {}
 };
 impl Client {
-    /**Get user cache
+    /**Chat with bot
 
-Returns everything previously stored in the user's cache, as one JSON object whose keys
-are the ones set with `cache_set`.
-
-Logic error: the API can answer HTTP 200 with a body whose `status` is `"failed"` when
-it could not obtain the cache. Such a body is an error, not cache contents; a client must
-treat it as such (documented on page 000 under "Common Errors").
-Inferred: a cache may itself hold a `status` key, so the error is told apart by its
-whole shape, the one the cache's answers carry: exactly `status: "failed"` and a
-`message` list of strings, nothing else. Ambiguous: a cache holding exactly those two
-keys with such values cannot be told from the error.
-
-Errors documented on the page: 400 (could not get or update the user's status),
-401 (invalid or missing credentials), 404 (user or bot not found).
+Sends the user's input to the bot and returns the bot's answer: a free-text `query`,
+a `trigger` of a story, or a `goto` to an interaction. At least one of `query`,
+`trigger` and `goto` is required.
+Inferred path: page 002 shows no request URL; `POST /query` is the path of the public
+ChatBot-style query API whose shape the page matches.
 
 
-Sends a `GET` request to `/v1/users/{userId}/cache`
+Sends a `POST` request to `/query`
 
 Arguments:
-- `user_id`: The user's phone number, without the `+` sign.
-- `bot_id`: Identifier of the bot whose cache of this user is read.
-Inferred: the page shows no parameter for the read besides `userId`, while the write
-takes a `botId` and the cache belongs to a user "within your bot". The parameter is
-optional and omitted from the query when unset.
-
+- `body`: The user's input and the session it belongs to.
 ```ignore
-let response = client.cache_get()
-    .user_id(user_id)
-    .bot_id(bot_id)
-    .send()
-    .await;
-```*/
-    pub fn cache_get(&self) -> builder::CacheGet<'_> {
-        builder::CacheGet::new(self)
-    }
-    /**Set user cache
-
-Merges `params` into the user's current cache: keys that already exist are overwritten,
-other keys are kept. Keep a consistent structure to avoid unexpected behaviour in the
-bot's skills.
-
-Errors documented on the page: 400 (could not get or update the user's status),
-401 (invalid or missing credentials), 404 (user or bot not found).
-
-
-Sends a `POST` request to `/v1/users/{userId}/cache`
-
-Arguments:
-- `user_id`: The user's phone number, without the `+` sign.
-- `body`: The data to merge and the bot it belongs to.
-```ignore
-let response = client.cache_set()
-    .user_id(user_id)
+let response = client.chat_query()
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn cache_set(&self) -> builder::CacheSet<'_> {
-        builder::CacheSet::new(self)
-    }
-    /**Send a message to a user
-
-Sends a text message from the bot to a user, optionally with a list of up to ten
-selectable options shown behind a button. Not idempotent: sending twice delivers two
-messages.
-
-
-Sends a `POST` request to `/v1/bots/{botId}/messages`
-
-Arguments:
-- `bot_id`: The unique identifier of the bot.
-- `body`: Message payload. The structure varies with the message type; only `text` is documented.
-```ignore
-let response = client.message_send()
-    .bot_id(bot_id)
-    .body(body)
-    .send()
-    .await;
-```*/
-    pub fn message_send(&self) -> builder::MessageSend<'_> {
-        builder::MessageSend::new(self)
-    }
-    /**Chat history
-
-Returns one page of the messages of a bot, newest pages following by `page` number.
-The page documents four error answers: 401 (bare `message`), 404 `E1019 BOT_NOT_FOUND`,
-422 `E0422 VALIDATOR_ERROR` with `validationError`, and 500 `E0000 UNKNOWN_ERROR`.
-
-
-Sends a `GET` request to `/v1/external/messages/history/{botId}`
-
-Arguments:
-- `bot_id`: ID of the bot.
-- `client_id`: ID of the client (the user) whose messages are wanted.
-- `end_at`: End of the date range to query, as an ISO 8601 date or date-time (see `startAt`).
-
-- `limit`: Number of messages to request per page, at most 50.
-Inferred: the seed page gives the type `int` and no range; a count of messages is at
-least 1. The maximum of 50 is not on the seed page: the current chat-history pages
-(https://docs.jelou.ai/api/conversaciones/historial, with default 10 and maximum 50)
-and an older one (https://docs.jelou.ai/whatsapp/consulting-chat-history/default-values,
-"The max number in limit is 50") both give it. The seed page's other facts (the
-parameter is required) stay.
-
-- `message_id`: ID of one message.
-- `page`: Page number, starting at 1 (the example requests `page=1` and answers `offset: 0`).
-
-- `start_at`: Start of the date range to query, as an ISO 8601 date or date-time
-(for example `2025-01-15` or `2025-01-15T10:30:00.000Z`).
-Ambiguous: the page gives the type `date` without a format, and the server answers
-422 when the value is not a date. It is kept a string, so that either form can be sent.
-
-```ignore
-let response = client.history_list()
-    .bot_id(bot_id)
-    .client_id(client_id)
-    .end_at(end_at)
-    .limit(limit)
-    .message_id(message_id)
-    .page(page)
-    .start_at(start_at)
-    .send()
-    .await;
-```*/
-    pub fn history_list(&self) -> builder::HistoryList<'_> {
-        builder::HistoryList::new(self)
+    pub fn chat_query(&self) -> builder::ChatQuery<'_> {
+        builder::ChatQuery::new(self)
     }
     /**List users
 
@@ -7894,27 +7787,133 @@ let response = client.user_session_update()
     pub fn user_session_update(&self) -> builder::UserSessionUpdate<'_> {
         builder::UserSessionUpdate::new(self)
     }
-    /**Chat with bot
+    /**Send a message to a user
 
-Sends the user's input to the bot and returns the bot's answer: a free-text `query`,
-a `trigger` of a story, or a `goto` to an interaction. At least one of `query`,
-`trigger` and `goto` is required (a rule the schema cannot express; clients check it).
-Inferred path: page 002 shows no request URL; `POST /query` is the path of the public
-ChatBot-style query API whose shape the page matches.
+Sends a text message from the bot to a user, optionally with a list of up to ten
+selectable options shown behind a button. Not idempotent: sending twice delivers two
+messages.
 
 
-Sends a `POST` request to `/query`
+Sends a `POST` request to `/v1/bots/{botId}/messages`
 
 Arguments:
-- `body`: The user's input and the session it belongs to.
+- `bot_id`: The unique identifier of the bot.
+- `body`: Message payload. The structure varies with the message type; only `text` is documented.
 ```ignore
-let response = client.chat_query()
+let response = client.message_send()
+    .bot_id(bot_id)
     .body(body)
     .send()
     .await;
 ```*/
-    pub fn chat_query(&self) -> builder::ChatQuery<'_> {
-        builder::ChatQuery::new(self)
+    pub fn message_send(&self) -> builder::MessageSend<'_> {
+        builder::MessageSend::new(self)
+    }
+    /**Chat history
+
+Returns one page of the messages of a bot, newest pages following by `page` number.
+The page documents four error answers: 401 (bare `message`), 404 `E1019 BOT_NOT_FOUND`,
+422 `E0422 VALIDATOR_ERROR` with `validationError`, and 500 `E0000 UNKNOWN_ERROR`.
+
+
+Sends a `GET` request to `/v1/external/messages/history/{botId}`
+
+Arguments:
+- `bot_id`: ID of the bot.
+- `client_id`: ID of the client (the user) whose messages are wanted.
+- `end_at`: End of the date range to query, as an ISO 8601 date or date-time (see `startAt`).
+
+- `limit`: Number of messages to request per page, at most 50.
+Inferred: the seed page gives the type `int` and no range; a count of messages is at
+least 1. The maximum of 50 is not on the seed page: the current chat-history pages
+(https://docs.jelou.ai/api/conversaciones/historial, with default 10 and maximum 50)
+and an older one (https://docs.jelou.ai/whatsapp/consulting-chat-history/default-values,
+"The max number in limit is 50") both give it. The seed page's other facts (the
+parameter is required) stay.
+
+- `message_id`: ID of one message.
+- `page`: Page number, starting at 1 (the example requests `page=1` and answers `offset: 0`).
+
+- `start_at`: Start of the date range to query, as an ISO 8601 date or date-time
+(for example `2025-01-15` or `2025-01-15T10:30:00.000Z`).
+Ambiguous: the page gives the type `date` without a format, and the server answers
+422 when the value is not a date. It is kept a string, so that either form can be sent.
+
+```ignore
+let response = client.history_list()
+    .bot_id(bot_id)
+    .client_id(client_id)
+    .end_at(end_at)
+    .limit(limit)
+    .message_id(message_id)
+    .page(page)
+    .start_at(start_at)
+    .send()
+    .await;
+```*/
+    pub fn history_list(&self) -> builder::HistoryList<'_> {
+        builder::HistoryList::new(self)
+    }
+    /**Get user cache
+
+Returns everything previously stored in the user's cache, as one JSON object whose keys
+are the ones set with `cache_set`.
+
+Logic error: the API can answer HTTP 200 with a body whose `status` is `"failed"` when
+it could not obtain the cache. Such a body is an error, not cache contents; a client must
+treat it as such (documented on page 000 under "Common Errors").
+Inferred: a cache may itself hold a `status` key, so the error is told apart by its
+whole shape, the one the cache's answers carry: exactly `status: "failed"` and a
+`message` list of strings, nothing else. Ambiguous: a cache holding exactly those two
+keys with such values cannot be told from the error.
+
+Errors documented on the page: 400 (could not get or update the user's status),
+401 (invalid or missing credentials), 404 (user or bot not found).
+
+
+Sends a `GET` request to `/v1/users/{userId}/cache`
+
+Arguments:
+- `user_id`: The user's phone number, without the `+` sign.
+- `bot_id`: Identifier of the bot whose cache of this user is read.
+Inferred: the page shows no parameter for the read besides `userId`, while the write
+takes a `botId` and the cache belongs to a user "within your bot". The parameter is
+optional and omitted from the query when unset.
+
+```ignore
+let response = client.cache_get()
+    .user_id(user_id)
+    .bot_id(bot_id)
+    .send()
+    .await;
+```*/
+    pub fn cache_get(&self) -> builder::CacheGet<'_> {
+        builder::CacheGet::new(self)
+    }
+    /**Set user cache
+
+Merges `params` into the user's current cache: keys that already exist are overwritten,
+other keys are kept. Keep a consistent structure to avoid unexpected behaviour in the
+bot's skills.
+
+Errors documented on the page: 400 (could not get or update the user's status),
+401 (invalid or missing credentials), 404 (user or bot not found).
+
+
+Sends a `POST` request to `/v1/users/{userId}/cache`
+
+Arguments:
+- `user_id`: The user's phone number, without the `+` sign.
+- `body`: The data to merge and the bot it belongs to.
+```ignore
+let response = client.cache_set()
+    .user_id(user_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn cache_set(&self) -> builder::CacheSet<'_> {
+        builder::CacheSet::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -7926,173 +7925,56 @@ pub mod builder {
         encode_path, ByteStream, ClientInfo, ClientHooks, Error, OperationInfo,
         RequestBuilderExt, ResponseValue,
     };
-    /**Builder for [`Client::cache_get`]
+    /**Builder for [`Client::chat_query`]
 
-[`Client::cache_get`]: super::Client::cache_get*/
+[`Client::chat_query`]: super::Client::chat_query*/
     #[derive(Debug, Clone)]
-    pub struct CacheGet<'a> {
+    pub struct ChatQuery<'a> {
         client: &'a super::Client,
-        user_id: Result<::std::string::String, String>,
-        bot_id: Result<Option<::std::string::String>, String>,
+        body: Result<types::builder::ChatQueryRequest, String>,
     }
-    impl<'a> CacheGet<'a> {
+    impl<'a> ChatQuery<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                user_id: Err("user_id was not initialized".to_string()),
-                bot_id: Ok(None),
-            }
-        }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn bot_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.bot_id = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for bot_id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/v1/users/{userId}/cache`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UserCache>, Error<types::ApiError>> {
-            let Self { client, user_id, bot_id } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
-            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/users/{}/cache", client.baseurl, encode_path(& user_id
-                .to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .query(&progenitor_client::QueryParam::new("botId", &bot_id))
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "cache_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::cache_set`]
-
-[`Client::cache_set`]: super::Client::cache_set*/
-    #[derive(Debug, Clone)]
-    pub struct CacheSet<'a> {
-        client: &'a super::Client,
-        user_id: Result<::std::string::String, String>,
-        body: Result<types::builder::CacheSetRequest, String>,
-    }
-    impl<'a> CacheSet<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                user_id: Err("user_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
-        pub fn user_id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.user_id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for user_id failed"
-                        .to_string()
-                });
-            self
-        }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::CacheSetRequest>,
+            V: std::convert::TryInto<types::ChatQueryRequest>,
             <V as std::convert::TryInto<
-                types::CacheSetRequest,
+                types::ChatQueryRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `CacheSetRequest` for body failed: {}", s)
+                    format!("conversion to `ChatQueryRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::CacheSetRequest,
-            ) -> types::builder::CacheSetRequest,
+                types::builder::ChatQueryRequest,
+            ) -> types::builder::ChatQueryRequest,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/v1/users/{userId}/cache`
+        ///Sends a `POST` request to `/query`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::CacheSetResponse>, Error<types::ApiError>> {
-            let Self { client, user_id, body } = self;
-            let user_id = user_id.map_err(Error::InvalidRequest)?;
+        ) -> Result<ResponseValue<types::ChatQueryResponse>, Error<types::ApiError>> {
+            let Self { client, body } = self;
             let body = body
                 .and_then(|v| {
-                    types::CacheSetRequest::try_from(v).map_err(|e| e.to_string())
+                    types::ChatQueryRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/v1/users/{}/cache", client.baseurl, encode_path(& user_id
-                .to_string()),
-            );
+            let url = format!("{}/query", client.baseurl,);
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8113,7 +7995,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "cache_set",
+                operation_id: "chat_query",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -8122,6 +8004,616 @@ pub mod builder {
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
                 400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_list`]
+
+[`Client::user_list`]: super::Client::user_list*/
+    #[derive(Debug, Clone)]
+    pub struct UserList<'a> {
+        client: &'a super::Client,
+        after: Result<Option<types::UserListAfter>, String>,
+        filters: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        match_: Result<Option<types::FilterMatch>, String>,
+        sort_field: Result<Option<types::UserSortField>, String>,
+        sort_order: Result<Option<types::SortOrder>, String>,
+    }
+    impl<'a> UserList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                after: Ok(None),
+                filters: Ok(None),
+                limit: Ok(None),
+                match_: Ok(None),
+                sort_field: Ok(None),
+                sort_order: Ok(None),
+            }
+        }
+        pub fn after<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserListAfter>,
+        {
+            self.after = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserListAfter` for after failed".to_string()
+                });
+            self
+        }
+        pub fn filters<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.filters = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for filters failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn match_<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::FilterMatch>,
+        {
+            self.match_ = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `FilterMatch` for match_ failed".to_string()
+                });
+            self
+        }
+        pub fn sort_field<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserSortField>,
+        {
+            self.sort_field = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserSortField` for sort_field failed".to_string()
+                });
+            self
+        }
+        pub fn sort_order<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::SortOrder>,
+        {
+            self.sort_order = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `SortOrder` for sort_order failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserList>, Error<types::ApiError>> {
+            let Self { client, after, filters, limit, match_, sort_field, sort_order } = self;
+            let after = after.map_err(Error::InvalidRequest)?;
+            let filters = filters.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let match_ = match_.map_err(Error::InvalidRequest)?;
+            let sort_field = sort_field.map_err(Error::InvalidRequest)?;
+            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("after", &after))
+                .query(&progenitor_client::QueryParam::new("filters", &filters))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("match", &match_))
+                .query(&progenitor_client::QueryParam::new("sort[field]", &sort_field))
+                .query(&progenitor_client::QueryParam::new("sort[order]", &sort_order))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_create`]
+
+[`Client::user_create`]: super::Client::user_create*/
+    #[derive(Debug, Clone)]
+    pub struct UserCreate<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UserCreateRequest, String>,
+    }
+    impl<'a> UserCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserCreateRequest>,
+            <V as std::convert::TryInto<
+                types::UserCreateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UserCreateRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserCreateRequest,
+            ) -> types::builder::UserCreateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/users`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserCreateResponse>, Error<types::ApiError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UserCreateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/users", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_get`]
+
+[`Client::user_get`]: super::Client::user_get*/
+    #[derive(Debug, Clone)]
+    pub struct UserGet<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/users/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserDetails>, Error<types::ApiError>> {
+            let Self { client, id } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_update`]
+
+[`Client::user_update`]: super::Client::user_update*/
+    #[derive(Debug, Clone)]
+    pub struct UserUpdate<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UserUpdateRequest, String>,
+    }
+    impl<'a> UserUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserUpdateRequest>,
+            <V as std::convert::TryInto<
+                types::UserUpdateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UserUpdateRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserUpdateRequest,
+            ) -> types::builder::UserUpdateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/users/{id}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::StatusResponse>, Error<types::ApiError>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UserUpdateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_session_update`]
+
+[`Client::user_session_update`]: super::Client::user_session_update*/
+    #[derive(Debug, Clone)]
+    pub struct UserSessionUpdate<'a> {
+        client: &'a super::Client,
+        id: Result<::std::string::String, String>,
+        body: Result<types::builder::UserSessionUpdateRequest, String>,
+    }
+    impl<'a> UserSessionUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                id: Err("id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserSessionUpdateRequest>,
+            <V as std::convert::TryInto<
+                types::UserSessionUpdateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `UserSessionUpdateRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserSessionUpdateRequest,
+            ) -> types::builder::UserSessionUpdateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/users/{id}/session`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::StatusResponse>, Error<types::ApiError>> {
+            let Self { client, id, body } = self;
+            let id = id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::UserSessionUpdateRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/users/{}/session", client.baseurl, encode_path(& id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_session_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -8235,7 +8727,49 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                403u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -8433,6 +8967,34 @@ pub mod builder {
                         ),
                     )
                 }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 500u16..=599u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -8444,117 +9006,59 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::user_list`]
+    /**Builder for [`Client::cache_get`]
 
-[`Client::user_list`]: super::Client::user_list*/
+[`Client::cache_get`]: super::Client::cache_get*/
     #[derive(Debug, Clone)]
-    pub struct UserList<'a> {
+    pub struct CacheGet<'a> {
         client: &'a super::Client,
-        after: Result<Option<types::UserListAfter>, String>,
-        filters: Result<Option<::std::string::String>, String>,
-        limit: Result<Option<::std::num::NonZeroU32>, String>,
-        match_: Result<Option<types::FilterMatch>, String>,
-        sort_field: Result<Option<types::UserSortField>, String>,
-        sort_order: Result<Option<types::SortOrder>, String>,
+        user_id: Result<::std::string::String, String>,
+        bot_id: Result<Option<::std::string::String>, String>,
     }
-    impl<'a> UserList<'a> {
+    impl<'a> CacheGet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
-                after: Ok(None),
-                filters: Ok(None),
-                limit: Ok(None),
-                match_: Ok(None),
-                sort_field: Ok(None),
-                sort_order: Ok(None),
+                user_id: Err("user_id was not initialized".to_string()),
+                bot_id: Ok(None),
             }
         }
-        pub fn after<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UserListAfter>,
-        {
-            self.after = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `UserListAfter` for after failed".to_string()
-                });
-            self
-        }
-        pub fn filters<V>(mut self, value: V) -> Self
+        pub fn user_id<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<::std::string::String>,
         {
-            self.filters = value
+            self.user_id = value
                 .try_into()
-                .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for filters failed"
+                    "conversion to `:: std :: string :: String` for user_id failed"
                         .to_string()
                 });
             self
         }
-        pub fn limit<V>(mut self, value: V) -> Self
+        pub fn bot_id<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<::std::num::NonZeroU32>,
+            V: std::convert::TryInto<::std::string::String>,
         {
-            self.limit = value
+            self.bot_id = value
                 .try_into()
                 .map(Some)
                 .map_err(|_| {
-                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                    "conversion to `:: std :: string :: String` for bot_id failed"
                         .to_string()
                 });
             self
         }
-        pub fn match_<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::FilterMatch>,
-        {
-            self.match_ = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `FilterMatch` for match_ failed".to_string()
-                });
-            self
-        }
-        pub fn sort_field<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UserSortField>,
-        {
-            self.sort_field = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `UserSortField` for sort_field failed".to_string()
-                });
-            self
-        }
-        pub fn sort_order<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::SortOrder>,
-        {
-            self.sort_order = value
-                .try_into()
-                .map(Some)
-                .map_err(|_| {
-                    "conversion to `SortOrder` for sort_order failed".to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/users`
+        ///Sends a `GET` request to `/v1/users/{userId}/cache`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserList>, Error<types::ApiError>> {
-            let Self { client, after, filters, limit, match_, sort_field, sort_order } = self;
-            let after = after.map_err(Error::InvalidRequest)?;
-            let filters = filters.map_err(Error::InvalidRequest)?;
-            let limit = limit.map_err(Error::InvalidRequest)?;
-            let match_ = match_.map_err(Error::InvalidRequest)?;
-            let sort_field = sort_field.map_err(Error::InvalidRequest)?;
-            let sort_order = sort_order.map_err(Error::InvalidRequest)?;
-            let url = format!("{}/users", client.baseurl,);
+        ) -> Result<ResponseValue<types::UserCache>, Error<types::ApiError>> {
+            let Self { client, user_id, bot_id } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/users/{}/cache", client.baseurl, encode_path(& user_id
+                .to_string()),
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8571,16 +9075,11 @@ pub mod builder {
                     ::reqwest::header::ACCEPT,
                     ::reqwest::header::HeaderValue::from_static("application/json"),
                 )
-                .query(&progenitor_client::QueryParam::new("after", &after))
-                .query(&progenitor_client::QueryParam::new("filters", &filters))
-                .query(&progenitor_client::QueryParam::new("limit", &limit))
-                .query(&progenitor_client::QueryParam::new("match", &match_))
-                .query(&progenitor_client::QueryParam::new("sort[field]", &sort_field))
-                .query(&progenitor_client::QueryParam::new("sort[order]", &sort_order))
+                .query(&progenitor_client::QueryParam::new("botId", &bot_id))
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "user_list",
+                operation_id: "cache_get",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -8588,7 +9087,28 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -8606,56 +9126,74 @@ pub mod builder {
             }
         }
     }
-    /**Builder for [`Client::user_create`]
+    /**Builder for [`Client::cache_set`]
 
-[`Client::user_create`]: super::Client::user_create*/
+[`Client::cache_set`]: super::Client::cache_set*/
     #[derive(Debug, Clone)]
-    pub struct UserCreate<'a> {
+    pub struct CacheSet<'a> {
         client: &'a super::Client,
-        body: Result<types::builder::UserCreateRequest, String>,
+        user_id: Result<::std::string::String, String>,
+        body: Result<types::builder::CacheSetRequest, String>,
     }
-    impl<'a> UserCreate<'a> {
+    impl<'a> CacheSet<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
+                user_id: Err("user_id was not initialized".to_string()),
                 body: Ok(::std::default::Default::default()),
             }
         }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
         pub fn body<V>(mut self, value: V) -> Self
         where
-            V: std::convert::TryInto<types::UserCreateRequest>,
+            V: std::convert::TryInto<types::CacheSetRequest>,
             <V as std::convert::TryInto<
-                types::UserCreateRequest,
+                types::CacheSetRequest,
             >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
                 .map(From::from)
                 .map_err(|s| {
-                    format!("conversion to `UserCreateRequest` for body failed: {}", s)
+                    format!("conversion to `CacheSetRequest` for body failed: {}", s)
                 });
             self
         }
         pub fn body_map<F>(mut self, f: F) -> Self
         where
             F: std::ops::FnOnce(
-                types::builder::UserCreateRequest,
-            ) -> types::builder::UserCreateRequest,
+                types::builder::CacheSetRequest,
+            ) -> types::builder::CacheSetRequest,
         {
             self.body = self.body.map(f);
             self
         }
-        ///Sends a `POST` request to `/users`
+        ///Sends a `POST` request to `/v1/users/{userId}/cache`
         pub async fn send(
             self,
-        ) -> Result<ResponseValue<types::UserCreateResponse>, Error<types::ApiError>> {
-            let Self { client, body } = self;
+        ) -> Result<ResponseValue<types::CacheSetResponse>, Error<types::ApiError>> {
+            let Self { client, user_id, body } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
             let body = body
                 .and_then(|v| {
-                    types::UserCreateRequest::try_from(v).map_err(|e| e.to_string())
+                    types::CacheSetRequest::try_from(v).map_err(|e| e.to_string())
                 })
                 .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/users", client.baseurl,);
+            let url = format!(
+                "{}/v1/users/{}/cache", client.baseurl, encode_path(& user_id
+                .to_string()),
+            );
             let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
             header_map
                 .append(
@@ -8676,7 +9214,7 @@ pub mod builder {
                 .headers(header_map)
                 .build()?;
             let info = OperationInfo {
-                operation_id: "user_create",
+                operation_id: "cache_set",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;
@@ -8684,6 +9222,13 @@ pub mod builder {
             let response = result?;
             match response.status().as_u16() {
                 200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
                 400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
@@ -8691,406 +9236,14 @@ pub mod builder {
                         ),
                     )
                 }
-                500u16..=599u16 => {
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
                         ),
                     )
                 }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::user_get`]
-
-[`Client::user_get`]: super::Client::user_get*/
-    #[derive(Debug, Clone)]
-    pub struct UserGet<'a> {
-        client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-    }
-    impl<'a> UserGet<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                id: Err("id was not initialized".to_string()),
-            }
-        }
-        pub fn id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
-                        .to_string()
-                });
-            self
-        }
-        ///Sends a `GET` request to `/users/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::UserDetails>, Error<types::ApiError>> {
-            let Self { client, id } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .get(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_get",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::user_update`]
-
-[`Client::user_update`]: super::Client::user_update*/
-    #[derive(Debug, Clone)]
-    pub struct UserUpdate<'a> {
-        client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-        body: Result<types::builder::UserUpdateRequest, String>,
-    }
-    impl<'a> UserUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UserUpdateRequest>,
-            <V as std::convert::TryInto<
-                types::UserUpdateRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `UserUpdateRequest` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::UserUpdateRequest,
-            ) -> types::builder::UserUpdateRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/users/{id}`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<types::ApiError>> {
-            let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::UserUpdateRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}", client.baseurl, encode_path(& id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::user_session_update`]
-
-[`Client::user_session_update`]: super::Client::user_session_update*/
-    #[derive(Debug, Clone)]
-    pub struct UserSessionUpdate<'a> {
-        client: &'a super::Client,
-        id: Result<::std::string::String, String>,
-        body: Result<types::builder::UserSessionUpdateRequest, String>,
-    }
-    impl<'a> UserSessionUpdate<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                id: Err("id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn id<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<::std::string::String>,
-        {
-            self.id = value
-                .try_into()
-                .map_err(|_| {
-                    "conversion to `:: std :: string :: String` for id failed"
-                        .to_string()
-                });
-            self
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::UserSessionUpdateRequest>,
-            <V as std::convert::TryInto<
-                types::UserSessionUpdateRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!(
-                        "conversion to `UserSessionUpdateRequest` for body failed: {}", s
-                    )
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::UserSessionUpdateRequest,
-            ) -> types::builder::UserSessionUpdateRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `PUT` request to `/users/{id}/session`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::StatusResponse>, Error<types::ApiError>> {
-            let Self { client, id, body } = self;
-            let id = id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::UserSessionUpdateRequest::try_from(v)
-                        .map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!(
-                "{}/users/{}/session", client.baseurl, encode_path(& id.to_string()),
-            );
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .put(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "user_session_update",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                500u16..=599u16 => {
-                    Err(
-                        Error::ErrorResponse(
-                            ResponseValue::from_response(response).await?,
-                        ),
-                    )
-                }
-                _ => Err(Error::UnexpectedResponse(response)),
-            }
-        }
-    }
-    /**Builder for [`Client::chat_query`]
-
-[`Client::chat_query`]: super::Client::chat_query*/
-    #[derive(Debug, Clone)]
-    pub struct ChatQuery<'a> {
-        client: &'a super::Client,
-        body: Result<types::builder::ChatQueryRequest, String>,
-    }
-    impl<'a> ChatQuery<'a> {
-        pub fn new(client: &'a super::Client) -> Self {
-            Self {
-                client: client,
-                body: Ok(::std::default::Default::default()),
-            }
-        }
-        pub fn body<V>(mut self, value: V) -> Self
-        where
-            V: std::convert::TryInto<types::ChatQueryRequest>,
-            <V as std::convert::TryInto<
-                types::ChatQueryRequest,
-            >>::Error: std::fmt::Display,
-        {
-            self.body = value
-                .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `ChatQueryRequest` for body failed: {}", s)
-                });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::ChatQueryRequest,
-            ) -> types::builder::ChatQueryRequest,
-        {
-            self.body = self.body.map(f);
-            self
-        }
-        ///Sends a `POST` request to `/query`
-        pub async fn send(
-            self,
-        ) -> Result<ResponseValue<types::ChatQueryResponse>, Error<types::ApiError>> {
-            let Self { client, body } = self;
-            let body = body
-                .and_then(|v| {
-                    types::ChatQueryRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
-            let url = format!("{}/query", client.baseurl,);
-            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
-            header_map
-                .append(
-                    ::reqwest::header::HeaderName::from_static("api-version"),
-                    ::reqwest::header::HeaderValue::from_static(
-                        super::Client::api_version(),
-                    ),
-                );
-            #[allow(unused_mut)]
-            let mut request = client
-                .client
-                .post(url)
-                .header(
-                    ::reqwest::header::ACCEPT,
-                    ::reqwest::header::HeaderValue::from_static("application/json"),
-                )
-                .json(&body)
-                .headers(header_map)
-                .build()?;
-            let info = OperationInfo {
-                operation_id: "chat_query",
-            };
-            client.pre(&mut request, &info).await?;
-            let result = client.exec(request, &info).await;
-            client.post(&result, &info).await?;
-            let response = result?;
-            match response.status().as_u16() {
-                200u16 => ResponseValue::from_response(response).await,
-                400u16..=499u16 => {
+                404u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

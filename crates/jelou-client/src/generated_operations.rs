@@ -10,32 +10,107 @@ use crate::generated::{builder, types};
 /// Every operation of the spec, in spec order.
 pub static OPERATIONS: &[OperationSpec] = &[
     OperationSpec {
-        id: "cache_get",
-        method: "GET",
-        path: "/v1/users/{userId}/cache",
-        summary: "Get user cache",
-        tags: &["cache"],
-        idempotent: true,
+        id: "chat_query",
+        method: "POST",
+        path: "/query",
+        summary: "Chat with bot",
+        tags: &["chat"],
+        idempotent: false,
         pagination: None,
-        logic_error: Some(LogicError {
-            field: "status",
-            value: "failed",
-            exact_shape: true,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"anyOf\":[{\"required\":[\"query\"]},{\"required\":[\"trigger\"]},{\"required\":[\"goto\"]}],\"properties\":{\"confidence\":{\"format\":\"double\",\"maximum\":1.0,\"minimum\":0.1,\"type\":\"number\"},\"debug\":{\"type\":\"boolean\"},\"goto\":{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},\"lifespan\":{\"format\":\"uint8\",\"maximum\":10,\"minimum\":1,\"type\":\"integer\"},\"parameters\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"},\"query\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"reset\":{\"type\":\"boolean\"},\"sessionId\":{\"maxLength\":64,\"minLength\":10,\"type\":\"string\"},\"storyId\":{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},\"trigger\":{\"maxLength\":50,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"sessionId\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"query\":\"text\",\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\"}",
+            ),
         }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"result\":{\"confidence\":0.7,\"contexts\":[{\"action\":\"\",\"id\":\"5b07ffafc2376e30306d9b16\",\"name\":\"text response\",\"parameters\":{}}],\"fulfillment\":[{\"delay\":2000,\"message\":\"text response\",\"type\":\"text\"}],\"incomplete\":false,\"interaction\":{\"action\":\"\",\"id\":\"5b07ffafc2376e30306d9b16\",\"name\":\"text response\"},\"lifespan\":2,\"parameters\":{},\"resolvedQuery\":\"text\",\"score\":1,\"sessionParameters\":{\"default_avatar\":null,\"default_city\":null,\"default_country\":null,\"default_email\":\"alexis.mcglynn77@hotmail.com\",\"default_gender\":null,\"default_id\":null,\"default_ip\":null,\"default_language\":null,\"default_name\":\"Alexis\",\"default_real_name\":null,\"default_referrer\":null,\"default_timezone\":null,\"default_url\":null},\"source\":\"custom\",\"storyId\":\"5b07fd67c2376e30306d9b0d\"},\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\",\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2019-03-12T13:27:15.513Z\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::ChatQueryResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "user_list",
+        method: "GET",
+        path: "/users",
+        summary: "List users",
+        tags: &["users"],
+        idempotent: true,
+        pagination: Some(Pagination::Cursor {
+            parameter: "after",
+            items: "/data",
+            cursor_field: "id",
+            size_parameter: "limit",
+            default_size: 40u64,
+        }),
+        logic_error: None,
         parameters: &[
             ParameterSpec {
-                name: "userId",
-                location: ParameterLocation::Path,
-                required: true,
-                description: "The user's phone number, without the `+` sign.",
-                schema: "{\"type\":\"string\"}",
-                example: Some("593987654321"),
-            },
-            ParameterSpec {
-                name: "botId",
+                name: "limit",
                 location: ParameterLocation::Query,
                 required: false,
-                description: "Identifier of the bot whose cache of this user is read.\nInferred: the page shows no parameter for the read besides `userId`, while the write\ntakes a `botId` and the cache belongs to a user \"within your bot\". The parameter is\noptional and omitted from the query when unset.\n",
+                description: "How many users to return (1 to 40).",
+                schema: "{\"format\":\"uint32\",\"maximum\":40,\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "after",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Return the users after the user with this `id` (a 24-character identifier), for paging.\n",
+                schema: "{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "sort[field]",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The field to sort by (`sort.field` on the page).\nInferred: the page documents `sort` as an object with `field` and `order`. Query\nobjects cannot use `deepObject` style here, so its members are sent as the two\nparameters `sort[field]` and `sort[order]`, the bracket form that object query\nparameters take in the API's JavaScript stack.\n",
+                schema: "{\"enum\":[\"createdAt\",\"lastSeen\"],\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "sort[order]",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The sort order (`sort.order` on the page); see `sort[field]`.",
+                schema: "{\"enum\":[\"asc\",\"desc\"],\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "match",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Whether a user must match all the `filters` or any one of them.",
+                schema: "{\"enum\":[\"all\",\"any\"],\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "filters",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Filters on the users, 1 to 5 of them (`Filter[1,5]` on the page), as a JSON array.\nInferred: the page names the type `Filter` without defining it, so the SDK cannot\ncheck its fields; the array is passed through as JSON text and its item count is\nchecked client-side.\n",
                 schema: "{\"type\":\"string\"}",
                 example: None,
             },
@@ -45,75 +120,210 @@ pub static OPERATIONS: &[OperationSpec] = &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"groupId\":\"grp-67890\",\"orderNumber\":\"ORD-12345\"}",
+                    "{\"count\":1,\"data\":[{\"attributes\":{\"default_avatar\":null,\"default_city\":null,\"default_country\":null,\"default_email\":\"joe@doe.com\",\"default_gender\":null,\"default_ip\":null,\"default_language\":null,\"default_name\":\"Joe\",\"default_referrer\":null,\"default_region\":null,\"default_timezone\":null,\"default_url\":null,\"default_username\":null},\"banned\":false,\"conversations\":0,\"createdAt\":\"2019-01-23 13:32:30.163Z\",\"id\":\"5b7ff8476fcccc33c9249a8\",\"lastSeen\":\"2019-01-23 13:32:30.163Z\",\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}]}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
                 ),
             },
             ResponseSpec {
                 status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
             ResponseSpec {
                 status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
         ],
-        decode: decode_answer::<types::UserCache, types::ApiError>,
+        decode: decode_answer::<types::UserList, types::ApiError>,
     },
     OperationSpec {
-        id: "cache_set",
+        id: "user_create",
         method: "POST",
-        path: "/v1/users/{userId}/cache",
-        summary: "Set user cache",
-        tags: &["cache"],
+        path: "/users",
+        summary: "Create user",
+        tags: &["users"],
         idempotent: false,
         pagination: None,
-        logic_error: Some(LogicError {
-            field: "status",
-            value: "failed",
-            exact_shape: false,
-        }),
-        parameters: &[
-            ParameterSpec {
-                name: "userId",
-                location: ParameterLocation::Path,
-                required: true,
-                description: "The user's phone number, without the `+` sign.",
-                schema: "{\"type\":\"string\"}",
-                example: Some("593987654321"),
-            },
-        ],
+        logic_error: None,
+        parameters: &[],
         body: Some(BodySpec {
             required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"params\":{\"additionalProperties\":true,\"type\":\"object\"}},\"required\":[\"botId\"],\"type\":\"object\"}",
+            schema: "{\"additionalProperties\":false,\"anyOf\":[{\"required\":[\"userId\"]},{\"properties\":{\"attributes\":{\"required\":[\"default_email\"]}}}],\"properties\":{\"attributes\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"minProperties\":1,\"properties\":{\"default_avatar\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_city\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_country\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_email\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_gender\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_ip\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_language\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_name\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"default_referrer\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_region\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_timezone\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_url\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_username\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"}},\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"},\"segments\":{\"oneOf\":[{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},{\"items\":{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},\"type\":\"array\"}]},\"userId\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"attributes\"],\"type\":\"object\"}",
             example: Some(
-                "{\"botId\":\"bot-12345\",\"params\":{\"groupId\":\"grp-67890\",\"orderNumber\":\"ORD-12345\"}}",
+                "{\"attributes\":{\"default_email\":\"joe@doe.com\",\"default_name\":\"Joe\"},\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}",
             ),
         }),
         responses: &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"message\":[\"User cache set successfully.\"],\"status\":\"success\"}",
+                    "[{\"id\":\"<ID>\",\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2018-01-19T11:55:07.552Z\"}]",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
                 ),
             },
             ResponseSpec {
                 status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
             ResponseSpec {
                 status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
         ],
-        decode: decode_answer::<types::CacheSetResponse, types::ApiError>,
+        decode: decode_answer::<types::UserCreateResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "user_get",
+        method: "GET",
+        path: "/users/{id}",
+        summary: "List single user",
+        tags: &["users"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "id",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("5b7ff847cc3c3fb33c9249a8"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"attributes\":{\"default_avatar\":null,\"default_city\":null,\"default_country\":null,\"default_email\":\"joe@doe.com\",\"default_gender\":null,\"default_ip\":null,\"default_language\":null,\"default_name\":\"Joe\",\"default_referrer\":null,\"default_region\":null,\"default_timezone\":null,\"default_url\":null,\"default_username\":null},\"banned\":false,\"conversations\":[{\"date\":\"2019-01-23 13:32:30.163Z\",\"firstMessage\":\"hello\",\"id\":\"5c486e62bda7873576a379e4\"}],\"createdAt\":\"2019-01-23 13:32:30.163Z\",\"id\":\"5b7ff847cc3c3fb33c9249a8\",\"lastSeen\":\"2019-01-23 13:32:30.163Z\",\"segments\":[{\"id\":\"5c46d514bda7873576a30c48\",\"name\":\"Leads\"}],\"sessionAttributes\":{\"group-selected\":\"14\"},\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::UserDetails, types::ApiError>,
+    },
+    OperationSpec {
+        id: "user_update",
+        method: "PUT",
+        path: "/users/{id}",
+        summary: "Update user",
+        tags: &["users"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "id",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("5b7ff847cc3c3fb33c9249a8"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"attributes\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"minProperties\":1,\"properties\":{\"default_avatar\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_city\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_country\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_email\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_gender\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_id\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_ip\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_language\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_name\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"default_real_name\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_referrer\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_timezone\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_url\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"}},\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"}},\"required\":[\"attributes\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"attributes\":{\"default_email\":\"support@chatbot.com\",\"default_name\":\"ChatBot Support\"}}",
+            ),
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2018-01-19T11:55:07.552Z\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::StatusResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "user_session_update",
+        method: "PUT",
+        path: "/users/{id}/session",
+        summary: "Update session attributes",
+        tags: &["users"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "id",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("5b7ff847cc3c3fb33c9249a8"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"attributes\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"minProperties\":1,\"properties\":{\"default_avatar\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_city\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_country\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_email\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_gender\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_id\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_ip\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_language\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_name\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"default_real_name\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_referrer\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_timezone\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_url\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"}},\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"},\"sessionId\":{\"maxLength\":64,\"minLength\":10,\"type\":\"string\"}},\"required\":[\"sessionId\",\"attributes\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"attributes\":{\"default_email\":\"support@chatbot.com\",\"default_name\":\"ChatBot Support\"},\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\"}",
+            ),
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2018-01-19T11:55:07.552Z\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::StatusResponse, types::ApiError>,
     },
     OperationSpec {
         id: "message_send",
@@ -147,16 +357,48 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: Some("{\"messageId\":\"msg_123456789\",\"success\":true}"),
             },
             ResponseSpec {
-                status: "4XX",
+                status: "400",
+                example: Some(
+                    "{\"code\":\"message_could_not_be_send\",\"description\":\"Message failed to be send because of bad request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "403",
+                example: Some(
+                    "{\"code\":\"forbidden_bot\",\"description\":\"Bot is not allowed to be used by your company\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "404",
                 example: Some(
                     "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
                 ),
             },
             ResponseSpec {
-                status: "5XX",
+                status: "422",
                 example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
+                    "{\"code\":\"unprocessable_entity\",\"description\":\"Missing or bad field to process request\"}",
                 ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "500",
+                example: Some(
+                    "{\"code\":\"internal_server_error\",\"description\":\"Authorization company token doesn't have a company assigned\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
             },
         ],
         decode: decode_answer::<types::MessageSendResponse, types::ApiError>,
@@ -241,81 +483,65 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 ),
             },
             ResponseSpec {
-                status: "4XX",
+                status: "401",
+                example: Some("{\"message\":\"Authentication failed\"}"),
+            },
+            ResponseSpec {
+                status: "404",
                 example: Some(
                     "{\"error\":{\"clientMessages\":{\"en\":\"The Bot could not be found at the moment.\",\"es\":\"El Bot no se pudo encontrar por el momento.\",\"pt\":\"A Bot não pôde ser encontrada no momento.\"},\"code\":\"E1019\",\"description\":\"Error to be thrown when trying to get a Bot.\",\"developerMessages\":{\"en\":\"The botId is not found in the database or has been deleted.\",\"es\":\"El botId no se encuentra en la base de datos o ha sido eliminado.\",\"pt\":\"A botId não é encontrada no banco de dados ou foi apagada.\"},\"key\":\"BOT_NOT_FOUND\"},\"message\":[\"The Bot could not be found at the moment.\"],\"status\":0,\"statusMessage\":\"failed\"}",
                 ),
             },
             ResponseSpec {
-                status: "5XX",
+                status: "422",
+                example: Some(
+                    "{\"error\":{\"clientMessages\":{\"en\":\"The values entered are not correct.\",\"es\":\"Los valores ingresados no son correctos.\"},\"code\":\"E0422\",\"description\":\"Error to be thrown when cannot process request because of incoming values\",\"developerMessages\":{\"en\":\"The request values are not correct for processing.\",\"es\":\"Los valores del request no son correctos para ser procesados.\"},\"key\":\"VALIDATOR_ERROR\"},\"message\":[\"Los valores ingresados no son correctos.\"],\"status\":0,\"statusMessage\":\"failed\",\"validationError\":{\"startAt\":[{\"en\":\"the startAt field must be a Date\",\"es\":\"el campo startAt debe ser una fecha\",\"pt\":\"o campo startAt deve ser uma data\"}]}}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "500",
                 example: Some(
                     "{\"error\":{\"clientMessages\":{\"en\":\"We are having trouble processing your request. Please try again later.\",\"es\":\"Estamos teniendo problemas procesando la solicitud. Por favor intenta mas tarde.\"},\"code\":\"E0000\",\"description\":\"Error to be thrown when it couldn't be determined the reason of failure\",\"developerMessages\":{\"en\":\"Unexpected error occurred, check logs.\",\"es\":\"Error inesperado occurido, revisar logs.\"},\"key\":\"UNKNOWN_ERROR\"},\"message\":[\"We are having trouble processing your request. Please try again later.\"],\"status\":0,\"statusMessage\":\"failed\"}",
                 ),
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
             },
         ],
         decode: decode_answer::<types::HistoryPage, types::ApiError>,
     },
     OperationSpec {
-        id: "user_list",
+        id: "cache_get",
         method: "GET",
-        path: "/users",
-        summary: "List users",
-        tags: &["users"],
+        path: "/v1/users/{userId}/cache",
+        summary: "Get user cache",
+        tags: &["cache"],
         idempotent: true,
-        pagination: Some(Pagination::Cursor {
-            parameter: "after",
-            items: "/data",
-            cursor_field: "id",
-            size_parameter: "limit",
-            default_size: 40u64,
+        pagination: None,
+        logic_error: Some(LogicError {
+            field: "status",
+            value: "failed",
+            exact_shape: true,
         }),
-        logic_error: None,
         parameters: &[
             ParameterSpec {
-                name: "limit",
-                location: ParameterLocation::Query,
-                required: false,
-                description: "How many users to return (1 to 40).",
-                schema: "{\"format\":\"uint32\",\"maximum\":40,\"minimum\":1,\"type\":\"integer\"}",
-                example: None,
+                name: "userId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The user's phone number, without the `+` sign.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("593987654321"),
             },
             ParameterSpec {
-                name: "after",
+                name: "botId",
                 location: ParameterLocation::Query,
                 required: false,
-                description: "Return the users after the user with this `id` (a 24-character identifier), for paging.\n",
-                schema: "{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"}",
-                example: None,
-            },
-            ParameterSpec {
-                name: "sort[field]",
-                location: ParameterLocation::Query,
-                required: false,
-                description: "The field to sort by (`sort.field` on the page).\nInferred: the page documents `sort` as an object with `field` and `order`. Query\nobjects cannot use `deepObject` style here, so its members are sent as the two\nparameters `sort[field]` and `sort[order]`, the bracket form that object query\nparameters take in the API's JavaScript stack.\n",
-                schema: "{\"enum\":[\"createdAt\",\"lastSeen\"],\"type\":\"string\"}",
-                example: None,
-            },
-            ParameterSpec {
-                name: "sort[order]",
-                location: ParameterLocation::Query,
-                required: false,
-                description: "The sort order (`sort.order` on the page); see `sort[field]`.",
-                schema: "{\"enum\":[\"asc\",\"desc\"],\"type\":\"string\"}",
-                example: None,
-            },
-            ParameterSpec {
-                name: "match",
-                location: ParameterLocation::Query,
-                required: false,
-                description: "Whether a user must match all the `filters` or any one of them.",
-                schema: "{\"enum\":[\"all\",\"any\"],\"type\":\"string\"}",
-                example: None,
-            },
-            ParameterSpec {
-                name: "filters",
-                location: ParameterLocation::Query,
-                required: false,
-                description: "Filters on the users, 1 to 5 of them (`Filter[1,5]` on the page), as a JSON array.\nInferred: the page names the type `Filter` without defining it, so the SDK cannot\ncheck its fields; the array is passed through as JSON text and its item count is\nchecked client-side.\n",
+                description: "Identifier of the bot whose cache of this user is read.\nInferred: the page shows no parameter for the read besides `userId`, while the write\ntakes a `botId` and the cache belongs to a user \"within your bot\". The parameter is\noptional and omitted from the query when unset.\n",
                 schema: "{\"type\":\"string\"}",
                 example: None,
             },
@@ -325,266 +551,174 @@ pub static OPERATIONS: &[OperationSpec] = &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"count\":1,\"data\":[{\"attributes\":{\"default_avatar\":null,\"default_city\":null,\"default_country\":null,\"default_email\":\"joe@doe.com\",\"default_gender\":null,\"default_ip\":null,\"default_language\":null,\"default_name\":\"Joe\",\"default_referrer\":null,\"default_region\":null,\"default_timezone\":null,\"default_url\":null,\"default_username\":null},\"banned\":false,\"conversations\":0,\"createdAt\":\"2019-01-23 13:32:30.163Z\",\"id\":\"5b7ff8476fcccc33c9249a8\",\"lastSeen\":\"2019-01-23 13:32:30.163Z\",\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}]}",
+                    "{\"groupId\":\"grp-67890\",\"orderNumber\":\"ORD-12345\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "400",
+                example: None,
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "404",
+                example: Some(
+                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
                 ),
             },
             ResponseSpec {
                 status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
             ResponseSpec {
                 status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
         ],
-        decode: decode_answer::<types::UserList, types::ApiError>,
+        decode: decode_answer::<types::UserCache, types::ApiError>,
     },
     OperationSpec {
-        id: "user_create",
+        id: "cache_set",
         method: "POST",
-        path: "/users",
-        summary: "Create user",
-        tags: &["users"],
+        path: "/v1/users/{userId}/cache",
+        summary: "Set user cache",
+        tags: &["cache"],
         idempotent: false,
         pagination: None,
-        logic_error: None,
-        parameters: &[],
-        body: Some(BodySpec {
-            required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"attributes\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"minProperties\":1,\"properties\":{\"default_avatar\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_city\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_country\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_email\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_gender\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_ip\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_language\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_name\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"default_referrer\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_region\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_timezone\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_url\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_username\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"}},\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"},\"segments\":{\"oneOf\":[{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},{\"items\":{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},\"type\":\"array\"}]},\"userId\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"attributes\"],\"type\":\"object\"}",
-            example: Some(
-                "{\"attributes\":{\"default_email\":\"joe@doe.com\",\"default_name\":\"Joe\"},\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}",
-            ),
+        logic_error: Some(LogicError {
+            field: "status",
+            value: "failed",
+            exact_shape: false,
         }),
-        responses: &[
-            ResponseSpec {
-                status: "200",
-                example: Some(
-                    "[{\"id\":\"<ID>\",\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2018-01-19T11:55:07.552Z\"}]",
-                ),
-            },
-            ResponseSpec {
-                status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-        ],
-        decode: decode_answer::<types::UserCreateResponse, types::ApiError>,
-    },
-    OperationSpec {
-        id: "user_get",
-        method: "GET",
-        path: "/users/{id}",
-        summary: "List single user",
-        tags: &["users"],
-        idempotent: true,
-        pagination: None,
-        logic_error: None,
         parameters: &[
             ParameterSpec {
-                name: "id",
+                name: "userId",
                 location: ParameterLocation::Path,
                 required: true,
-                description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
+                description: "The user's phone number, without the `+` sign.",
                 schema: "{\"type\":\"string\"}",
-                example: Some("5b7ff847cc3c3fb33c9249a8"),
-            },
-        ],
-        body: None,
-        responses: &[
-            ResponseSpec {
-                status: "200",
-                example: Some(
-                    "{\"attributes\":{\"default_avatar\":null,\"default_city\":null,\"default_country\":null,\"default_email\":\"joe@doe.com\",\"default_gender\":null,\"default_ip\":null,\"default_language\":null,\"default_name\":\"Joe\",\"default_referrer\":null,\"default_region\":null,\"default_timezone\":null,\"default_url\":null,\"default_username\":null},\"banned\":false,\"conversations\":[{\"date\":\"2019-01-23 13:32:30.163Z\",\"firstMessage\":\"hello\",\"id\":\"5c486e62bda7873576a379e4\"}],\"createdAt\":\"2019-01-23 13:32:30.163Z\",\"id\":\"5b7ff847cc3c3fb33c9249a8\",\"lastSeen\":\"2019-01-23 13:32:30.163Z\",\"segments\":[{\"id\":\"5c46d514bda7873576a30c48\",\"name\":\"Leads\"}],\"sessionAttributes\":{\"group-selected\":\"14\"},\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-        ],
-        decode: decode_answer::<types::UserDetails, types::ApiError>,
-    },
-    OperationSpec {
-        id: "user_update",
-        method: "PUT",
-        path: "/users/{id}",
-        summary: "Update user",
-        tags: &["users"],
-        idempotent: false,
-        pagination: None,
-        logic_error: None,
-        parameters: &[
-            ParameterSpec {
-                name: "id",
-                location: ParameterLocation::Path,
-                required: true,
-                description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
-                schema: "{\"type\":\"string\"}",
-                example: Some("5b7ff847cc3c3fb33c9249a8"),
+                example: Some("593987654321"),
             },
         ],
         body: Some(BodySpec {
             required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"attributes\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"minProperties\":1,\"properties\":{\"default_avatar\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_city\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_country\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_email\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_gender\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_id\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_ip\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_language\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_name\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"default_real_name\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_referrer\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_timezone\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_url\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"}},\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"}},\"required\":[\"attributes\"],\"type\":\"object\"}",
+            schema: "{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"params\":{\"additionalProperties\":true,\"type\":\"object\"}},\"required\":[\"botId\"],\"type\":\"object\"}",
             example: Some(
-                "{\"attributes\":{\"default_email\":\"support@chatbot.com\",\"default_name\":\"ChatBot Support\"}}",
+                "{\"botId\":\"bot-12345\",\"params\":{\"groupId\":\"grp-67890\",\"orderNumber\":\"ORD-12345\"}}",
             ),
         }),
         responses: &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2018-01-19T11:55:07.552Z\"}",
+                    "{\"message\":[\"User cache set successfully.\"],\"status\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "400",
+                example: None,
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "404",
+                example: Some(
+                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
                 ),
             },
             ResponseSpec {
                 status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
             ResponseSpec {
                 status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
+                example: None,
             },
         ],
-        decode: decode_answer::<types::StatusResponse, types::ApiError>,
-    },
-    OperationSpec {
-        id: "user_session_update",
-        method: "PUT",
-        path: "/users/{id}/session",
-        summary: "Update session attributes",
-        tags: &["users"],
-        idempotent: false,
-        pagination: None,
-        logic_error: None,
-        parameters: &[
-            ParameterSpec {
-                name: "id",
-                location: ParameterLocation::Path,
-                required: true,
-                description: "The user's `id` (alphanumeric), as returned by `user_list` or `user_create`.",
-                schema: "{\"type\":\"string\"}",
-                example: Some("5b7ff847cc3c3fb33c9249a8"),
-            },
-        ],
-        body: Some(BodySpec {
-            required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"attributes\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"minProperties\":1,\"properties\":{\"default_avatar\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_city\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_country\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_email\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_gender\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_id\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_ip\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_language\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_name\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"default_real_name\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_referrer\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_timezone\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"default_url\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"}},\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"},\"sessionId\":{\"maxLength\":64,\"minLength\":10,\"type\":\"string\"}},\"required\":[\"sessionId\",\"attributes\"],\"type\":\"object\"}",
-            example: Some(
-                "{\"attributes\":{\"default_email\":\"support@chatbot.com\",\"default_name\":\"ChatBot Support\"},\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\"}",
-            ),
-        }),
-        responses: &[
-            ResponseSpec {
-                status: "200",
-                example: Some(
-                    "{\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2018-01-19T11:55:07.552Z\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-        ],
-        decode: decode_answer::<types::StatusResponse, types::ApiError>,
-    },
-    OperationSpec {
-        id: "chat_query",
-        method: "POST",
-        path: "/query",
-        summary: "Chat with bot",
-        tags: &["chat"],
-        idempotent: false,
-        pagination: None,
-        logic_error: None,
-        parameters: &[],
-        body: Some(BodySpec {
-            required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"confidence\":{\"format\":\"double\",\"maximum\":1.0,\"minimum\":0.1,\"type\":\"number\"},\"debug\":{\"type\":\"boolean\"},\"goto\":{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},\"lifespan\":{\"format\":\"uint8\",\"maximum\":10,\"minimum\":1,\"type\":\"integer\"},\"parameters\":{\"additionalProperties\":{\"maxLength\":1024,\"minLength\":1,\"type\":\"string\"},\"maxProperties\":99,\"propertyNames\":{\"pattern\":\"^[\\\\w-]{1,128}$\"},\"type\":\"object\"},\"query\":{\"maxLength\":256,\"minLength\":1,\"type\":\"string\"},\"reset\":{\"type\":\"boolean\"},\"sessionId\":{\"maxLength\":64,\"minLength\":10,\"type\":\"string\"},\"storyId\":{\"maxLength\":24,\"minLength\":24,\"type\":\"string\"},\"trigger\":{\"maxLength\":50,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"sessionId\"],\"type\":\"object\"}",
-            example: Some(
-                "{\"query\":\"text\",\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\"}",
-            ),
-        }),
-        responses: &[
-            ResponseSpec {
-                status: "200",
-                example: Some(
-                    "{\"result\":{\"confidence\":0.7,\"contexts\":[{\"action\":\"\",\"id\":\"5b07ffafc2376e30306d9b16\",\"name\":\"text response\",\"parameters\":{}}],\"fulfillment\":[{\"delay\":2000,\"message\":\"text response\",\"type\":\"text\"}],\"incomplete\":false,\"interaction\":{\"action\":\"\",\"id\":\"5b07ffafc2376e30306d9b16\",\"name\":\"text response\"},\"lifespan\":2,\"parameters\":{},\"resolvedQuery\":\"text\",\"score\":1,\"sessionParameters\":{\"default_avatar\":null,\"default_city\":null,\"default_country\":null,\"default_email\":\"alexis.mcglynn77@hotmail.com\",\"default_gender\":null,\"default_id\":null,\"default_ip\":null,\"default_language\":null,\"default_name\":\"Alexis\",\"default_real_name\":null,\"default_referrer\":null,\"default_timezone\":null,\"default_url\":null},\"source\":\"custom\",\"storyId\":\"5b07fd67c2376e30306d9b0d\"},\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\",\"status\":{\"code\":200,\"type\":\"success\"},\"timestamp\":\"2019-03-12T13:27:15.513Z\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "4XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-            ResponseSpec {
-                status: "5XX",
-                example: Some(
-                    "{\"code\":\"bot_not_found\",\"description\":\"Bot is not assigned to your company\"}",
-                ),
-            },
-        ],
-        decode: decode_answer::<types::ChatQueryResponse, types::ApiError>,
+        decode: decode_answer::<types::CacheSetResponse, types::ApiError>,
     },
 ];
-impl<'a> Call<'a> for builder::CacheGet<'a> {
-    type Output = types::UserCache;
+impl<'a> Call<'a> for builder::ChatQuery<'a> {
+    type Output = types::ChatQueryResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
         &OPERATIONS[0usize]
     }
-    fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
-        Box::pin(builder::CacheGet::send(self))
+    fn send(self) -> CallFuture<'a, types::ChatQueryResponse, types::ApiError> {
+        Box::pin(builder::ChatQuery::send(self))
     }
 }
-impl<'a> Call<'a> for builder::CacheSet<'a> {
-    type Output = types::CacheSetResponse;
+impl<'a> Call<'a> for builder::UserList<'a> {
+    type Output = types::UserList;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
         &OPERATIONS[1usize]
     }
-    fn send(self) -> CallFuture<'a, types::CacheSetResponse, types::ApiError> {
-        Box::pin(builder::CacheSet::send(self))
+    fn send(self) -> CallFuture<'a, types::UserList, types::ApiError> {
+        Box::pin(builder::UserList::send(self))
+    }
+}
+impl<'a> PagedCall<'a> for builder::UserList<'a> {
+    fn at(self, token: &PageToken) -> Option<Self> {
+        match token {
+            PageToken::Cursor(cursor) => Some(self.after(cursor.as_str())),
+            PageToken::Page(_) => None,
+        }
+    }
+}
+impl<'a> Call<'a> for builder::UserCreate<'a> {
+    type Output = types::UserCreateResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[2usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UserCreateResponse, types::ApiError> {
+        Box::pin(builder::UserCreate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::UserGet<'a> {
+    type Output = types::UserDetails;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[3usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UserDetails, types::ApiError> {
+        Box::pin(builder::UserGet::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::UserUpdate<'a> {
+    type Output = types::StatusResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[4usize]
+    }
+    fn send(self) -> CallFuture<'a, types::StatusResponse, types::ApiError> {
+        Box::pin(builder::UserUpdate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
+    type Output = types::StatusResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[5usize]
+    }
+    fn send(self) -> CallFuture<'a, types::StatusResponse, types::ApiError> {
+        Box::pin(builder::UserSessionUpdate::send(self))
     }
 }
 impl<'a> Call<'a> for builder::MessageSend<'a> {
     type Output = types::MessageSendResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[2usize]
+        &OPERATIONS[6usize]
     }
     fn send(self) -> CallFuture<'a, types::MessageSendResponse, types::ApiError> {
         Box::pin(builder::MessageSend::send(self))
@@ -594,7 +728,7 @@ impl<'a> Call<'a> for builder::HistoryList<'a> {
     type Output = types::HistoryPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[3usize]
+        &OPERATIONS[7usize]
     }
     fn send(self) -> CallFuture<'a, types::HistoryPage, types::ApiError> {
         Box::pin(builder::HistoryList::send(self))
@@ -613,71 +747,23 @@ impl<'a> PagedCall<'a> for builder::HistoryList<'a> {
         }
     }
 }
-impl<'a> Call<'a> for builder::UserList<'a> {
-    type Output = types::UserList;
-    type Failure = types::ApiError;
-    fn operation() -> &'static OperationSpec {
-        &OPERATIONS[4usize]
-    }
-    fn send(self) -> CallFuture<'a, types::UserList, types::ApiError> {
-        Box::pin(builder::UserList::send(self))
-    }
-}
-impl<'a> PagedCall<'a> for builder::UserList<'a> {
-    fn at(self, token: &PageToken) -> Option<Self> {
-        match token {
-            PageToken::Cursor(cursor) => Some(self.after(cursor.as_str())),
-            PageToken::Page(_) => None,
-        }
-    }
-}
-impl<'a> Call<'a> for builder::UserCreate<'a> {
-    type Output = types::UserCreateResponse;
-    type Failure = types::ApiError;
-    fn operation() -> &'static OperationSpec {
-        &OPERATIONS[5usize]
-    }
-    fn send(self) -> CallFuture<'a, types::UserCreateResponse, types::ApiError> {
-        Box::pin(builder::UserCreate::send(self))
-    }
-}
-impl<'a> Call<'a> for builder::UserGet<'a> {
-    type Output = types::UserDetails;
-    type Failure = types::ApiError;
-    fn operation() -> &'static OperationSpec {
-        &OPERATIONS[6usize]
-    }
-    fn send(self) -> CallFuture<'a, types::UserDetails, types::ApiError> {
-        Box::pin(builder::UserGet::send(self))
-    }
-}
-impl<'a> Call<'a> for builder::UserUpdate<'a> {
-    type Output = types::StatusResponse;
-    type Failure = types::ApiError;
-    fn operation() -> &'static OperationSpec {
-        &OPERATIONS[7usize]
-    }
-    fn send(self) -> CallFuture<'a, types::StatusResponse, types::ApiError> {
-        Box::pin(builder::UserUpdate::send(self))
-    }
-}
-impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
-    type Output = types::StatusResponse;
+impl<'a> Call<'a> for builder::CacheGet<'a> {
+    type Output = types::UserCache;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
         &OPERATIONS[8usize]
     }
-    fn send(self) -> CallFuture<'a, types::StatusResponse, types::ApiError> {
-        Box::pin(builder::UserSessionUpdate::send(self))
+    fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
+        Box::pin(builder::CacheGet::send(self))
     }
 }
-impl<'a> Call<'a> for builder::ChatQuery<'a> {
-    type Output = types::ChatQueryResponse;
+impl<'a> Call<'a> for builder::CacheSet<'a> {
+    type Output = types::CacheSetResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
         &OPERATIONS[9usize]
     }
-    fn send(self) -> CallFuture<'a, types::ChatQueryResponse, types::ApiError> {
-        Box::pin(builder::ChatQuery::send(self))
+    fn send(self) -> CallFuture<'a, types::CacheSetResponse, types::ApiError> {
+        Box::pin(builder::CacheSet::send(self))
     }
 }

@@ -34,4 +34,4 @@ pub use redis_limiter::{IfRedisUnreachable, RedisLimiter, RedisLimiterBuilder, S
 /// The HTTP status of answers and errors (`reqwest`'s, which is `http`'s).
 pub use reqwest::StatusCode;
 pub use retry::{RetryPolicy, retry_reason};
-pub use validate::{KEY_PATTERN, MAX_VALUE_CHARS, ValidationError};
+pub use validate::ValidationError;

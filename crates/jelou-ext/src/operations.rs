@@ -47,7 +47,6 @@ impl Jelou {
         user_id: &str,
         bot_id: Option<&str>,
     ) -> Result<Map<String, Value>, Error> {
-        validate::path_id("userId", user_id)?;
         let call = self.raw().cache_get().user_id(user_id);
         let call = match bot_id {
             Some(bot_id) => call.bot_id(bot_id),
@@ -63,8 +62,6 @@ impl Jelou {
         bot_id: &str,
         params: Map<String, Value>,
     ) -> Result<types::CacheSetResponse, Error> {
-        validate::path_id("userId", user_id)?;
-        validate::chars("botId", bot_id, 1, usize::MAX)?;
         let body = types::CacheSetRequest {
             bot_id: bot_id.to_owned(),
             params,
@@ -79,7 +76,6 @@ impl Jelou {
         bot_id: &str,
         message: &Message,
     ) -> Result<types::MessageSendResponse, Error> {
-        validate::path_id("botId", bot_id)?;
         message.validate()?;
         let body: types::MessageSendRequest = to_generated("message", message)?;
         let call = self.raw().message_send().bot_id(bot_id).body(body);
@@ -92,7 +88,6 @@ impl Jelou {
         bot_id: &str,
         query: &HistoryQuery,
     ) -> Result<types::HistoryPage, Error> {
-        validate::path_id("botId", bot_id)?;
         query.validate()?;
         let mut call = self
             .raw()
@@ -230,7 +225,6 @@ impl Jelou {
 
     /// One user's details (`user_get`).
     pub async fn get_user(&self, id: &str) -> Result<types::UserDetails, Error> {
-        validate::path_id("id", id)?;
         self.send(self.raw().user_get().id(id)).await
     }
 
@@ -240,9 +234,8 @@ impl Jelou {
         id: &str,
         attributes: &Attributes,
     ) -> Result<types::StatusResponse, Error> {
-        validate::path_id("id", id)?;
-        attributes.validate("attributes")?;
         let input = serde_json::json!({ "attributes": attributes });
+        validate::body("user_update", &input)?;
         let body: types::UserUpdateRequest = to_generated("attributes", &input)?;
         self.send(self.raw().user_update().id(id).body(body)).await
     }
@@ -254,10 +247,8 @@ impl Jelou {
         session_id: &str,
         attributes: &Attributes,
     ) -> Result<types::StatusResponse, Error> {
-        validate::path_id("id", id)?;
-        validate::chars("sessionId", session_id, 10, 64)?;
-        attributes.validate("attributes")?;
         let input = serde_json::json!({ "sessionId": session_id, "attributes": attributes });
+        validate::body("user_session_update", &input)?;
         let body: types::UserSessionUpdateRequest = to_generated("session", &input)?;
         let call = self.raw().user_session_update().id(id).body(body);
         self.send(call).await

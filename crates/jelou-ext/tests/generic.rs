@@ -50,7 +50,7 @@ async fn a_limit_the_spec_states_is_checked_for_a_raw_builder_and_nothing_is_sen
         panic!("{error}")
     };
     assert_eq!(invalid.field(), "limit");
-    assert_eq!(invalid.limit(), "at most 50");
+    assert_eq!(invalid.limit(), "1 to 50");
     assert_eq!(invalid.value(), "51");
     assert_eq!(any.calls(), 0);
 }
@@ -189,7 +189,7 @@ async fn an_operation_named_at_run_time_is_sent_checked_and_decoded() {
     assert!(
         error
             .to_string()
-            .contains("options[0].title must be at most 24 characters"),
+            .contains("options[0].title must be 1 to 24 characters"),
         "{error}"
     );
     let error = jelou
