@@ -89,6 +89,9 @@ impl From<Error> for Failure {
                 let mut message = parts.join(", ");
                 message.push_str(": ");
                 message.push_str(&api.summary());
+                if api.attempts() > 1 {
+                    message.push_str(&format!(" (after {} attempts)", api.attempts()));
+                }
                 for (field, messages) in api.validation_errors().into_iter().flatten() {
                     for localized in messages {
                         if let Some(text) = localized.en.as_deref().or(localized.es.as_deref()) {
@@ -137,13 +140,9 @@ mod tests {
         assert_eq!(exit_status(&Error::Api(Box::new(api))), EXIT_API);
         let timeout = Error::Timeout {
             after: std::time::Duration::from_secs(1),
+            attempts: 4,
         };
         assert_eq!(exit_status(&timeout), EXIT_TRANSPORT);
-        let exhausted = Error::RetriesExhausted {
-            attempts: 4,
-            last: Box::new(timeout),
-        };
-        assert_eq!(exit_status(&exhausted), EXIT_TRANSPORT);
         let no_limiter = Error::LimiterUnavailable {
             reason: "Redis at 127.0.0.1:6379 (db 0) is unreachable".into(),
             source: None,

@@ -402,8 +402,7 @@ fn a_refused_connection_is_retried_then_shown_with_every_cause() {
     assert_eq!(
         stderr,
         format!(
-            "error: gave up after 4 attempts: transport error: Connection refused (os error 111)
-caused by: transport error: Connection refused (os error 111)
+            "error: transport error: Connection refused (os error 111) (after 4 attempts)
 caused by: error sending request for url (http://127.0.0.1:{port}/users/{DEMO_USER_ID})
 caused by: client error (Connect)
 caused by: tcp connect error
@@ -431,8 +430,7 @@ fn a_host_that_does_not_resolve_is_shown_as_a_dns_error() {
     assert_eq!(
         lines,
         [
-            format!("error: gave up after 4 attempts: transport error: {reason}"),
-            format!("caused by: transport error: {reason}"),
+            format!("error: transport error: {reason} (after 4 attempts)"),
             format!(
                 "caused by: error sending request for url (https://jelou-sdk-test.invalid/users/{DEMO_USER_ID})"
             ),

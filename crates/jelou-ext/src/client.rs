@@ -456,11 +456,13 @@ impl Jelou {
         match outcome {
             None => Err(Error::Timeout {
                 after: clock.now().saturating_duration_since(started),
+                attempts,
             }),
             Some(Ok(value)) => match state.record(|r| r.too_large) {
                 Some(status) => Err(Error::ResponseTooLarge {
                     status,
                     limit: self.inner.max_response_bytes,
+                    attempts,
                 }),
                 None => Ok((value.into_inner(), state)),
             },
@@ -475,25 +477,24 @@ impl Jelou {
                 .now()
                 .saturating_duration_since(state.started)
         };
-        let (pipeline_error, status, body, retry_after, attempts, gave_up, too_large) = state
-            .record(|r| {
-                (
-                    r.error.take(),
-                    r.status,
-                    r.body.clone(),
-                    r.retry_after,
-                    r.attempts,
-                    r.gave_up_retrying,
-                    r.too_large,
-                )
-            });
+        let (pipeline_error, status, body, retry_after, attempts, too_large) = state.record(|r| {
+            (
+                r.error.take(),
+                r.status,
+                r.body.clone(),
+                r.retry_after,
+                r.attempts,
+                r.too_large,
+            )
+        });
         if let Some(status) = too_large {
             return Error::ResponseTooLarge {
                 status,
                 limit: self.inner.max_response_bytes,
+                attempts,
             };
         }
-        let mapped = match error {
+        match error {
             jelou_client::Error::Custom(message) => {
                 pipeline_error.unwrap_or(Error::Config(message))
             }
@@ -503,35 +504,35 @@ impl Jelou {
             jelou_client::Error::CommunicationError(e)
             | jelou_client::Error::ResponseBodyError(e)
             | jelou_client::Error::InvalidUpgrade(e) => match classify(&e) {
-                AttemptOutcome::TimedOut => Error::Timeout { after: elapsed() },
+                AttemptOutcome::TimedOut => Error::Timeout {
+                    after: elapsed(),
+                    attempts,
+                },
                 AttemptOutcome::TlsFailed => Error::Tls(e),
-                _ => Error::Transport(e),
+                _ => Error::Transport {
+                    source: e,
+                    attempts,
+                },
             },
             jelou_client::Error::ErrorResponse(response) => Error::Api(Box::new(
-                ApiError::from_parts(response.status(), &body, retry_after),
+                ApiError::from_parts(response.status(), &body, retry_after).after(attempts),
             )),
             jelou_client::Error::InvalidResponsePayload(bytes, source) => match status {
-                Some(status) if status.is_client_error() || status.is_server_error() => {
-                    Error::Api(Box::new(ApiError::from_parts(status, &bytes, retry_after)))
-                }
+                Some(status) if status.is_client_error() || status.is_server_error() => Error::Api(
+                    Box::new(ApiError::from_parts(status, &bytes, retry_after).after(attempts)),
+                ),
                 status => Error::Decode {
                     status: status.unwrap_or(reqwest::StatusCode::OK),
                     snippet: snippet(&bytes),
                     source,
+                    attempts,
                 },
             },
             jelou_client::Error::UnexpectedResponse(response) => Error::UnexpectedStatus {
                 status: response.status(),
                 snippet: snippet(&body),
-            },
-        };
-        if gave_up && attempts > 1 {
-            Error::RetriesExhausted {
                 attempts,
-                last: Box::new(mapped),
-            }
-        } else {
-            mapped
+            },
         }
     }
 }

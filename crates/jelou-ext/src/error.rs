@@ -53,12 +53,13 @@ pub enum Error {
     },
 
     /// The API answered with an error, in any of its documented shapes (including the user
-    /// cache's HTTP 200 with `status: "failed"`).
+    /// cache's HTTP 200 with `status: "failed"`). [`ApiError::attempts`] says how many times
+    /// the request was sent.
     #[error("{0}")]
     Api(Box<ApiError>),
 
     /// A success answer whose body did not decode into the documented type.
-    #[error("the {status} answer did not decode: {source}; body: {snippet:?}")]
+    #[error("the {status} answer did not decode: {source}; body: {snippet:?}{}", after_attempts(*attempts))]
     Decode {
         /// The HTTP status of the answer.
         status: StatusCode,
@@ -67,29 +68,42 @@ pub enum Error {
         /// What did not fit.
         #[source]
         source: serde_json::Error,
+        /// How many times the request was sent, the first included.
+        attempts: u32,
     },
 
     /// The answer was larger than the client accepts.
-    #[error("the {status} answer is larger than the {limit}-byte limit")]
+    #[error("the {status} answer is larger than the {limit}-byte limit{}", after_attempts(*attempts))]
     ResponseTooLarge {
         /// The HTTP status of the answer.
         status: StatusCode,
         /// The limit, in bytes.
         limit: usize,
+        /// How many times the request was sent, the first included.
+        attempts: u32,
     },
 
     /// An attempt or the whole call ran out of time.
-    #[error("timed out after {} ms", after.as_millis())]
+    #[error("timed out after {} ms{}", after.as_millis(), after_attempts(*attempts))]
     Timeout {
         /// How long the call had run.
         after: Duration,
+        /// How many times the request was sent, the first included (0 when the call's time
+        /// ran out before anything was sent).
+        attempts: u32,
     },
 
     /// The request could not be sent or its answer not read (connection refused, a host
     /// name that does not resolve, a connection reset, a body cut short). The message ends
     /// with the innermost cause; the whole chain is the error's `source()`.
-    #[error("transport error: {}", root_cause(.0))]
-    Transport(#[source] reqwest::Error),
+    #[error("transport error: {}{}", root_cause(source), after_attempts(*attempts))]
+    Transport {
+        /// What failed, with its chain of causes.
+        #[source]
+        source: reqwest::Error,
+        /// How many times the request was sent, the first included.
+        attempts: u32,
+    },
 
     /// The TLS connection could not be set up: the server's certificate is not trusted (self
     /// signed, expired, for another name) or the handshake failed. Nothing was sent, and the
@@ -97,24 +111,25 @@ pub enum Error {
     #[error("TLS failure, nothing was sent: {}", root_cause(.0))]
     Tls(#[source] reqwest::Error),
 
-    /// Every attempt allowed failed; `last` is the final failure.
-    #[error("gave up after {attempts} attempts: {last}")]
-    RetriesExhausted {
-        /// Attempts made, the first included.
-        attempts: u32,
-        /// The last attempt's error.
-        #[source]
-        last: Box<Error>,
-    },
-
     /// The server answered with a status the API does not document (1xx or 3xx).
-    #[error("unexpected {status} answer: {snippet:?}")]
+    #[error("unexpected {status} answer: {snippet:?}{}", after_attempts(*attempts))]
     UnexpectedStatus {
         /// The HTTP status of the answer.
         status: StatusCode,
         /// The beginning of the body.
         snippet: String,
+        /// How many times the request was sent, the first included.
+        attempts: u32,
     },
+}
+
+/// How a message says that the request was retried: nothing for one attempt.
+fn after_attempts(attempts: u32) -> String {
+    if attempts > 1 {
+        format!(" (after {attempts} attempts)")
+    } else {
+        String::new()
+    }
 }
 
 impl Error {
@@ -130,12 +145,26 @@ impl Error {
             .flat_map(crate::transport_failure::causes)
     }
 
-    /// The decoded API error, also when it ended the retries.
+    /// The decoded API error.
     pub fn api(&self) -> Option<&ApiError> {
         match self {
             Error::Api(api) => Some(api),
-            Error::RetriesExhausted { last, .. } => last.api(),
             _ => None,
+        }
+    }
+
+    /// How many times the request was sent, the first included: more than 1 when the
+    /// failure was retried, 0 when nothing was sent (a refused input, the rate limiter, a
+    /// TLS failure). The same failure has the same variant however many attempts it took.
+    pub fn attempts(&self) -> u32 {
+        match self {
+            Error::Api(api) => api.attempts(),
+            Error::Decode { attempts, .. }
+            | Error::ResponseTooLarge { attempts, .. }
+            | Error::Timeout { attempts, .. }
+            | Error::Transport { attempts, .. }
+            | Error::UnexpectedStatus { attempts, .. } => *attempts,
+            _ => 0,
         }
     }
 
@@ -146,7 +175,6 @@ impl Error {
             Error::Decode { status, .. }
             | Error::ResponseTooLarge { status, .. }
             | Error::UnexpectedStatus { status, .. } => Some(*status),
-            Error::RetriesExhausted { last, .. } => last.status(),
             _ => None,
         }
     }
@@ -192,6 +220,7 @@ pub struct ApiError {
     raw_truncated: bool,
     retry_after: Option<Duration>,
     logic_failure: bool,
+    attempts: u32,
 }
 
 impl ApiError {
@@ -207,7 +236,20 @@ impl ApiError {
             raw_truncated,
             retry_after,
             logic_failure: false,
+            attempts: 1,
         }
+    }
+
+    /// The same error, answered after `attempts` requests.
+    pub(crate) fn after(mut self, attempts: u32) -> Self {
+        self.attempts = attempts;
+        self
+    }
+
+    /// How many times the request was sent, the first included (more than 1 when the
+    /// error ended the retries).
+    pub fn attempts(&self) -> u32 {
+        self.attempts
     }
 
     /// The user cache's logic error: HTTP 200 with `status: "failed"`.
@@ -353,7 +395,7 @@ impl fmt::Display for ApiError {
             (Some(key), None) => write!(f, " {key}")?,
             (None, None) => {}
         }
-        write!(f, ": {}", self.summary())
+        write!(f, ": {}{}", self.summary(), after_attempts(self.attempts))
     }
 }
 
@@ -474,28 +516,38 @@ mod tests {
     }
 
     #[test]
-    fn the_answer_behind_an_error_is_found_through_the_retries() {
-        let api_error = Error::Api(Box::new(api(503, r#"{"message":"busy"}"#)));
-        let exhausted = Error::RetriesExhausted {
-            attempts: 4,
-            last: Box::new(api_error),
-        };
-        assert_eq!(
-            exhausted.api().map(ApiError::status),
-            Some(StatusCode::SERVICE_UNAVAILABLE)
-        );
-        assert_eq!(exhausted.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+    fn a_retried_failure_keeps_its_shape_and_counts_its_attempts() {
+        let once = Error::Api(Box::new(api(503, r#"{"message":"busy"}"#)));
+        let retried = Error::Api(Box::new(api(503, r#"{"message":"busy"}"#).after(4)));
+        for error in [&once, &retried] {
+            assert_eq!(
+                error.api().map(ApiError::status),
+                Some(StatusCode::SERVICE_UNAVAILABLE)
+            );
+            assert_eq!(error.status(), Some(StatusCode::SERVICE_UNAVAILABLE));
+        }
+        assert_eq!((once.attempts(), retried.attempts()), (1, 4));
+        assert_eq!(once.to_string(), "HTTP 503: busy");
+        assert_eq!(retried.to_string(), "HTTP 503: busy (after 4 attempts)");
         let unexpected = Error::UnexpectedStatus {
             status: StatusCode::FOUND,
             snippet: String::new(),
+            attempts: 1,
         };
         assert_eq!(unexpected.status(), Some(StatusCode::FOUND));
         assert!(unexpected.api().is_none());
+        assert_eq!(unexpected.to_string(), "unexpected 302 Found answer: \"\"");
         let too_large = Error::ResponseTooLarge {
             status: StatusCode::OK,
             limit: 1,
+            attempts: 2,
         };
         assert_eq!(too_large.status(), Some(StatusCode::OK));
+        assert_eq!(
+            too_large.to_string(),
+            "the 200 OK answer is larger than the 1-byte limit (after 2 attempts)"
+        );
+        assert_eq!(Error::Config("x".into()).attempts(), 0, "nothing was sent");
     }
 
     #[test]
@@ -505,19 +557,8 @@ mod tests {
             reason: "Redis at 127.0.0.1:1 (db 0) is unreachable".into(),
             source: Some(Box::new(refused)),
         };
-        let exhausted = Error::RetriesExhausted {
-            attempts: 2,
-            last: Box::new(unavailable),
-        };
-        let causes: Vec<String> = exhausted.causes().map(ToString::to_string).collect();
-        assert_eq!(
-            causes,
-            [
-                "the shared rate limiter is unavailable, nothing was sent: Redis at 127.0.0.1:1 (db 0) is unreachable",
-                "refused here",
-                "refused here",
-            ]
-        );
+        let causes: Vec<String> = unavailable.causes().map(ToString::to_string).collect();
+        assert_eq!(causes, ["refused here", "refused here"]);
         assert_eq!(Error::Config("x".into()).causes().count(), 0);
     }
 

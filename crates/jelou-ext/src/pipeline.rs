@@ -44,8 +44,6 @@ pub(crate) struct CallRecord {
     pub(crate) body: Bytes,
     pub(crate) retry_after: Option<Duration>,
     pub(crate) attempts: u32,
-    /// The last failure was retryable but the retries ran out (count, time or budget).
-    pub(crate) gave_up_retrying: bool,
     pub(crate) too_large: Option<StatusCode>,
     /// The URL of the request, as sent: the page a list call asked for is read back from it.
     pub(crate) url: Option<reqwest::Url>,
@@ -291,7 +289,6 @@ impl Interceptor for Pipeline {
                 if let Some(call) = &call {
                     call.record(|r| {
                         r.attempts = attempt;
-                        r.gave_up_retrying = reason.is_some();
                         r.retry_after = retry_after;
                         if let Ok(answer) = &result {
                             r.status = Some(answer.status);
