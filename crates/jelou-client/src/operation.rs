@@ -163,7 +163,7 @@ pub trait Call<'a>: Sized + Send + 'a {
     /// What a successful answer decodes to.
     type Output: serde::Serialize + Send + 'a;
     /// What an error answer decodes to.
-    type Failure: Send + 'a;
+    type Failure: Send + 'static;
     /// What the spec says about the operation.
     fn operation() -> &'static OperationSpec;
     /// Sends the request, as the builder's own `send` does.

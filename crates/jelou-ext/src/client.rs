@@ -5,17 +5,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
-use jelou_client::{Hooks, ResponseValue};
-use tracing::Instrument;
+use jelou_client::Hooks;
 
-use crate::clock::{Clock, TokioClock, later};
-use crate::error::{ApiError, Error, snippet};
+use crate::clock::{Clock, TokioClock};
+use crate::error::Error;
 use crate::limiter::{RateLimit, RateLimiter, SlidingWindowLimiter, Unlimited};
-use crate::pipeline::{CallState, Pipeline};
-use crate::retry::{AttemptOutcome, RetryBudget, RetryPolicy};
+use crate::pipeline::Pipeline;
+use crate::retry::{RetryBudget, RetryPolicy};
 use crate::transport::{ReqwestTransport, Transport};
-use crate::transport_failure::classify;
-use crate::validate::ValidationError;
 
 /// Environment variable holding the client id.
 pub const ENV_CLIENT_ID: &str = "JELOU_CLIENT_ID";
@@ -348,11 +345,11 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error
 
 /// What every clone of a [`Jelou`] shares: the generated client (with its connection pool and
 /// the pipeline holding the limiter and retry budget).
-struct Shared {
+pub(crate) struct Shared {
     client: jelou_client::Client,
     client_id: String,
-    clock: Arc<dyn Clock>,
-    max_response_bytes: usize,
+    pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) max_response_bytes: usize,
 }
 
 /// The Jelou API client: rate limited, retried safely, with typed errors.
@@ -361,8 +358,8 @@ struct Shared {
 /// so one client serves a whole program.
 #[derive(Clone)]
 pub struct Jelou {
-    inner: Arc<Shared>,
-    call_timeout: Option<Duration>,
+    pub(crate) inner: Arc<Shared>,
+    pub(crate) call_timeout: Option<Duration>,
 }
 
 impl fmt::Debug for Jelou {
@@ -415,125 +412,6 @@ impl Jelou {
     /// The account's client id.
     pub fn client_id(&self) -> &str {
         &self.inner.client_id
-    }
-
-    /// Runs one generated call with the pipeline's per-call state, its deadline and a span,
-    /// and turns whatever happened into this crate's result.
-    pub(crate) async fn run<T, E, F>(
-        &self,
-        operation: &'static str,
-        call: F,
-    ) -> Result<(T, Arc<CallState>), Error>
-    where
-        F: std::future::Future<Output = Result<ResponseValue<T>, jelou_client::Error<E>>>,
-    {
-        let clock = &self.inner.clock;
-        let started = clock.now();
-        let deadline = self.call_timeout.map(|timeout| later(started, timeout));
-        let state = Arc::new(CallState::new(started, deadline));
-        let span = tracing::info_span!(
-            "jelou.call",
-            operation,
-            attempts = tracing::field::Empty,
-            status = tracing::field::Empty
-        );
-        let outcome = async {
-            match deadline {
-                None => Some(state.scope(call).await),
-                Some(deadline) => tokio::select! {
-                    result = state.scope(call) => Some(result),
-                    () = clock.sleep_until(deadline) => None,
-                },
-            }
-        }
-        .instrument(span.clone())
-        .await;
-        let (attempts, status) = state.record(|r| (r.attempts, r.status));
-        span.record("attempts", attempts);
-        if let Some(status) = status {
-            span.record("status", status.as_u16());
-        }
-        match outcome {
-            None => Err(Error::Timeout {
-                after: clock.now().saturating_duration_since(started),
-                attempts,
-            }),
-            Some(Ok(value)) => match state.record(|r| r.too_large) {
-                Some(status) => Err(Error::ResponseTooLarge {
-                    status,
-                    limit: self.inner.max_response_bytes,
-                    attempts,
-                }),
-                None => Ok((value.into_inner(), state)),
-            },
-            Some(Err(error)) => Err(self.map_error(error, &state)),
-        }
-    }
-
-    fn map_error<E>(&self, error: jelou_client::Error<E>, state: &CallState) -> Error {
-        let elapsed = || {
-            self.inner
-                .clock
-                .now()
-                .saturating_duration_since(state.started)
-        };
-        let (pipeline_error, status, body, retry_after, attempts, too_large) = state.record(|r| {
-            (
-                r.error.take(),
-                r.status,
-                r.body.clone(),
-                r.retry_after,
-                r.attempts,
-                r.too_large,
-            )
-        });
-        if let Some(status) = too_large {
-            return Error::ResponseTooLarge {
-                status,
-                limit: self.inner.max_response_bytes,
-                attempts,
-            };
-        }
-        match error {
-            jelou_client::Error::Custom(message) => {
-                pipeline_error.unwrap_or(Error::Config(message))
-            }
-            jelou_client::Error::InvalidRequest(message) => Error::Validation(
-                ValidationError::new("request", "valid for the spec", message),
-            ),
-            jelou_client::Error::CommunicationError(e)
-            | jelou_client::Error::ResponseBodyError(e)
-            | jelou_client::Error::InvalidUpgrade(e) => match classify(&e) {
-                AttemptOutcome::TimedOut => Error::Timeout {
-                    after: elapsed(),
-                    attempts,
-                },
-                AttemptOutcome::TlsFailed => Error::Tls(e),
-                _ => Error::Transport {
-                    source: e,
-                    attempts,
-                },
-            },
-            jelou_client::Error::ErrorResponse(response) => Error::Api(Box::new(
-                ApiError::from_parts(response.status(), &body, retry_after).after(attempts),
-            )),
-            jelou_client::Error::InvalidResponsePayload(bytes, source) => match status {
-                Some(status) if status.is_client_error() || status.is_server_error() => Error::Api(
-                    Box::new(ApiError::from_parts(status, &bytes, retry_after).after(attempts)),
-                ),
-                status => Error::Decode {
-                    status: status.unwrap_or(reqwest::StatusCode::OK),
-                    snippet: snippet(&bytes),
-                    source,
-                    attempts,
-                },
-            },
-            jelou_client::Error::UnexpectedResponse(response) => Error::UnexpectedStatus {
-                status: response.status(),
-                snippet: snippet(&body),
-                attempts,
-            },
-        }
     }
 }
 

@@ -227,7 +227,18 @@ impl ApiError {
     /// Decodes an error answer. Never fails and never panics: a body that is not a JSON object
     /// of a documented shape (an HTML 502 page, an empty body, truncated JSON) is kept raw.
     pub fn from_parts(status: StatusCode, raw: &[u8], retry_after: Option<Duration>) -> Self {
-        let body = serde_json::from_slice::<types::ApiError>(raw).ok();
+        Self::from_answer(status, None, raw, retry_after)
+    }
+
+    /// An error answer whose body the generated code may have decoded already (`decoded`);
+    /// otherwise the raw body is decoded here, as [`Self::from_parts`] does.
+    pub(crate) fn from_answer(
+        status: StatusCode,
+        decoded: Option<types::ApiError>,
+        raw: &[u8],
+        retry_after: Option<Duration>,
+    ) -> Self {
+        let body = decoded.or_else(|| serde_json::from_slice::<types::ApiError>(raw).ok());
         let raw_truncated = raw.len() > RAW_BODY_LIMIT;
         Self {
             status,

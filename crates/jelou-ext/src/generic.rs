@@ -9,9 +9,9 @@ use jelou_client::operation::{LogicError, PageToken, Pagination};
 use jelou_client::{Call, JsonRequest, PagedCall};
 use serde_json::Value;
 
+use crate::call::CallState;
 use crate::client::Jelou;
 use crate::error::{ApiError, Error};
-use crate::pipeline::CallState;
 use crate::validate::ValidationError;
 
 /// `request` pointed at the page `token` names: its page or cursor parameter replaced.

@@ -1,7 +1,7 @@
 //! What `jelou-ext` plugs into every request of the generated client: credentials, the rate
 //! limiter, retries, body capture and tracing.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
@@ -9,72 +9,18 @@ use jelou_client::check::{CheckError, RequestBody, RequestParts, check_request};
 use jelou_client::{BoxFuture, Interceptor, Operation};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
-use tokio::time::Instant;
 
+use crate::call::CallState;
 use crate::clock::Clock;
 use crate::error::Error;
 use crate::limiter::RateLimiter;
 use crate::retry::{
-    AttemptOutcome, Idempotency, RetryBudget, RetryPolicy, RetryReason, parse_retry_after,
-    pause_after_429, retry_delay, retry_reason,
+    AttemptEnd, AttemptOutcome, Decision, Idempotency, RetryBudget, RetryPolicy, decide,
+    parse_retry_after, pause_after_429,
 };
 use crate::transport::Transport;
 use crate::transport_failure::classify;
 use crate::validate::ValidationError;
-
-tokio::task_local! {
-    /// The call in progress on this task, set by [`crate::Jelou`] around each generated call.
-    static CALL: Arc<CallState>;
-}
-
-/// What one call learned on its way, read back by the typed methods after the generated code
-/// has decoded (or failed to decode) the answer.
-#[derive(Debug)]
-pub(crate) struct CallState {
-    pub(crate) started: Instant,
-    pub(crate) deadline: Option<Instant>,
-    inner: Mutex<CallRecord>,
-}
-
-#[derive(Debug, Default)]
-pub(crate) struct CallRecord {
-    /// An error decided by the pipeline itself (a rate-limit refusal).
-    pub(crate) error: Option<Error>,
-    pub(crate) status: Option<StatusCode>,
-    pub(crate) body: Bytes,
-    pub(crate) retry_after: Option<Duration>,
-    pub(crate) attempts: u32,
-    pub(crate) too_large: Option<StatusCode>,
-    /// The URL of the request, as sent: the page a list call asked for is read back from it.
-    pub(crate) url: Option<reqwest::Url>,
-}
-
-impl CallState {
-    pub(crate) fn new(started: Instant, deadline: Option<Instant>) -> Self {
-        Self {
-            started,
-            deadline,
-            inner: Mutex::new(CallRecord::default()),
-        }
-    }
-
-    pub(crate) fn record<T>(&self, f: impl FnOnce(&mut CallRecord) -> T) -> T {
-        f(&mut self
-            .inner
-            .lock()
-            .unwrap_or_else(|poisoned| poisoned.into_inner()))
-    }
-
-    fn budget(&self, now: Instant) -> Option<Duration> {
-        self.deadline
-            .map(|deadline| deadline.saturating_duration_since(now))
-    }
-
-    /// Runs `future` with this state visible to the pipeline.
-    pub(crate) async fn scope<F: std::future::Future>(self: &Arc<Self>, future: F) -> F::Output {
-        CALL.scope(Arc::clone(self), future).await
-    }
-}
 
 /// The interceptor `jelou-ext` plugs into the generated client.
 pub(crate) struct Pipeline {
@@ -96,10 +42,6 @@ struct Answer {
 }
 
 impl Pipeline {
-    fn current_call() -> Option<Arc<CallState>> {
-        CALL.try_with(Arc::clone).ok()
-    }
-
     async fn attempt(
         &self,
         client: &reqwest::Client,
@@ -164,20 +106,25 @@ impl Pipeline {
         Ok(())
     }
 
-    /// Whether to retry, and after how long; `None` ends the retries. The decision is
-    /// [`retry_delay`]'s; a retry it allows also spends a token of the client's budget.
-    fn retry_delay(
+    /// What ends an attempt, as [`decide`] needs it.
+    fn attempt_end(
         &self,
-        retry: u32,
+        idempotency: Idempotency,
+        outcome: AttemptOutcome,
+        attempt: u32,
         retry_after: Option<Duration>,
         call: Option<&CallState>,
-    ) -> Option<Duration> {
+    ) -> AttemptEnd {
         let now = self.clock.now();
-        let elapsed = call.map_or(Duration::ZERO, |c| now.saturating_duration_since(c.started));
-        let left = call.and_then(|c| c.budget(now));
-        let backoff = self.policy.backoff(retry);
-        let delay = retry_delay(&self.policy, retry, backoff, retry_after, elapsed, left)?;
-        self.budget.try_spend().then_some(delay)
+        AttemptEnd {
+            idempotency,
+            outcome,
+            attempt,
+            backoff: self.policy.backoff(attempt),
+            retry_after,
+            elapsed: call.map_or(Duration::ZERO, |c| now.saturating_duration_since(c.started)),
+            left: call.and_then(|c| c.budget(now)),
+        }
     }
 }
 
@@ -192,7 +139,7 @@ impl Interceptor for Pipeline {
             headers.insert(AUTHORIZATION, self.authorization.clone());
             // Page 001: "This header must be specified in every request", bodies or not.
             headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
-            let call = Self::current_call();
+            let call = CallState::current();
             // The spec's limits first: a request that breaks one takes no rate-limit slot.
             let checked = match jelou_client::operation_spec(operation.operation_id) {
                 Some(spec) => check_against_spec(spec, request),
@@ -225,7 +172,7 @@ impl Interceptor for Pipeline {
         operation: Operation,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
-            let call = Self::current_call();
+            let call = CallState::current();
             let idempotency = match jelou_client::operation_spec(operation.operation_id) {
                 Some(spec) if spec.idempotent => Idempotency::Idempotent,
                 Some(_) => Idempotency::NotIdempotent,
@@ -251,10 +198,16 @@ impl Interceptor for Pipeline {
                         .pause_for(pause_after_429(&self.policy, retry_after))
                         .await;
                 }
-                let reason: Option<RetryReason> = retry_reason(idempotency, outcome);
-                let delay = match (&reason, &spare) {
-                    (Some(_), Some(_)) => self.retry_delay(attempt, retry_after, call.as_deref()),
-                    _ => None,
+                let end =
+                    self.attempt_end(idempotency, outcome, attempt, retry_after, call.as_deref());
+                // A body that cannot be cloned is never sent again; a retry also spends a
+                // token of the budget every call shares.
+                let (reason, delay) = match decide(&self.policy, end) {
+                    Decision::Retry { reason, after } => {
+                        let allowed = spare.is_some() && self.budget.try_spend();
+                        (Some(reason), allowed.then_some(after))
+                    }
+                    Decision::Stop => (None, None),
                 };
                 tracing::info!(
                     operation = operation.operation_id,
@@ -289,6 +242,7 @@ impl Interceptor for Pipeline {
                 if let Some(call) = &call {
                     call.record(|r| {
                         r.attempts = attempt;
+                        r.outcome = Some(outcome);
                         r.retry_after = retry_after;
                         if let Ok(answer) = &result {
                             r.status = Some(answer.status);

@@ -286,6 +286,60 @@ pub(crate) fn retry_delay(
     Some(delay)
 }
 
+/// What is known when an attempt ends, for [`decide`].
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct AttemptEnd {
+    /// Whether the operation may be sent twice (from the spec).
+    pub(crate) idempotency: Idempotency,
+    /// What the attempt came to.
+    pub(crate) outcome: AttemptOutcome,
+    /// Which attempt it was, from 1.
+    pub(crate) attempt: u32,
+    /// The policy's (jittered) backoff before the next attempt.
+    pub(crate) backoff: Duration,
+    /// What the server asked for in `Retry-After`.
+    pub(crate) retry_after: Option<Duration>,
+    /// Time since the call began.
+    pub(crate) elapsed: Duration,
+    /// What remains of the call's deadline (`None`: no deadline).
+    pub(crate) left: Option<Duration>,
+}
+
+/// What to do after an attempt.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Decision {
+    /// Send the request again after waiting `after`.
+    Retry {
+        /// Why the attempt is retried.
+        reason: RetryReason,
+        /// How long to wait first.
+        after: Duration,
+    },
+    /// The attempt's outcome is the call's.
+    Stop,
+}
+
+/// Whether and when to retry: [`retry_reason`] says whether the outcome may be retried at
+/// all for this operation, [`retry_delay`] whether the policy and the deadline still allow
+/// it and after how long. Pure: the retry budget, shared by every call, is spent by the
+/// caller only for a `Retry`.
+pub(crate) fn decide(policy: &RetryPolicy, end: AttemptEnd) -> Decision {
+    let Some(reason) = retry_reason(end.idempotency, end.outcome) else {
+        return Decision::Stop;
+    };
+    match retry_delay(
+        policy,
+        end.attempt,
+        end.backoff,
+        end.retry_after,
+        end.elapsed,
+        end.left,
+    ) {
+        Some(after) => Decision::Retry { reason, after },
+        None => Decision::Stop,
+    }
+}
+
 /// How long a 429 holds back everyone sharing the rate limiter: the server's `Retry-After`,
 /// one second when it gave none, and never more than the policy honours.
 pub(crate) fn pause_after_429(policy: &RetryPolicy, retry_after: Option<Duration>) -> Duration {
@@ -366,6 +420,68 @@ pub(crate) fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn ended(outcome: AttemptOutcome, idempotency: Idempotency, attempt: u32) -> AttemptEnd {
+        AttemptEnd {
+            idempotency,
+            outcome,
+            attempt,
+            backoff: Duration::from_millis(200),
+            retry_after: None,
+            elapsed: Duration::ZERO,
+            left: None,
+        }
+    }
+
+    #[test]
+    fn one_decision_from_the_outcome_the_operation_and_the_policy() {
+        let policy = RetryPolicy::default();
+        let read = Idempotency::Idempotent;
+        let write = Idempotency::NotIdempotent;
+        let retry = |reason| Decision::Retry {
+            reason,
+            after: Duration::from_millis(200),
+        };
+        let unavailable = AttemptOutcome::Status(503);
+        assert_eq!(
+            decide(&policy, ended(unavailable, read, 1)),
+            retry(RetryReason::ServerStatus(503))
+        );
+        assert_eq!(
+            decide(&policy, ended(unavailable, write, 1)),
+            Decision::Stop
+        );
+        assert_eq!(
+            decide(&policy, ended(AttemptOutcome::NotConnected, write, 1)),
+            retry(RetryReason::NotConnected)
+        );
+        assert_eq!(
+            decide(&policy, ended(AttemptOutcome::Status(200), read, 1)),
+            Decision::Stop
+        );
+        let last = policy.max_retries() + 1;
+        assert_eq!(
+            decide(&policy, ended(unavailable, read, last)),
+            Decision::Stop
+        );
+        let past_deadline = AttemptEnd {
+            left: Some(Duration::from_millis(100)),
+            ..ended(unavailable, read, 1)
+        };
+        assert_eq!(decide(&policy, past_deadline), Decision::Stop);
+        let asked = AttemptEnd {
+            retry_after: Some(Duration::from_secs(2)),
+            ..ended(AttemptOutcome::Status(429), write, 1)
+        };
+        assert_eq!(
+            decide(&policy, asked),
+            Decision::Retry {
+                reason: RetryReason::TooManyRequests,
+                after: Duration::from_secs(2)
+            }
+        );
+    }
+
     use AttemptOutcome::*;
     use Idempotency::*;
 
