@@ -66,7 +66,11 @@ pub(crate) async fn messages(
     for option in &options {
         message = message.option(list_option(option));
     }
-    print(format, &jelou.send_message(&bot, &message).await?)
+    print(
+        format,
+        "message_send",
+        &jelou.send_message(&bot, &message).await?,
+    )
 }
 
 pub(crate) async fn cache(
@@ -75,15 +79,21 @@ pub(crate) async fn cache(
     format: OutputFormat,
 ) -> Result<(), Failure> {
     match command {
-        CacheCommand::Get { user, bot } => {
-            print(format, &jelou.get_cache(&user, bot.as_deref()).await?)
-        }
+        CacheCommand::Get { user, bot } => print(
+            format,
+            "cache_get",
+            &jelou.get_cache(&user, bot.as_deref()).await?,
+        ),
         CacheCommand::Set { user, bot, pairs } => {
             let params: Map<String, Value> = pairs
                 .iter()
                 .map(|p| pair("KEY=VALUE", p).map(|(k, v)| (k.to_owned(), Value::from(v))))
                 .collect::<Result<_, _>>()?;
-            print(format, &jelou.set_cache(&user, &bot, params).await?)
+            print(
+                format,
+                "cache_set",
+                &jelou.set_cache(&user, &bot, params).await?,
+            )
         }
     }
 }
@@ -108,7 +118,11 @@ pub(crate) async fn history(
             .map_err(|e| Failure::from(jelou_ext::Error::Validation(e)))?;
         export(jelou, &args.bot, query, args.out.as_deref()).await
     } else {
-        print(format, &jelou.history_page(&args.bot, &query).await?)
+        print(
+            format,
+            "history_list",
+            &jelou.history_page(&args.bot, &query).await?,
+        )
     }
 }
 
@@ -135,7 +149,7 @@ pub(crate) async fn users(
             for segment in segments {
                 user = user.segment(segment);
             }
-            print(format, &jelou.create_user(&user).await?)
+            print(format, "user_create", &jelou.create_user(&user).await?)
         }
         UsersCommand::List {
             limit,
@@ -161,14 +175,15 @@ pub(crate) async fn users(
                 match_: parse_enum::<FilterMatch>(match_),
                 filters,
             };
-            print(format, &jelou.list_users(&query).await?)
+            print(format, "user_list", &jelou.list_users(&query).await?)
         }
-        UsersCommand::Get { id } => print(format, &jelou.get_user(&id).await?),
+        UsersCommand::Get { id } => print(format, "user_get", &jelou.get_user(&id).await?),
         UsersCommand::Update {
             id,
             attributes: pairs,
         } => print(
             format,
+            "user_update",
             &jelou
                 .update_user(&id, &attributes("--attr", &pairs)?)
                 .await?,
@@ -181,6 +196,7 @@ pub(crate) async fn users(
             let attributes = attributes("--attr", &pairs)?;
             print(
                 format,
+                "user_session_update",
                 &jelou.update_session(&id, &session, &attributes).await?,
             )
         }
@@ -221,7 +237,7 @@ pub(crate) async fn chat(
     if args.debug {
         input = input.debug(true);
     }
-    print(format, &jelou.chat(&input).await?)
+    print(format, "chat_query", &jelou.chat(&input).await?)
 }
 
 #[cfg(test)]

@@ -312,7 +312,11 @@ pub(crate) async fn run(
     format: OutputFormat,
 ) -> Result<(), Failure> {
     let request = request(operation, args)?;
-    print(format, &jelou.send_json(operation.id, request).await?)
+    print(
+        format,
+        operation.id,
+        &jelou.send_json(operation.id, request).await?,
+    )
 }
 
 #[cfg(test)]
