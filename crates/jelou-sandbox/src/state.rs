@@ -366,14 +366,18 @@ impl State {
         };
         let filters = match query.get("filters") {
             None => Vec::new(),
-            Some(text) => serde_json::from_str::<Vec<Value>>(text).map_err(|_| {
-                Refusal::field_rule(
-                    "filters",
-                    "debe ser un arreglo JSON",
-                    "must be a JSON array",
-                    "deve ser um array JSON",
-                )
-            })?,
+            // Page 002: `Filter[1,5]`, one to five of them.
+            Some(text) => serde_json::from_str::<Vec<Value>>(text)
+                .ok()
+                .filter(|filters| (1..=5).contains(&filters.len()))
+                .ok_or_else(|| {
+                    Refusal::field_rule(
+                        "filters",
+                        "debe ser un arreglo JSON de 1 a 5 filtros",
+                        "must be a JSON array of 1 to 5 filters",
+                        "deve ser um array JSON de 1 a 5 filtros",
+                    )
+                })?,
         };
         let match_any = match query.get("match").map(String::as_str) {
             None | Some("all") => false,

@@ -372,6 +372,20 @@ async fn bad_input_of_any_kind_gets_an_envelope() {
             422,
             Some("filters"),
         ),
+        (
+            reqwest::Method::GET,
+            url("/users?filters=%5B%5D"),
+            None,
+            422,
+            Some("filters"),
+        ),
+        (
+            reqwest::Method::GET,
+            url("/users?filters=%5B1%2C2%2C3%2C4%2C5%2C6%5D"),
+            None,
+            422,
+            Some("filters"),
+        ),
         (reqwest::Method::GET, url("/users/nobody"), None, 404, None),
         (reqwest::Method::GET, url("/no/such/path"), None, 404, None),
         // A path of the API with a method it does not take there: 405, with `Allow`.
