@@ -412,7 +412,23 @@ pub(crate) fn generate(
                 .get(&builder.to_string())
                 .ok_or_else(|| anyhow!("{at}: no generated builder {builder} with a send"))?;
             let decode = quote! { decode_answer::<#output, #failure> };
-            entries.push(entry(spec, path, method, &operation, &decode)?);
+            // The builder keeps its body as the type's builder (`types::builder::X`); the
+            // body itself is `types::X`.
+            let body_type = fields
+                .get(&(builder.to_string(), "body".to_owned()))
+                .and_then(|ty| match ty {
+                    syn::Type::Path(path) => path.path.segments.last().map(|s| s.ident.clone()),
+                    _ => None,
+                })
+                .map(|ident| quote! { types::#ident });
+            entries.push(entry(
+                spec,
+                path,
+                method,
+                &operation,
+                &decode,
+                body_type.as_ref(),
+            )?);
             impls.push(quote! {
                 impl<'a> Call<'a> for builder::#builder<'a> {
                     type Output = #output;
@@ -467,7 +483,7 @@ pub(crate) fn generate(
     Ok(quote! {
         #![allow(unused_imports)]
         use crate::operation::{
-            BodySpec, Call, CallFuture, LogicError, decode_answer, OperationSpec, PageToken, PagedCall, Pagination,
+            BodySpec, Call, CallFuture, LogicError, decode_answer, decode_body, OperationSpec, PageToken, PagedCall, Pagination,
             ParameterLocation, ParameterSpec, ResponseSpec,
         };
         use crate::generated::{builder, types};
@@ -485,6 +501,7 @@ fn entry(
     method: &str,
     operation: &Value,
     decode: &TokenStream,
+    body_type: Option<&TokenStream>,
 ) -> Result<TokenStream> {
     let id = text(operation.get("operationId"));
     let at = format!("operation {id}");
@@ -553,7 +570,16 @@ fn entry(
                 0,
             )?);
             let example = option_str(media_example(spec, media)?.as_ref().map(compact));
-            quote! { Some(BodySpec { required: #required, schema: #schema, example: #example }) }
+            let body_type =
+                body_type.ok_or_else(|| anyhow!("{at}: the generated builder takes no body"))?;
+            quote! {
+                Some(BodySpec {
+                    required: #required,
+                    schema: #schema,
+                    example: #example,
+                    decode: decode_body::<#body_type>,
+                })
+            }
         }
     };
 

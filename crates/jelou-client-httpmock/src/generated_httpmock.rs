@@ -573,6 +573,62 @@ pub mod operations {
             )
         }
     }
+    pub struct ResourceRefreshWhen(::httpmock::When);
+    impl ResourceRefreshWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new("^/v1/external/assets/refresh$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::ResourceRefreshRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct ResourceRefreshThen(::httpmock::Then);
+    impl ResourceRefreshThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::ResourceRefreshResponse) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
     pub struct HistoryListWhen(::httpmock::When);
     impl HistoryListWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -701,6 +757,78 @@ pub mod operations {
                 self
                     .0
                     .status(500u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct UserStateSetWhen(::httpmock::When);
+    impl UserStateSetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/v1/users/state$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::UserStateChange) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct UserStateSetThen(::httpmock::Then);
+    impl UserStateSetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UserState) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn bad_request(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -899,6 +1027,82 @@ pub mod operations {
             )
         }
     }
+    pub struct UserStateGetWhen(::httpmock::When);
+    impl UserStateGetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/v1/users/[^/]*/state$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn user_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/users/{}/state$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+    }
+    pub struct UserStateGetThen(::httpmock::Then);
+    impl UserStateGetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UserState) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn bad_request(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(400u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
 }
 /// An extension trait for [`MockServer`](::httpmock::MockServer) that
 /// adds a method for each operation. These are the equivalent of
@@ -925,15 +1129,24 @@ pub trait MockServerExt {
     fn message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen);
+    fn resource_refresh<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ResourceRefreshWhen, operations::ResourceRefreshThen);
     fn history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen);
+    fn user_state_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UserStateSetWhen, operations::UserStateSetThen);
     fn cache_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::CacheGetWhen, operations::CacheGetThen);
     fn cache_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::CacheSetWhen, operations::CacheSetThen);
+    fn user_state_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UserStateGetWhen, operations::UserStateGetThen);
 }
 impl MockServerExt for ::httpmock::MockServer {
     fn chat_query<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
@@ -1013,6 +1226,17 @@ impl MockServerExt for ::httpmock::MockServer {
             )
         })
     }
+    fn resource_refresh<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::ResourceRefreshWhen, operations::ResourceRefreshThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::ResourceRefreshWhen::new(when),
+                operations::ResourceRefreshThen::new(then),
+            )
+        })
+    }
     fn history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen),
@@ -1021,6 +1245,17 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::HistoryListWhen::new(when),
                 operations::HistoryListThen::new(then),
+            )
+        })
+    }
+    fn user_state_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UserStateSetWhen, operations::UserStateSetThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::UserStateSetWhen::new(when),
+                operations::UserStateSetThen::new(then),
             )
         })
     }
@@ -1043,6 +1278,17 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::CacheSetWhen::new(when),
                 operations::CacheSetThen::new(then),
+            )
+        })
+    }
+    fn user_state_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UserStateGetWhen, operations::UserStateGetThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::UserStateGetWhen::new(when),
+                operations::UserStateGetThen::new(then),
             )
         })
     }

@@ -1173,6 +1173,33 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
             value.parse()
         }
     }
+    ///A media resource whose signed URL is wanted.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ResourceRefreshRequest {
+        ///The resource's URL.
+        #[serde(rename = "resourceUrl")]
+        pub resource_url: ::std::string::String,
+        ///How long the signed URL lasts, in seconds (15 minutes to 1 hour).
+        pub ttl: u32,
+    }
+    impl ResourceRefreshRequest {
+        pub fn builder() -> builder::ResourceRefreshRequest {
+            Default::default()
+        }
+    }
+    ///A signed URL.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct ResourceRefreshResponse {
+        ///The temporary signed URL (a URI; its format is not checked on answers).
+        #[serde(rename = "signedUrl")]
+        pub signed_url: ::std::string::String,
+    }
+    impl ResourceRefreshResponse {
+        pub fn builder() -> builder::ResourceRefreshResponse {
+            Default::default()
+        }
+    }
     ///The outcome of a write on page 002.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ResultStatus {
@@ -2659,6 +2686,113 @@ on the page). Segment ids are 24 characters long.
     impl ::std::default::Default for UserSortField {
         fn default() -> Self {
             UserSortField::CreatedAt
+        }
+    }
+    ///A user's state.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserState {
+        ///The bot the state belongs to.
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<::std::string::String>,
+        ///The user's group.
+        #[serde(
+            rename = "groupId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub group_id: ::std::option::Option<::std::string::String>,
+        ///The user's phone number, without `+`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///The user's name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub names: ::std::option::Option<::std::string::String>,
+        ///`auto` or `manual` (an open string: other values are kept as they are).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+    }
+    impl UserState {
+        pub fn builder() -> builder::UserState {
+            Default::default()
+        }
+    }
+    ///A change of a user's state.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct UserStateChange {
+        ///The bot associated with the user.
+        #[serde(rename = "botId")]
+        pub bot_id: ::std::string::String,
+        pub state: UserStateValue,
+        /**Seconds the `manual` state lasts before it expires by itself (the current docs say
+seconds; the older page says only "expiration time"). No range is documented.
+*/
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub ttl: ::std::option::Option<f64>,
+        ///The user's phone number, without the `+` sign.
+        #[serde(rename = "userId")]
+        pub user_id: ::std::string::String,
+    }
+    impl UserStateChange {
+        pub fn builder() -> builder::UserStateChange {
+            Default::default()
+        }
+    }
+    ///`manual`: a person answers through the send endpoints; `auto`: the bot answers.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserStateValue {
+        #[serde(rename = "manual")]
+        Manual,
+        #[serde(rename = "auto")]
+        Auto,
+    }
+    impl ::std::fmt::Display for UserStateValue {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Manual => f.write_str("manual"),
+                Self::Auto => f.write_str("auto"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserStateValue {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "manual" => Ok(Self::Manual),
+                "auto" => Ok(Self::Auto),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserStateValue {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserStateValue {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /**Attributes to set on a user or a session: 1 to 99 of them. Keys match `^[\w-]{1,128}$`
@@ -5912,6 +6046,116 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ResourceRefreshRequest {
+            resource_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            ttl: ::std::result::Result<u32, ::std::string::String>,
+        }
+        impl ::std::default::Default for ResourceRefreshRequest {
+            fn default() -> Self {
+                Self {
+                    resource_url: Err("no value supplied for resource_url".to_string()),
+                    ttl: Err("no value supplied for ttl".to_string()),
+                }
+            }
+        }
+        impl ResourceRefreshRequest {
+            pub fn resource_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.resource_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for resource_url: {e}")
+                    });
+                self
+            }
+            pub fn ttl<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<u32>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ttl = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ttl: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResourceRefreshRequest>
+        for super::ResourceRefreshRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResourceRefreshRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    resource_url: value.resource_url?,
+                    ttl: value.ttl?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResourceRefreshRequest>
+        for ResourceRefreshRequest {
+            fn from(value: super::ResourceRefreshRequest) -> Self {
+                Self {
+                    resource_url: Ok(value.resource_url),
+                    ttl: Ok(value.ttl),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ResourceRefreshResponse {
+            signed_url: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ResourceRefreshResponse {
+            fn default() -> Self {
+                Self {
+                    signed_url: Err("no value supplied for signed_url".to_string()),
+                }
+            }
+        }
+        impl ResourceRefreshResponse {
+            pub fn signed_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.signed_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for signed_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ResourceRefreshResponse>
+        for super::ResourceRefreshResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ResourceRefreshResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    signed_url: value.signed_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ResourceRefreshResponse>
+        for ResourceRefreshResponse {
+            fn from(value: super::ResourceRefreshResponse) -> Self {
+                Self {
+                    signed_url: Ok(value.signed_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ResultStatus {
             code: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -7098,6 +7342,218 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UserState {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            group_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            names: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserState {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    group_id: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    names: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserState {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn group_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.group_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for group_id: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn names<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.names = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for names: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserState> for super::UserState {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserState,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    group_id: value.group_id?,
+                    id: value.id?,
+                    names: value.names?,
+                    state: value.state?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserState> for UserState {
+            fn from(value: super::UserState) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    group_id: Ok(value.group_id),
+                    id: Ok(value.id),
+                    names: Ok(value.names),
+                    state: Ok(value.state),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserStateChange {
+            bot_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+            state: ::std::result::Result<super::UserStateValue, ::std::string::String>,
+            ttl: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for UserStateChange {
+            fn default() -> Self {
+                Self {
+                    bot_id: Err("no value supplied for bot_id".to_string()),
+                    state: Err("no value supplied for state".to_string()),
+                    ttl: Ok(Default::default()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl UserStateChange {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::UserStateValue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn ttl<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ttl = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ttl: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserStateChange> for super::UserStateChange {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserStateChange,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    state: value.state?,
+                    ttl: value.ttl?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserStateChange> for UserStateChange {
+            fn from(value: super::UserStateChange) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    state: Ok(value.state),
+                    ttl: Ok(value.ttl),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UserUpdateAttributes {
             default_avatar: ::std::result::Result<
                 ::std::option::Option<super::UserUpdateAttributesDefaultAvatar>,
@@ -7548,9 +8004,11 @@ documented, and any other key is still allowed by the pattern.
 The Jelou API lets businesses drive their WhatsApp chatbots: send messages, read chat history,
 keep per-user data in the bot's cache, and manage the users and sessions of a bot.
 
-This document transcribes the five documentation pages kept in `shared/seeds/`. Every choice
-made where a page is silent or where two pages disagree is written in the description of the
-item it concerns, starting with "Inferred:" or "Ambiguous:".
+This document transcribes the five documentation pages the project started from (the seed
+pages 000 to 004) and, for the operations they do not cover, the public Jelou documentation;
+each operation names its pages in `x-jelou-source`. Every choice made where a page is silent
+or where two pages disagree is written in the description of the item it concerns, starting
+with "Inferred:" or "Ambiguous:".
 
 * **Version.** The documentation names v1.2 as the latest version of the API.
 * **Format.** The API accepts and answers JSON only; every request carries
@@ -7575,7 +8033,7 @@ item it concerns, starting with "Inferred:" or "Ambiguous:".
   `x-jelou-logic-error` (a successful status whose body has `field` equal to `equals` is
   the API's error; with `shape: exact`, only when the body is exactly that field and a
   `message` list of strings) and `x-jelou-key-pattern` (the pattern every key of an
-  object must match).
+  object must match). `x-jelou-source` lists the pages an operation is transcribed from.
 
 
 Version: 1.2*/
@@ -7809,6 +8267,28 @@ let response = client.message_send()
     pub fn message_send(&self) -> builder::MessageSend<'_> {
         builder::MessageSend::new(self)
     }
+    /**Refresh a resource URL
+
+Generates a temporary signed URL for a media resource, valid for `ttl` seconds.
+Inferred: safe to repeat (`x-jelou-idempotent`): generating another signed URL for the
+same resource changes nothing the caller relies on.
+The page documents 422 and 500 in the standard error envelope, with no example body.
+The example values are illustrative: the page shows only placeholders.
+
+
+Sends a `POST` request to `/v1/external/assets/refresh`
+
+Arguments:
+- `body`: The resource and how long its signed URL must last.
+```ignore
+let response = client.resource_refresh()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn resource_refresh(&self) -> builder::ResourceRefresh<'_> {
+        builder::ResourceRefresh::new(self)
+    }
     /**Chat history
 
 Returns one page of the messages of a bot, newest pages following by `page` number.
@@ -7853,6 +8333,28 @@ let response = client.history_list()
 ```*/
     pub fn history_list(&self) -> builder::HistoryList<'_> {
         builder::HistoryList::new(self)
+    }
+    /**Change user state
+
+Switches a user to `manual` (the bot stops answering; answer with the send endpoints)
+or back to `auto`. Answers the user's state, as `user_state_get` does.
+Not marked safe to repeat: the page does not say whether sending it again restarts
+the manual state's `ttl`.
+Errors documented on the page: 400, 401, 404 (as for `user_state_get`).
+
+
+Sends a `POST` request to `/v1/users/state`
+
+Arguments:
+- `body`: The user, its bot and the state wanted.
+```ignore
+let response = client.user_state_set()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn user_state_set(&self) -> builder::UserStateSet<'_> {
+        builder::UserStateSet::new(self)
     }
     /**Get user cache
 
@@ -7914,6 +8416,28 @@ let response = client.cache_set()
 ```*/
     pub fn cache_set(&self) -> builder::CacheSet<'_> {
         builder::CacheSet::new(self)
+    }
+    /**Get user state
+
+Whether the bot answers a user by itself (`auto`) or a person answers through the send
+endpoints (`manual`). Follows the current docs (es/en/pt); the older GitBook page
+documents the same path and answer with placeholders only.
+Errors documented on the page: 400 (could not get or update the user's status),
+401 (invalid or missing credentials), 404 (user or bot not found).
+
+
+Sends a `GET` request to `/v1/users/{userId}/state`
+
+Arguments:
+- `user_id`: The user's phone number, without the `+` sign.
+```ignore
+let response = client.user_state_get()
+    .user_id(user_id)
+    .send()
+    .await;
+```*/
+    pub fn user_state_get(&self) -> builder::UserStateGet<'_> {
+        builder::UserStateGet::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -8787,6 +9311,107 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::resource_refresh`]
+
+[`Client::resource_refresh`]: super::Client::resource_refresh*/
+    #[derive(Debug, Clone)]
+    pub struct ResourceRefresh<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::ResourceRefreshRequest, String>,
+    }
+    impl<'a> ResourceRefresh<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::ResourceRefreshRequest>,
+            <V as std::convert::TryInto<
+                types::ResourceRefreshRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `ResourceRefreshRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::ResourceRefreshRequest,
+            ) -> types::builder::ResourceRefreshRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/external/assets/refresh`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::ResourceRefreshResponse>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::ResourceRefreshRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/external/assets/refresh", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "resource_refresh",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::history_list`]
 
 [`Client::history_list`]: super::Client::history_list*/
@@ -8989,6 +9614,116 @@ pub mod builder {
                     )
                 }
                 500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_state_set`]
+
+[`Client::user_state_set`]: super::Client::user_state_set*/
+    #[derive(Debug, Clone)]
+    pub struct UserStateSet<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::UserStateChange, String>,
+    }
+    impl<'a> UserStateSet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserStateChange>,
+            <V as std::convert::TryInto<
+                types::UserStateChange,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `UserStateChange` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::UserStateChange,
+            ) -> types::builder::UserStateChange,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/users/state`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserState>, Error<types::ApiError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::UserStateChange::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/users/state", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_state_set",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -9244,6 +9979,102 @@ pub mod builder {
                     )
                 }
                 404u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_state_get`]
+
+[`Client::user_state_get`]: super::Client::user_state_get*/
+    #[derive(Debug, Clone)]
+    pub struct UserStateGet<'a> {
+        client: &'a super::Client,
+        user_id: Result<::std::string::String, String>,
+    }
+    impl<'a> UserStateGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                user_id: Err("user_id was not initialized".to_string()),
+            }
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/users/{userId}/state`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserState>, Error<types::ApiError>> {
+            let Self { client, user_id } = self;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/users/{}/state", client.baseurl, encode_path(& user_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_state_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

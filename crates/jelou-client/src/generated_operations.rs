@@ -3,8 +3,8 @@
 
 #![allow(unused_imports)]
 use crate::operation::{
-    BodySpec, Call, CallFuture, LogicError, decode_answer, OperationSpec, PageToken,
-    PagedCall, Pagination, ParameterLocation, ParameterSpec, ResponseSpec,
+    BodySpec, Call, CallFuture, LogicError, decode_answer, decode_body, OperationSpec,
+    PageToken, PagedCall, Pagination, ParameterLocation, ParameterSpec, ResponseSpec,
 };
 use crate::generated::{builder, types};
 /// Every operation of the spec, in spec order.
@@ -25,6 +25,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             example: Some(
                 "{\"query\":\"text\",\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\"}",
             ),
+            decode: decode_body::<types::ChatQueryRequest>,
         }),
         responses: &[
             ResponseSpec {
@@ -156,6 +157,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             example: Some(
                 "{\"attributes\":{\"default_email\":\"joe@doe.com\",\"default_name\":\"Joe\"},\"userId\":\"0735887f-6ba5-cccc-908e-6c84d093f317\"}",
             ),
+            decode: decode_body::<types::UserCreateRequest>,
         }),
         responses: &[
             ResponseSpec {
@@ -250,6 +252,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             example: Some(
                 "{\"attributes\":{\"default_email\":\"support@chatbot.com\",\"default_name\":\"ChatBot Support\"}}",
             ),
+            decode: decode_body::<types::UserUpdateRequest>,
         }),
         responses: &[
             ResponseSpec {
@@ -300,6 +303,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             example: Some(
                 "{\"attributes\":{\"default_email\":\"support@chatbot.com\",\"default_name\":\"ChatBot Support\"},\"sessionId\":\"c6d4bc58-4947-4f82-9e0b-67b87c6dc2de\"}",
             ),
+            decode: decode_body::<types::UserSessionUpdateRequest>,
         }),
         responses: &[
             ResponseSpec {
@@ -350,6 +354,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             example: Some(
                 "{\"buttonText\":{\"text\":\"Ver Opciones\",\"type\":\"text\"},\"options\":[{\"description\":\"Esta es la primera opción\",\"id\":\"option_1\",\"title\":\"Opción 1\"},{\"description\":\"Esta es la segunda opción\",\"id\":\"option_2\",\"title\":\"Opción 2\"},{\"description\":\"Esta es la tercera opción\",\"id\":\"option_3\",\"title\":\"Opción 3\"}],\"text\":\"Por favor selecciona una opción\",\"title\":\"Elige una opción\",\"type\":\"text\",\"userId\":\"USER_ID\"}",
             ),
+            decode: decode_body::<types::MessageSendRequest>,
         }),
         responses: &[
             ResponseSpec {
@@ -402,6 +407,42 @@ pub static OPERATIONS: &[OperationSpec] = &[
             },
         ],
         decode: decode_answer::<types::MessageSendResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "resource_refresh",
+        method: "POST",
+        path: "/v1/external/assets/refresh",
+        summary: "Refresh a resource URL",
+        tags: &["resources"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"resourceUrl\":{\"format\":\"uri\",\"type\":\"string\"},\"ttl\":{\"format\":\"uint32\",\"maximum\":3600,\"minimum\":900,\"type\":\"integer\"}},\"required\":[\"resourceUrl\",\"ttl\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"resourceUrl\":\"https://example.com/media/catalogo.png\",\"ttl\":900}",
+            ),
+            decode: decode_body::<types::ResourceRefreshRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"signedUrl\":\"https://example.com/media/catalogo.png?signature=abc123\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::ResourceRefreshResponse, types::ApiError>,
     },
     OperationSpec {
         id: "history_list",
@@ -516,6 +557,52 @@ pub static OPERATIONS: &[OperationSpec] = &[
         decode: decode_answer::<types::HistoryPage, types::ApiError>,
     },
     OperationSpec {
+        id: "user_state_set",
+        method: "POST",
+        path: "/v1/users/state",
+        summary: "Change user state",
+        tags: &["users"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"state\":{\"enum\":[\"manual\",\"auto\"],\"type\":\"string\"},\"ttl\":{\"type\":\"number\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"botId\",\"userId\",\"state\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"botId\":\"bot-12345\",\"state\":\"manual\",\"ttl\":3600,\"userId\":\"573001234567\"}",
+            ),
+            decode: decode_body::<types::UserStateChange>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"botId\":\"bot-12345\",\"groupId\":\"grp-67890\",\"id\":\"573001234567\",\"names\":\"John Doe\",\"state\":\"manual\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "400",
+                example: None,
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::UserState, types::ApiError>,
+    },
+    OperationSpec {
         id: "cache_get",
         method: "GET",
         path: "/v1/users/{userId}/cache",
@@ -610,6 +697,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             example: Some(
                 "{\"botId\":\"bot-12345\",\"params\":{\"groupId\":\"grp-67890\",\"orderNumber\":\"ORD-12345\"}}",
             ),
+            decode: decode_body::<types::CacheSetRequest>,
         }),
         responses: &[
             ResponseSpec {
@@ -644,6 +732,54 @@ pub static OPERATIONS: &[OperationSpec] = &[
             },
         ],
         decode: decode_answer::<types::CacheSetResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "user_state_get",
+        method: "GET",
+        path: "/v1/users/{userId}/state",
+        summary: "Get user state",
+        tags: &["users"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "userId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The user's phone number, without the `+` sign.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("573001234567"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"botId\":\"bot-12345\",\"groupId\":\"grp-67890\",\"id\":\"573001234567\",\"names\":\"John Doe\",\"state\":\"auto\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "400",
+                example: None,
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::UserState, types::ApiError>,
     },
 ];
 impl<'a> Call<'a> for builder::ChatQuery<'a> {
@@ -724,11 +860,21 @@ impl<'a> Call<'a> for builder::MessageSend<'a> {
         Box::pin(builder::MessageSend::send(self))
     }
 }
+impl<'a> Call<'a> for builder::ResourceRefresh<'a> {
+    type Output = types::ResourceRefreshResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[7usize]
+    }
+    fn send(self) -> CallFuture<'a, types::ResourceRefreshResponse, types::ApiError> {
+        Box::pin(builder::ResourceRefresh::send(self))
+    }
+}
 impl<'a> Call<'a> for builder::HistoryList<'a> {
     type Output = types::HistoryPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[7usize]
+        &OPERATIONS[8usize]
     }
     fn send(self) -> CallFuture<'a, types::HistoryPage, types::ApiError> {
         Box::pin(builder::HistoryList::send(self))
@@ -747,11 +893,21 @@ impl<'a> PagedCall<'a> for builder::HistoryList<'a> {
         }
     }
 }
+impl<'a> Call<'a> for builder::UserStateSet<'a> {
+    type Output = types::UserState;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[9usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
+        Box::pin(builder::UserStateSet::send(self))
+    }
+}
 impl<'a> Call<'a> for builder::CacheGet<'a> {
     type Output = types::UserCache;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[8usize]
+        &OPERATIONS[10usize]
     }
     fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
         Box::pin(builder::CacheGet::send(self))
@@ -761,9 +917,19 @@ impl<'a> Call<'a> for builder::CacheSet<'a> {
     type Output = types::CacheSetResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[9usize]
+        &OPERATIONS[11usize]
     }
     fn send(self) -> CallFuture<'a, types::CacheSetResponse, types::ApiError> {
         Box::pin(builder::CacheSet::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::UserStateGet<'a> {
+    type Output = types::UserState;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[12usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
+        Box::pin(builder::UserStateGet::send(self))
     }
 }

@@ -90,6 +90,8 @@ pub struct BodySpec {
     pub schema: &'static str,
     /// The documented example request body, as JSON.
     pub example: Option<&'static str>,
+    /// Decodes a body into the operation's generated request type, to say whether it fits.
+    pub decode: fn(body: &[u8]) -> Result<(), serde_json::Error>,
 }
 
 /// One documented answer.
@@ -189,6 +191,13 @@ where
     } else {
         serde_json::from_slice::<Failure>(body).map(drop)
     }
+}
+
+/// Decodes a request body into `Body`, the operation's generated request type.
+pub fn decode_body<Body: serde::de::DeserializeOwned>(
+    body: &[u8],
+) -> Result<(), serde_json::Error> {
+    serde_json::from_slice::<Body>(body).map(drop)
 }
 
 /// The operation named `id`, from [`OPERATIONS`](crate::OPERATIONS).
