@@ -1,7 +1,8 @@
 //! `jelou demo`: every operation once, against the demo data, saying what happened.
 
 use jelou_ext::{
-    Attributes, ChatInput, HistoryQuery, Jelou, ListOption, Message, NewUser, UserQuery,
+    Attributes, ChatInput, HistoryQuery, Jelou, JsonRequest, ListOption, Message, NewUser,
+    UserQuery,
 };
 use jelou_sandbox::{DEMO_BOT, DEMO_PHONE, DEMO_USER_ID};
 use serde_json::{Map, Value};
@@ -125,6 +126,45 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
         .unwrap_or_default();
     step(10, "chat_query", format!("the bot answered {reply:?}"));
 
+    // Every other operation of the spec, with the request its documentation shows.
+    let toured = [
+        "message_send",
+        "history_list",
+        "cache_set",
+        "cache_get",
+        "user_create",
+        "user_list",
+        "user_get",
+        "user_update",
+        "user_session_update",
+        "chat_query",
+    ];
+    let others = jelou_client::OPERATIONS
+        .iter()
+        .filter(|operation| !toured.contains(&operation.id));
+    for (n, operation) in (toured.len() + 1..).zip(others) {
+        let answer = jelou
+            .send_json(operation.id, JsonRequest::documented(operation))
+            .await?;
+        step(
+            n,
+            operation.id,
+            format!("{}: {}", operation.summary, described(&answer)),
+        );
+    }
+
     println!("\nEvery operation answered. Try `jelou --sandbox history --bot {DEMO_BOT}`.");
     Ok(())
+}
+
+/// An answer in a few words: its fields, or how many items it lists.
+fn described(answer: &Value) -> String {
+    match answer {
+        Value::Object(fields) => {
+            let names: Vec<&str> = fields.keys().map(String::as_str).take(5).collect();
+            format!("answered with {}", names.join(", "))
+        }
+        Value::Array(items) => format!("answered {} items", items.len()),
+        other => format!("answered {other}"),
+    }
 }

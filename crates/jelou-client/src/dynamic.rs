@@ -11,7 +11,7 @@ use reqwest::header::{ACCEPT, HeaderValue};
 use serde_json::Value;
 
 use crate::generated::Client;
-use crate::operation::OperationSpec;
+use crate::operation::{OperationSpec, ParameterLocation};
 
 /// The parameters and body of one request, by their names on the wire.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -50,6 +50,36 @@ impl JsonRequest {
     pub fn body(mut self, body: Value) -> Self {
         self.body = Some(body);
         self
+    }
+
+    /// The request the spec documents for `operation`: every parameter with an example
+    /// (path and query), and the example body. A parameter without an example is left out.
+    pub fn documented(operation: &OperationSpec) -> Self {
+        let mut request = Self::new();
+        for parameter in operation.parameters {
+            let Some(example) = parameter.example else {
+                continue;
+            };
+            match parameter.location {
+                ParameterLocation::Path => {
+                    request
+                        .path
+                        .insert(parameter.name.to_owned(), example.to_owned());
+                }
+                ParameterLocation::Query => {
+                    request
+                        .query
+                        .push((parameter.name.to_owned(), example.to_owned()));
+                }
+                _ => {}
+            }
+        }
+        request.body = operation
+            .body
+            .as_ref()
+            .and_then(|body| body.example)
+            .and_then(|example| serde_json::from_str(example).ok());
+        request
     }
 }
 

@@ -700,6 +700,131 @@ example shows `date`; both are accepted.
             Default::default()
         }
     }
+    /**A Datum database. Its `id` is a number in the examples and a string in the tables;
+any JSON value is kept.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Database {
+        ///The columns shown in Datum, with name, description and order.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub columns: ::std::vec::Vec<::serde_json::Value>,
+        ///The company's id (a number in the example).
+        #[serde(
+            rename = "companyId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub company_id: ::std::option::Option<::serde_json::Value>,
+        ///When it was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///What the database is for.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<::std::string::String>,
+        ///The storage driver, such as `elastic`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub driver: ::std::option::Option<::std::string::String>,
+        ///The database's id.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::serde_json::Value>,
+        ///Whether it is marked as a favourite.
+        #[serde(
+            rename = "isFavorite",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_favorite: ::std::option::Option<bool>,
+        ///Whether it is visible.
+        #[serde(
+            rename = "isVisible",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_visible: ::std::option::Option<bool>,
+        ///Its metadata (size, row count, sync ids).
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Its name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        /**The JSON Schema of a row: `properties` are the fields (each with a `database`
+kind: `text`, `date` or `keyword`) and `required` those mandatory on insert.
+*/
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub schema: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The schema's language, such as `jsonschema`.
+        #[serde(
+            rename = "schemaType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub schema_type: ::std::option::Option<::std::string::String>,
+        ///Its slug.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub slug: ::std::option::Option<::std::string::String>,
+        ///Its slug in the storage driver.
+        #[serde(
+            rename = "slugInDriver",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub slug_in_driver: ::std::option::Option<::std::string::String>,
+        ///`true` when active, `false` when deleted.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<bool>,
+        ///When it was last updated.
+        #[serde(
+            rename = "updatedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+    }
+    impl Database {
+        pub fn builder() -> builder::Database {
+            Default::default()
+        }
+    }
+    ///The account's databases, in Datum's envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct DatabaseList {
+        ///The databases.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Database>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///`1` on success; any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+        ///`success` (open string).
+        #[serde(
+            rename = "statusMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_message: ::std::option::Option<::std::string::String>,
+    }
+    impl DatabaseList {
+        pub fn builder() -> builder::DatabaseList {
+            Default::default()
+        }
+    }
+    ///The envelope of Datum's answers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct DatumEnvelope {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///`1` on success; any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+        ///`success` (open string).
+        #[serde(
+            rename = "statusMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_message: ::std::option::Option<::std::string::String>,
+    }
+    impl DatumEnvelope {
+        pub fn builder() -> builder::DatumEnvelope {
+            Default::default()
+        }
+    }
     ///`all`: a user must match every filter; `any`: one is enough. `all` when not given.
     #[derive(
         ::serde::Deserialize,
@@ -1173,6 +1298,21 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
             value.parse()
         }
     }
+    ///A link to one page.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PageLink {
+        ///The page's number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub number: ::std::option::Option<i64>,
+        ///The page's path and query.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl PageLink {
+        pub fn builder() -> builder::PageLink {
+            Default::default()
+        }
+    }
     ///A media resource whose signed URL is wanted.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -1212,6 +1352,86 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
     }
     impl ResultStatus {
         pub fn builder() -> builder::ResultStatus {
+            Default::default()
+        }
+    }
+    ///A row's fields (as the database's schema defines them), with `_id`, `createdAt` and `updatedAt`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Row {
+        ///When the row was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The row's id.
+        #[serde(rename = "_id", skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///When the row was last updated.
+        #[serde(
+            rename = "updatedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+    }
+    impl Row {
+        pub fn builder() -> builder::Row {
+            Default::default()
+        }
+    }
+    ///One row, in Datum's envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct RowAnswer {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<Row>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///`1` on success; any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+        ///`success` (open string).
+        #[serde(
+            rename = "statusMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_message: ::std::option::Option<::std::string::String>,
+    }
+    impl RowAnswer {
+        pub fn builder() -> builder::RowAnswer {
+            Default::default()
+        }
+    }
+    ///A row's fields to write.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct RowFields {
+        ///The fields, by name, as the database's schema defines them.
+        pub fields: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl RowFields {
+        pub fn builder() -> builder::RowFields {
+            Default::default()
+        }
+    }
+    ///One page of a database's rows.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct RowPage {
+        ///Links to the pages.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub links: ::std::vec::Vec<PageLink>,
+        ///Metadata of the answer; empty in the documented example.
+        #[serde(
+            rename = "_metadata",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        pub pagination: HistoryPagination,
+        ///The rows of this page.
+        pub results: ::std::vec::Vec<Row>,
+    }
+    impl RowPage {
+        pub fn builder() -> builder::RowPage {
             Default::default()
         }
     }
@@ -5019,6 +5239,533 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Database {
+            columns: ::std::result::Result<
+                ::std::vec::Vec<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            company_id: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            description: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            driver: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            is_favorite: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            is_visible: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            schema: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            schema_type: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            slug: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            slug_in_driver: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Database {
+            fn default() -> Self {
+                Self {
+                    columns: Ok(Default::default()),
+                    company_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    description: Ok(Default::default()),
+                    driver: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    is_favorite: Ok(Default::default()),
+                    is_visible: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    schema: Ok(Default::default()),
+                    schema_type: Ok(Default::default()),
+                    slug: Ok(Default::default()),
+                    slug_in_driver: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl Database {
+            pub fn columns<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.columns = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for columns: {e}")
+                    });
+                self
+            }
+            pub fn company_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn driver<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.driver = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for driver: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn is_favorite<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_favorite = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_favorite: {e}")
+                    });
+                self
+            }
+            pub fn is_visible<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_visible = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_visible: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn schema<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.schema = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for schema: {e}")
+                    });
+                self
+            }
+            pub fn schema_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.schema_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for schema_type: {e}")
+                    });
+                self
+            }
+            pub fn slug<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slug = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for slug: {e}")
+                    });
+                self
+            }
+            pub fn slug_in_driver<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.slug_in_driver = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for slug_in_driver: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Database> for super::Database {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Database,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    columns: value.columns?,
+                    company_id: value.company_id?,
+                    created_at: value.created_at?,
+                    description: value.description?,
+                    driver: value.driver?,
+                    id: value.id?,
+                    is_favorite: value.is_favorite?,
+                    is_visible: value.is_visible?,
+                    metadata: value.metadata?,
+                    name: value.name?,
+                    schema: value.schema?,
+                    schema_type: value.schema_type?,
+                    slug: value.slug?,
+                    slug_in_driver: value.slug_in_driver?,
+                    state: value.state?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Database> for Database {
+            fn from(value: super::Database) -> Self {
+                Self {
+                    columns: Ok(value.columns),
+                    company_id: Ok(value.company_id),
+                    created_at: Ok(value.created_at),
+                    description: Ok(value.description),
+                    driver: Ok(value.driver),
+                    id: Ok(value.id),
+                    is_favorite: Ok(value.is_favorite),
+                    is_visible: Ok(value.is_visible),
+                    metadata: Ok(value.metadata),
+                    name: Ok(value.name),
+                    schema: Ok(value.schema),
+                    schema_type: Ok(value.schema_type),
+                    slug: Ok(value.slug),
+                    slug_in_driver: Ok(value.slug_in_driver),
+                    state: Ok(value.state),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatabaseList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Database>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DatabaseList {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl DatabaseList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Database>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatabaseList> for super::DatabaseList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatabaseList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    status: value.status?,
+                    status_message: value.status_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatabaseList> for DatabaseList {
+            fn from(value: super::DatabaseList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    status_message: Ok(value.status_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct DatumEnvelope {
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for DatumEnvelope {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl DatumEnvelope {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<DatumEnvelope> for super::DatumEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: DatumEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message: value.message?,
+                    status: value.status?,
+                    status_message: value.status_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::DatumEnvelope> for DatumEnvelope {
+            fn from(value: super::DatumEnvelope) -> Self {
+                Self {
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    status_message: Ok(value.status_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct HistoryBubble {
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6046,6 +6793,70 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PageLink {
+            number: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PageLink {
+            fn default() -> Self {
+                Self {
+                    number: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PageLink {
+            pub fn number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for number: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PageLink> for super::PageLink {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PageLink,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    number: value.number?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PageLink> for PageLink {
+            fn from(value: super::PageLink) -> Self {
+                Self {
+                    number: Ok(value.number),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ResourceRefreshRequest {
             resource_url: ::std::result::Result<
                 ::std::string::String,
@@ -6216,6 +7027,340 @@ documented, and any other key is still allowed by the pattern.
                 Self {
                     code: Ok(value.code),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Row {
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Row {
+            fn default() -> Self {
+                Self {
+                    created_at: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl Row {
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Row> for super::Row {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Row,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Row> for Row {
+            fn from(value: super::Row) -> Self {
+                Self {
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RowAnswer {
+            data: ::std::result::Result<
+                ::std::option::Option<super::Row>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RowAnswer {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl RowAnswer {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::Row>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RowAnswer> for super::RowAnswer {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RowAnswer,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    status: value.status?,
+                    status_message: value.status_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RowAnswer> for RowAnswer {
+            fn from(value: super::RowAnswer) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    status_message: Ok(value.status_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RowFields {
+            fields: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RowFields {
+            fn default() -> Self {
+                Self {
+                    fields: Err("no value supplied for fields".to_string()),
+                }
+            }
+        }
+        impl RowFields {
+            pub fn fields<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.fields = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for fields: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RowFields> for super::RowFields {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RowFields,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { fields: value.fields? })
+            }
+        }
+        impl ::std::convert::From<super::RowFields> for RowFields {
+            fn from(value: super::RowFields) -> Self {
+                Self { fields: Ok(value.fields) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct RowPage {
+            links: ::std::result::Result<
+                ::std::vec::Vec<super::PageLink>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            pagination: ::std::result::Result<
+                super::HistoryPagination,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::Row>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for RowPage {
+            fn default() -> Self {
+                Self {
+                    links: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    pagination: Err("no value supplied for pagination".to_string()),
+                    results: Err("no value supplied for results".to_string()),
+                }
+            }
+        }
+        impl RowPage {
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::PageLink>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn pagination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HistoryPagination>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pagination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Row>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<RowPage> for super::RowPage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: RowPage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    links: value.links?,
+                    metadata: value.metadata?,
+                    pagination: value.pagination?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::RowPage> for RowPage {
+            fn from(value: super::RowPage) -> Self {
+                Self {
+                    links: Ok(value.links),
+                    metadata: Ok(value.metadata),
+                    pagination: Ok(value.pagination),
+                    results: Ok(value.results),
                 }
             }
         }
@@ -8439,6 +9584,145 @@ let response = client.user_state_get()
     pub fn user_state_get(&self) -> builder::UserStateGet<'_> {
         builder::UserStateGet::new(self)
     }
+    /**List databases
+
+The account's Datum databases, each with its schema (the fields a row holds and the
+ones required on insert) and metadata. The example is the older GitBook page's, the
+only one shown in full. Documented answers: 200, 401, 500.
+
+
+Sends a `GET` request to `/v2/databases`
+
+Arguments:
+- `should_paginate`: Whether the results come paginated ("Paginate the results"). The pages type it as a
+string and give no values or paginated answer.
+
+```ignore
+let response = client.database_list()
+    .should_paginate(should_paginate)
+    .send()
+    .await;
+```*/
+    pub fn database_list(&self) -> builder::DatabaseList<'_> {
+        builder::DatabaseList::new(self)
+    }
+    /**List rows
+
+One page of a database's rows, each with its fields, `_id`, `createdAt` and
+`updatedAt`. Pages are numbered from 1, as for the chat history. No maximum `limit`
+is documented.
+
+
+Sends a `GET` request to `/v2/databases/{databaseId}/rows`
+
+Arguments:
+- `database_id`: The database's id (`id` in `database_list`).
+- `limit`: Rows per page. The page gives no default and no range.
+- `page`: Page number, starting at 1.
+```ignore
+let response = client.row_list()
+    .database_id(database_id)
+    .limit(limit)
+    .page(page)
+    .send()
+    .await;
+```*/
+    pub fn row_list(&self) -> builder::RowList<'_> {
+        builder::RowList::new(self)
+    }
+    /**Create a row
+
+Inserts a row; the database's `schema.required` fields must be given (see
+`database_list`). Answers the row with its new `_id`, `createdAt` and `updatedAt`.
+Ambiguous: the current OpenAPI names the body `RowFieldsRequest` without showing it and
+lists `limit` and `page` query parameters for this write, which are left out here; the
+oldest pages name the body's one field `fields` (required), as the update's example
+does. The example values are illustrative, taken from the rows page's example.
+Documented answers: 200, 404, 500.
+
+
+Sends a `POST` request to `/v2/databases/{databaseId}/rows`
+
+Arguments:
+- `database_id`: The database's id (`id` in `database_list`).
+- `body`: The row's fields.
+```ignore
+let response = client.row_create()
+    .database_id(database_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn row_create(&self) -> builder::RowCreate<'_> {
+        builder::RowCreate::new(self)
+    }
+    /**Get a row
+
+One row by its `_id`. The example values are illustrative, taken from the rows page's
+example. Documented answers: 200, 404, 500.
+
+
+Sends a `GET` request to `/v2/databases/{databaseId}/rows/{rowId}`
+
+Arguments:
+- `database_id`: The database's id (`id` in `database_list`).
+- `row_id`: The row's `_id`.
+```ignore
+let response = client.row_get()
+    .database_id(database_id)
+    .row_id(row_id)
+    .send()
+    .await;
+```*/
+    pub fn row_get(&self) -> builder::RowGet<'_> {
+        builder::RowGet::new(self)
+    }
+    /**Update a row
+
+Sets fields of a row. Inferred: safe to repeat (`x-jelou-idempotent`), as a `PUT` of
+the same fields leaves the row the same. The answer's `message` text is not shown on
+the page; the example's is illustrative.
+
+
+Sends a `PUT` request to `/v2/databases/{databaseId}/rows/{rowId}`
+
+Arguments:
+- `database_id`: The database's id (`id` in `database_list`).
+- `row_id`: The row's `_id`.
+- `body`: The fields to set.
+```ignore
+let response = client.row_update()
+    .database_id(database_id)
+    .row_id(row_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn row_update(&self) -> builder::RowUpdate<'_> {
+        builder::RowUpdate::new(self)
+    }
+    /**Delete a row
+
+Deletes a row. Inferred: safe to repeat (`x-jelou-idempotent`): a row deleted twice
+is deleted. Ambiguous: the page's answer was not captured; the answer is read as any
+JSON object, and the example follows the other row answers' envelope (illustrative).
+
+
+Sends a `DELETE` request to `/v2/databases/{databaseId}/rows/{rowId}`
+
+Arguments:
+- `database_id`: The database's id (`id` in `database_list`).
+- `row_id`: The row's `_id`.
+```ignore
+let response = client.row_delete()
+    .database_id(database_id)
+    .row_id(row_id)
+    .send()
+    .await;
+```*/
+    pub fn row_delete(&self) -> builder::RowDelete<'_> {
+        builder::RowDelete::new(self)
+    }
 }
 /// Types for composing operation parameters.
 #[allow(clippy::all)]
@@ -10075,6 +11359,647 @@ pub mod builder {
                     )
                 }
                 401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::database_list`]
+
+[`Client::database_list`]: super::Client::database_list*/
+    #[derive(Debug, Clone)]
+    pub struct DatabaseList<'a> {
+        client: &'a super::Client,
+        should_paginate: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> DatabaseList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                should_paginate: Ok(None),
+            }
+        }
+        pub fn should_paginate<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.should_paginate = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for should_paginate failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/databases`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DatabaseList>, Error<types::ApiError>> {
+            let Self { client, should_paginate } = self;
+            let should_paginate = should_paginate.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v2/databases", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(
+                    &progenitor_client::QueryParam::new(
+                        "shouldPaginate",
+                        &should_paginate,
+                    ),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "database_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::row_list`]
+
+[`Client::row_list`]: super::Client::row_list*/
+    #[derive(Debug, Clone)]
+    pub struct RowList<'a> {
+        client: &'a super::Client,
+        database_id: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU32>, String>,
+        page: Result<Option<::std::num::NonZeroU32>, String>,
+    }
+    impl<'a> RowList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                database_id: Err("database_id was not initialized".to_string()),
+                limit: Ok(None),
+                page: Ok(None),
+            }
+        }
+        pub fn database_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.database_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for database_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU32>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU32` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/databases/{databaseId}/rows`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RowPage>, Error<types::ApiError>> {
+            let Self { client, database_id, limit, page } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/databases/{}/rows", client.baseurl, encode_path(& database_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "row_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::row_create`]
+
+[`Client::row_create`]: super::Client::row_create*/
+    #[derive(Debug, Clone)]
+    pub struct RowCreate<'a> {
+        client: &'a super::Client,
+        database_id: Result<::std::string::String, String>,
+        body: Result<types::builder::RowFields, String>,
+    }
+    impl<'a> RowCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                database_id: Err("database_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn database_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.database_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for database_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RowFields>,
+            <V as std::convert::TryInto<types::RowFields>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RowFields` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::RowFields) -> types::builder::RowFields,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/databases/{databaseId}/rows`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RowAnswer>, Error<types::ApiError>> {
+            let Self { client, database_id, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::RowFields::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/databases/{}/rows", client.baseurl, encode_path(& database_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "row_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::row_get`]
+
+[`Client::row_get`]: super::Client::row_get*/
+    #[derive(Debug, Clone)]
+    pub struct RowGet<'a> {
+        client: &'a super::Client,
+        database_id: Result<::std::string::String, String>,
+        row_id: Result<::std::string::String, String>,
+    }
+    impl<'a> RowGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                database_id: Err("database_id was not initialized".to_string()),
+                row_id: Err("row_id was not initialized".to_string()),
+            }
+        }
+        pub fn database_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.database_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for database_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn row_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.row_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for row_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v2/databases/{databaseId}/rows/{rowId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RowAnswer>, Error<types::ApiError>> {
+            let Self { client, database_id, row_id } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let row_id = row_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/databases/{}/rows/{}", client.baseurl, encode_path(& database_id
+                .to_string()), encode_path(& row_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "row_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::row_update`]
+
+[`Client::row_update`]: super::Client::row_update*/
+    #[derive(Debug, Clone)]
+    pub struct RowUpdate<'a> {
+        client: &'a super::Client,
+        database_id: Result<::std::string::String, String>,
+        row_id: Result<::std::string::String, String>,
+        body: Result<types::builder::RowFields, String>,
+    }
+    impl<'a> RowUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                database_id: Err("database_id was not initialized".to_string()),
+                row_id: Err("row_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn database_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.database_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for database_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn row_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.row_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for row_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::RowFields>,
+            <V as std::convert::TryInto<types::RowFields>>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `RowFields` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(types::builder::RowFields) -> types::builder::RowFields,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PUT` request to `/v2/databases/{databaseId}/rows/{rowId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::RowAnswer>, Error<types::ApiError>> {
+            let Self { client, database_id, row_id, body } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let row_id = row_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| types::RowFields::try_from(v).map_err(|e| e.to_string()))
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/databases/{}/rows/{}", client.baseurl, encode_path(& database_id
+                .to_string()), encode_path(& row_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .put(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "row_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::row_delete`]
+
+[`Client::row_delete`]: super::Client::row_delete*/
+    #[derive(Debug, Clone)]
+    pub struct RowDelete<'a> {
+        client: &'a super::Client,
+        database_id: Result<::std::string::String, String>,
+        row_id: Result<::std::string::String, String>,
+    }
+    impl<'a> RowDelete<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                database_id: Err("database_id was not initialized".to_string()),
+                row_id: Err("row_id was not initialized".to_string()),
+            }
+        }
+        pub fn database_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.database_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for database_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn row_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.row_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for row_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `DELETE` request to `/v2/databases/{databaseId}/rows/{rowId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::DatumEnvelope>, Error<types::ApiError>> {
+            let Self { client, database_id, row_id } = self;
+            let database_id = database_id.map_err(Error::InvalidRequest)?;
+            let row_id = row_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/databases/{}/rows/{}", client.baseurl, encode_path(& database_id
+                .to_string()), encode_path(& row_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .delete(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "row_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,

@@ -781,6 +781,300 @@ pub static OPERATIONS: &[OperationSpec] = &[
         ],
         decode: decode_answer::<types::UserState, types::ApiError>,
     },
+    OperationSpec {
+        id: "database_list",
+        method: "GET",
+        path: "/v2/databases",
+        summary: "List databases",
+        tags: &["databases"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "shouldPaginate",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Whether the results come paginated (\"Paginate the results\"). The pages type it as a\nstring and give no values or paginated answer.\n",
+                schema: "{\"type\":\"string\"}",
+                example: None,
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":[{\"companyId\":135,\"createdAt\":\"2023-08-02T15:08:14.000Z\",\"description\":\"JELOU TEST\",\"driver\":\"elastic\",\"id\":123456789,\"isFavorite\":false,\"isVisible\":true,\"metadata\":{\"createdAt\":\"2023-08-28T08:00:04.000Z\",\"databaseId\":123456789,\"databaseMetadataSyncId\":1288,\"id\":125888,\"rowsCount\":0,\"rowsIncrementPercentage\":0,\"size\":225,\"updatedAt\":\"2023-08-28T08:00:04.000Z\"},\"name\":\"JELOU TEST\",\"schema\":{\"additionalProperties\":false,\"properties\":{\"city\":{\"database\":\"text\",\"type\":\"string\"},\"createdAt\":{\"database\":\"date\",\"format\":\"date-time\",\"type\":\"string\"},\"name\":{\"database\":\"text\",\"type\":\"string\"},\"phone\":{\"database\":\"text\",\"type\":\"string\"},\"referenceId\":{\"database\":\"keyword\",\"type\":\"string\"},\"total\":{\"database\":\"text\",\"type\":\"string\"},\"updatedAt\":{\"database\":\"date\",\"format\":\"date-time\",\"type\":\"string\"}},\"required\":[\"total\",\"name\"],\"type\":\"object\"},\"schemaType\":\"jsonschema\",\"slug\":\"jeloutest\",\"slugInDriver\":\"company-135-jeloutest\",\"state\":true,\"updatedAt\":\"2023-08-02T15:08:14.000Z\"}],\"message\":[\"Databases retrieved succesfully!\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::DatabaseList, types::ApiError>,
+    },
+    OperationSpec {
+        id: "row_list",
+        method: "GET",
+        path: "/v2/databases/{databaseId}/rows",
+        summary: "List rows",
+        tags: &["rows"],
+        idempotent: true,
+        pagination: Some(Pagination::Page {
+            parameter: "page",
+            items: "/results",
+            total_pages: "/pagination/totalPages",
+        }),
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "databaseId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The database's id (`id` in `database_list`).",
+                schema: "{\"type\":\"string\"}",
+                example: Some("123456789"),
+            },
+            ParameterSpec {
+                name: "limit",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Rows per page. The page gives no default and no range.",
+                schema: "{\"format\":\"uint32\",\"minimum\":1,\"type\":\"integer\"}",
+                example: Some("10"),
+            },
+            ParameterSpec {
+                name: "page",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Page number, starting at 1.",
+                schema: "{\"format\":\"uint32\",\"maximum\":4294967295,\"minimum\":1,\"type\":\"integer\"}",
+                example: Some("1"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"_metadata\":{},\"links\":[{\"number\":1,\"url\":\"/v2/databases/DATABASE_ID/rows?limit=10&page=1\"}],\"pagination\":{\"limit\":10,\"offset\":0,\"page\":1,\"total\":3,\"totalPages\":1},\"results\":[{\"Plan\":\"Básico\",\"Precio\":\"$29\",\"_id\":\"b358a9b2-be44-47bc-aa40-00e59aa3d6c8\",\"createdAt\":\"2026-03-18T13:57:31.067Z\",\"updatedAt\":\"2026-03-18T13:57:31.067Z\"},{\"Plan\":\"Profesional\",\"Precio\":\"$59\",\"_id\":\"33b9d984-80c3-4b55-b982-2970bed8cc59\",\"createdAt\":\"2026-03-18T13:57:31.016Z\",\"updatedAt\":\"2026-03-18T13:57:31.016Z\"},{\"Plan\":\"Empresarial\",\"Precio\":\"$99\",\"_id\":\"070612cc-d9bf-44b8-a419-55f71b03d09e\",\"createdAt\":\"2026-03-18T13:57:29.204Z\",\"updatedAt\":\"2026-03-18T13:57:29.204Z\"}]}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::RowPage, types::ApiError>,
+    },
+    OperationSpec {
+        id: "row_create",
+        method: "POST",
+        path: "/v2/databases/{databaseId}/rows",
+        summary: "Create a row",
+        tags: &["rows"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "databaseId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The database's id (`id` in `database_list`).",
+                schema: "{\"type\":\"string\"}",
+                example: Some("123456789"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"fields\":{\"additionalProperties\":true,\"type\":\"object\"}},\"required\":[\"fields\"],\"type\":\"object\"}",
+            example: Some("{\"fields\":{\"Plan\":\"Básico\",\"Precio\":\"$29\"}}"),
+            decode: decode_body::<types::RowFields>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"Plan\":\"Básico\",\"Precio\":\"$29\",\"_id\":\"b358a9b2-be44-47bc-aa40-00e59aa3d6c8\",\"createdAt\":\"2026-03-18T13:57:31.067Z\",\"updatedAt\":\"2026-03-18T13:57:31.067Z\"},\"message\":[\"¡Fila insertada exitosamente!\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::RowAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "row_get",
+        method: "GET",
+        path: "/v2/databases/{databaseId}/rows/{rowId}",
+        summary: "Get a row",
+        tags: &["rows"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "databaseId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The database's id (`id` in `database_list`).",
+                schema: "{\"type\":\"string\"}",
+                example: Some("123456789"),
+            },
+            ParameterSpec {
+                name: "rowId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The row's `_id`.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("b358a9b2-be44-47bc-aa40-00e59aa3d6c8"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"Plan\":\"Básico\",\"Precio\":\"$29\",\"_id\":\"b358a9b2-be44-47bc-aa40-00e59aa3d6c8\",\"createdAt\":\"2026-03-18T13:57:31.067Z\",\"updatedAt\":\"2026-03-18T13:57:31.067Z\"},\"message\":[\"¡Registro mostrado exitosamente!\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::RowAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "row_update",
+        method: "PUT",
+        path: "/v2/databases/{databaseId}/rows/{rowId}",
+        summary: "Update a row",
+        tags: &["rows"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "databaseId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The database's id (`id` in `database_list`).",
+                schema: "{\"type\":\"string\"}",
+                example: Some("123456789"),
+            },
+            ParameterSpec {
+                name: "rowId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The row's `_id`.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("b358a9b2-be44-47bc-aa40-00e59aa3d6c8"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"fields\":{\"additionalProperties\":true,\"type\":\"object\"}},\"required\":[\"fields\"],\"type\":\"object\"}",
+            example: Some("{\"fields\":{\"Precio\":\"$35\"}}"),
+            decode: decode_body::<types::RowFields>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"_id\":\"b358a9b2-be44-47bc-aa40-00e59aa3d6c8\",\"createdAt\":\"2026-03-18T13:57:31.067Z\",\"updatedAt\":\"2026-03-19T09:12:00.000Z\"},\"message\":[\"Row updated.\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::RowAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "row_delete",
+        method: "DELETE",
+        path: "/v2/databases/{databaseId}/rows/{rowId}",
+        summary: "Delete a row",
+        tags: &["rows"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "databaseId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The database's id (`id` in `database_list`).",
+                schema: "{\"type\":\"string\"}",
+                example: Some("123456789"),
+            },
+            ParameterSpec {
+                name: "rowId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The row's `_id`.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("b358a9b2-be44-47bc-aa40-00e59aa3d6c8"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"message\":[\"Row deleted.\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::DatumEnvelope, types::ApiError>,
+    },
 ];
 impl<'a> Call<'a> for builder::ChatQuery<'a> {
     type Output = types::ChatQueryResponse;
@@ -931,5 +1225,78 @@ impl<'a> Call<'a> for builder::UserStateGet<'a> {
     }
     fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
         Box::pin(builder::UserStateGet::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::DatabaseList<'a> {
+    type Output = types::DatabaseList;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[13usize]
+    }
+    fn send(self) -> CallFuture<'a, types::DatabaseList, types::ApiError> {
+        Box::pin(builder::DatabaseList::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::RowList<'a> {
+    type Output = types::RowPage;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[14usize]
+    }
+    fn send(self) -> CallFuture<'a, types::RowPage, types::ApiError> {
+        Box::pin(builder::RowList::send(self))
+    }
+}
+impl<'a> PagedCall<'a> for builder::RowList<'a> {
+    fn at(self, token: &PageToken) -> Option<Self> {
+        match token {
+            PageToken::Page(page) => {
+                page.to_string()
+                    .parse::<::std::num::NonZeroU32>()
+                    .ok()
+                    .map(|page| self.page(page))
+            }
+            PageToken::Cursor(_) => None,
+        }
+    }
+}
+impl<'a> Call<'a> for builder::RowCreate<'a> {
+    type Output = types::RowAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[15usize]
+    }
+    fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
+        Box::pin(builder::RowCreate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::RowGet<'a> {
+    type Output = types::RowAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[16usize]
+    }
+    fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
+        Box::pin(builder::RowGet::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::RowUpdate<'a> {
+    type Output = types::RowAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[17usize]
+    }
+    fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
+        Box::pin(builder::RowUpdate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::RowDelete<'a> {
+    type Output = types::DatumEnvelope;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[18usize]
+    }
+    fn send(self) -> CallFuture<'a, types::DatumEnvelope, types::ApiError> {
+        Box::pin(builder::RowDelete::send(self))
     }
 }
