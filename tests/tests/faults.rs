@@ -461,8 +461,11 @@ impl Write {
     }
 }
 
+/// The writes here are the typed methods' (every write of the spec, the ones added later
+/// included, is held to "never twice" from the spec alone in `spec_conformance.rs`); each
+/// must be a write of the spec, with its method.
 #[test]
-fn the_writes_are_exactly_the_specs_operations_that_are_not_reads() {
+fn the_writes_here_are_writes_of_the_spec() {
     let mut in_spec: Vec<(String, String, String)> = spec_operations()
         .into_iter()
         .filter(|(_, method, _)| method != "get")
@@ -474,7 +477,15 @@ fn the_writes_are_exactly_the_specs_operations_that_are_not_reads() {
         .collect();
     here.sort();
     let in_spec: Vec<(String, String)> = in_spec.into_iter().map(|(id, m, _)| (id, m)).collect();
-    assert_eq!(in_spec, here);
+    let strangers: Vec<&(String, String)> = here
+        .iter()
+        .filter(|write| !in_spec.contains(write))
+        .collect();
+    assert!(
+        strangers.is_empty(),
+        "not writes of the spec: {strangers:?}"
+    );
+    assert!(!here.is_empty());
 }
 
 #[tokio::test]

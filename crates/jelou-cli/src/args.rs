@@ -238,6 +238,34 @@ pub(crate) enum UsersCommand {
         #[arg(long = "attr", value_name = "KEY=VALUE", required = true)]
         attributes: Vec<String>,
     },
+    /// Whether the bot or a person answers a user: read it, or hand the conversation over.
+    #[command(subcommand)]
+    State(UserStateCommand),
+}
+
+/// `jelou users state …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum UserStateCommand {
+    /// Print the user's state: `auto` (the bot answers) or `manual` (a person does).
+    Get {
+        /// The user's phone number, without `+`.
+        phone: String,
+    },
+    /// Switch the user to `manual` (the bot stops answering; reply with `messages send`)
+    /// or back to `auto`.
+    Set {
+        /// The user's phone number, without `+`.
+        phone: String,
+        /// The bot the conversation is with.
+        #[arg(long)]
+        bot: String,
+        /// The state wanted.
+        #[arg(long, value_parser = ["manual", "auto"])]
+        state: String,
+        /// Seconds the manual state lasts before the bot takes over again.
+        #[arg(long)]
+        ttl: Option<f64>,
+    },
 }
 
 #[derive(Debug, Args)]

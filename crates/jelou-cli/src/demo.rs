@@ -9,6 +9,9 @@ use serde_json::{Map, Value};
 
 use crate::failure::Failure;
 
+/// The user the tour creates, whose session it uses and whose conversation it hands over.
+const ANA: &str = "demo-42";
+
 fn step(n: usize, operation: &str, what: String) {
     println!("{n:>2}. {operation:<20} {what}");
 }
@@ -68,7 +71,7 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
 
     let created = jelou
         .create_user(&NewUser::with_user_id(
-            "demo-42",
+            ANA,
             Attributes::new()
                 .with("default_name", "Ana")
                 .with("default_city", "Quito"),
@@ -126,8 +129,43 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
         .unwrap_or_default();
     step(10, "chat_query", format!("the bot answered {reply:?}"));
 
+    let state = |state: &str| {
+        JsonRequest::new().body(serde_json::json!({
+            "botId": DEMO_BOT, "userId": ANA, "state": state, "ttl": 3600,
+        }))
+    };
+    jelou.send_json("user_state_set", state("manual")).await?;
+    step(
+        11,
+        "user_state_set",
+        format!("handed {ANA}'s conversation to a person (manual, for an hour)"),
+    );
+    let quiet = jelou
+        .chat(&ChatInput::new("demo-session-1").query("¿hay alguien?"))
+        .await?;
+    let answers = quiet.result.map_or(0, |r| r.fulfillment.len());
+    let read = jelou
+        .send(jelou.raw().user_state_get().user_id(ANA))
+        .await?;
+    step(
+        12,
+        "user_state_get",
+        format!(
+            "{ANA} is {}; asked \"¿hay alguien?\", the bot gave {answers} answers",
+            read.state.as_deref().unwrap_or("?")
+        ),
+    );
+    jelou.send_json("user_state_set", state("auto")).await?;
+    step(
+        13,
+        "user_state_set",
+        "gave the conversation back to the bot (auto)".to_owned(),
+    );
+
     // Every other operation of the spec, with the request its documentation shows.
     let toured = [
+        "user_state_set",
+        "user_state_get",
         "message_send",
         "history_list",
         "cache_set",
@@ -142,7 +180,7 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
     let others = jelou_client::OPERATIONS
         .iter()
         .filter(|operation| !toured.contains(&operation.id));
-    for (n, operation) in (toured.len() + 1..).zip(others) {
+    for (n, operation) in (14..).zip(others) {
         let answer = jelou
             .send_json(operation.id, JsonRequest::documented(operation))
             .await?;

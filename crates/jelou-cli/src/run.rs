@@ -7,7 +7,8 @@ use jelou_ext::{
 use serde_json::{Map, Value};
 
 use crate::args::{
-    CacheCommand, ChatArgs, HistoryArgs, MessagesCommand, OutputFormat, SendArgs, UsersCommand,
+    CacheCommand, ChatArgs, HistoryArgs, MessagesCommand, OutputFormat, SendArgs, UserStateCommand,
+    UsersCommand,
 };
 use crate::export::export;
 use crate::failure::Failure;
@@ -198,6 +199,30 @@ pub(crate) async fn users(
                 format,
                 "user_session_update",
                 &jelou.update_session(&id, &session, &attributes).await?,
+            )
+        }
+        UsersCommand::State(UserStateCommand::Get { phone }) => print(
+            format,
+            "user_state_get",
+            &jelou
+                .send(jelou.raw().user_state_get().user_id(phone))
+                .await?,
+        ),
+        UsersCommand::State(UserStateCommand::Set {
+            phone,
+            bot,
+            state,
+            ttl,
+        }) => {
+            let mut change = serde_json::json!({ "botId": bot, "userId": phone, "state": state });
+            if let Some(ttl) = ttl {
+                change["ttl"] = Value::from(ttl);
+            }
+            let request = jelou_ext::JsonRequest::new().body(change);
+            print(
+                format,
+                "user_state_set",
+                &jelou.send_json("user_state_set", request).await?,
             )
         }
     }

@@ -20,7 +20,9 @@ use crate::output::print;
 pub(crate) const API: &str = "api";
 
 /// The operations the hand-written commands serve; the others get a command under their tag.
-const HAND_WRITTEN: [&str; 10] = [
+const HAND_WRITTEN: [&str; 12] = [
+    "user_state_get",
+    "user_state_set",
     "cache_get",
     "cache_set",
     "message_send",

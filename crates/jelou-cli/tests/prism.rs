@@ -125,6 +125,19 @@ fn hand_written() -> Vec<Vec<String>> {
             "0.5",
         ],
         &["chat", "--session", SESSION_ID, "--trigger", "start"],
+        &["users", "state", "get", "573001234567"],
+        &[
+            "users",
+            "state",
+            "set",
+            "573001234567",
+            "--bot",
+            "bot-12345",
+            "--state",
+            "manual",
+            "--ttl",
+            "3600",
+        ],
     ];
     commands
         .iter()
@@ -205,7 +218,7 @@ fn every_command_sends_requests_prism_accepts() {
         }
     }
     assert!(
-        commands.len() >= 23,
+        commands.len() >= 36,
         "{} commands: every operation and every hand-written command",
         commands.len()
     );

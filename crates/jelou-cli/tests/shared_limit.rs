@@ -42,7 +42,11 @@ fn four_processes_share_five_requests_per_second_through_redis() {
 
     let arrivals = arrivals.lock().expect("lock").clone();
     let pages = MESSAGES.div_ceil(PAGE_SIZE as usize);
-    assert_eq!(arrivals.len(), PROCESSES * pages, "no request was repeated");
+    assert_eq!(
+        arrivals.len(),
+        PROCESSES * pages,
+        "no request was repeated: {arrivals:?}"
+    );
     assert!(
         arrivals.iter().all(|&(_, status)| status == 200),
         "the sandbox refused some: {arrivals:?}"

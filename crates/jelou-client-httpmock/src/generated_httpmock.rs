@@ -1103,6 +1103,132 @@ pub mod operations {
             )
         }
     }
+    pub struct WidgetCreateWhen(::httpmock::When);
+    impl WidgetCreateWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/v1/widget/create$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::WidgetCreateRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct WidgetCreateThen(::httpmock::Then);
+    impl WidgetCreateThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::WidgetAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct WidgetUserUpsertWhen(::httpmock::When);
+    impl WidgetUserUpsertWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/v1/widget/user$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::WidgetUserRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct WidgetUserUpsertThen(::httpmock::Then);
+    impl WidgetUserUpsertThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::WidgetAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
     pub struct DatabaseListWhen(::httpmock::When);
     impl DatabaseListWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -1573,6 +1699,12 @@ pub trait MockServerExt {
     fn user_state_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::UserStateGetWhen, operations::UserStateGetThen);
+    fn widget_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::WidgetCreateWhen, operations::WidgetCreateThen);
+    fn widget_user_upsert<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::WidgetUserUpsertWhen, operations::WidgetUserUpsertThen);
     fn database_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::DatabaseListWhen, operations::DatabaseListThen);
@@ -1733,6 +1865,28 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::UserStateGetWhen::new(when),
                 operations::UserStateGetThen::new(then),
+            )
+        })
+    }
+    fn widget_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::WidgetCreateWhen, operations::WidgetCreateThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::WidgetCreateWhen::new(when),
+                operations::WidgetCreateThen::new(then),
+            )
+        })
+    }
+    fn widget_user_upsert<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::WidgetUserUpsertWhen, operations::WidgetUserUpsertThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::WidgetUserUpsertWhen::new(when),
+                operations::WidgetUserUpsertThen::new(then),
             )
         })
     }

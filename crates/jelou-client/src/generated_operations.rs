@@ -782,6 +782,88 @@ pub static OPERATIONS: &[OperationSpec] = &[
         decode: decode_answer::<types::UserState, types::ApiError>,
     },
     OperationSpec {
+        id: "widget_create",
+        method: "POST",
+        path: "/v1/widget/create",
+        summary: "Create a widget",
+        tags: &["widget"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"bot\":{\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"],\"type\":\"object\"},\"credentials\":{\"additionalProperties\":false,\"properties\":{\"blackList\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"whiteList\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"widget\":{\"additionalProperties\":true,\"properties\":{\"properties\":{\"additionalProperties\":true,\"type\":\"object\"},\"theme\":{\"additionalProperties\":true,\"type\":\"object\"}},\"type\":\"object\"}},\"required\":[\"bot\",\"widget\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"bot\":{\"id\":\"BOT_ID\"},\"credentials\":{\"blackList\":[],\"whiteList\":[\"https://www.example.com\"]},\"widget\":{\"properties\":{\"type\":\"group\"},\"theme\":{\"position\":\"br\"}}}",
+            ),
+            decode: decode_body::<types::WidgetCreateRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"ApiKey\":{\"createdAt\":\"2023-08-02T15:08:14.000Z\",\"id\":1,\"key\":\"WIDGET_API_KEY\",\"state\":1,\"updatedAt\":\"2023-08-02T15:08:14.000Z\",\"widgetId\":1},\"Bot\":{\"id\":\"BOT_ID\"},\"Widget\":{\"id\":1}},\"message\":[\"Widget was created successfully!\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::WidgetAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "widget_user_upsert",
+        method: "POST",
+        path: "/v1/widget/user",
+        summary: "Create or get a widget user",
+        tags: &["widget"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"user\":{\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\"},\"legalId\":{\"anyOf\":[{\"type\":\"string\"},{\"format\":\"int64\",\"type\":\"integer\"}]},\"names\":{\"type\":\"string\"}},\"required\":[\"id\",\"names\"],\"type\":\"object\"}},\"required\":[\"user\"],\"type\":\"object\"}",
+            example: Some("{\"user\":{\"id\":\"user-123\",\"names\":\"Ana Pérez\"}}"),
+            decode: decode_body::<types::WidgetUserRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"User\":{\"botId\":\"BOT_ID\",\"id\":\"user-123\",\"names\":\"Ana Pérez\",\"referenceId\":\"user-123\",\"roomId\":\"ROOM_ID\"}},\"message\":[\"User created successfully!\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::WidgetAnswer, types::ApiError>,
+    },
+    OperationSpec {
         id: "database_list",
         method: "GET",
         path: "/v2/databases",
@@ -1227,11 +1309,31 @@ impl<'a> Call<'a> for builder::UserStateGet<'a> {
         Box::pin(builder::UserStateGet::send(self))
     }
 }
+impl<'a> Call<'a> for builder::WidgetCreate<'a> {
+    type Output = types::WidgetAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[13usize]
+    }
+    fn send(self) -> CallFuture<'a, types::WidgetAnswer, types::ApiError> {
+        Box::pin(builder::WidgetCreate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::WidgetUserUpsert<'a> {
+    type Output = types::WidgetAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[14usize]
+    }
+    fn send(self) -> CallFuture<'a, types::WidgetAnswer, types::ApiError> {
+        Box::pin(builder::WidgetUserUpsert::send(self))
+    }
+}
 impl<'a> Call<'a> for builder::DatabaseList<'a> {
     type Output = types::DatabaseList;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[13usize]
+        &OPERATIONS[15usize]
     }
     fn send(self) -> CallFuture<'a, types::DatabaseList, types::ApiError> {
         Box::pin(builder::DatabaseList::send(self))
@@ -1241,7 +1343,7 @@ impl<'a> Call<'a> for builder::RowList<'a> {
     type Output = types::RowPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[14usize]
+        &OPERATIONS[16usize]
     }
     fn send(self) -> CallFuture<'a, types::RowPage, types::ApiError> {
         Box::pin(builder::RowList::send(self))
@@ -1264,7 +1366,7 @@ impl<'a> Call<'a> for builder::RowCreate<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[15usize]
+        &OPERATIONS[17usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowCreate::send(self))
@@ -1274,7 +1376,7 @@ impl<'a> Call<'a> for builder::RowGet<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[16usize]
+        &OPERATIONS[18usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowGet::send(self))
@@ -1284,7 +1386,7 @@ impl<'a> Call<'a> for builder::RowUpdate<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[17usize]
+        &OPERATIONS[19usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowUpdate::send(self))
@@ -1294,7 +1396,7 @@ impl<'a> Call<'a> for builder::RowDelete<'a> {
     type Output = types::DatumEnvelope;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[18usize]
+        &OPERATIONS[20usize]
     }
     fn send(self) -> CallFuture<'a, types::DatumEnvelope, types::ApiError> {
         Box::pin(builder::RowDelete::send(self))

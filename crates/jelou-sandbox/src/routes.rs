@@ -37,6 +37,8 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .route("/users/{id}", get(user_get).put(user_update))
         .route("/users/{id}/session", put(user_session_update))
         .route("/query", post(chat_query))
+        .route("/v1/users/{user}/state", get(user_state_get))
+        .route("/v1/users/state", post(user_state_set))
         // An operation of the spec that no route above serves, on a new path or on the path
         // of one that is served: `spec_rules` has already found it.
         .fallback(documented_answer)
@@ -255,5 +257,27 @@ async fn user_session_update(
 
 async fn chat_query(State(sandbox): State<Sandbox>, request: Body) -> Answer {
     let request = body(request).await?;
-    sandbox.lock().chat_query(request).map(axum::Json)
+    sandbox
+        .lock()
+        .chat_query(request, Instant::now())
+        .map(axum::Json)
+}
+
+async fn user_state_get(
+    State(sandbox): State<Sandbox>,
+    user: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let user = segment(user)?;
+    sandbox
+        .lock()
+        .user_state_get(&user, Instant::now())
+        .map(axum::Json)
+}
+
+async fn user_state_set(State(sandbox): State<Sandbox>, request: Body) -> Answer {
+    let request = body(request).await?;
+    sandbox
+        .lock()
+        .user_state_set(request, Instant::now())
+        .map(axum::Json)
 }

@@ -57,6 +57,21 @@ impl StoredUser {
     }
 }
 
+/// A user's state as last set: `manual` lasts until `until` when a `ttl` was given.
+#[derive(Debug, Clone)]
+struct UserState {
+    bot: String,
+    manual: bool,
+    until: Option<Instant>,
+}
+
+impl UserState {
+    /// Whether the user is in `manual` state at `now` (an expired `manual` is `auto`).
+    fn is_manual(&self, now: Instant) -> bool {
+        self.manual && self.until.is_none_or(|until| now < until)
+    }
+}
+
 /// Everything the sandbox knows. Behind one lock: the sandbox serves one developer.
 #[derive(Debug)]
 pub(crate) struct State {
@@ -65,6 +80,8 @@ pub(crate) struct State {
     history: BTreeMap<String, Vec<Value>>,
     caches: BTreeMap<(String, String), Map<String, Value>>,
     users: Vec<StoredUser>,
+    /// Users switched to a state (`user_state_set`), by phone number.
+    states: BTreeMap<String, UserState>,
     next_message: u64,
     next_user: u64,
     recent_requests: VecDeque<Instant>,
@@ -120,6 +137,7 @@ impl State {
             history,
             caches,
             users,
+            states: BTreeMap::new(),
             next_message: 1,
             next_user: 1,
             recent_requests: VecDeque::new(),
@@ -501,9 +519,89 @@ impl State {
         Ok(json!({"timestamp": user.last_seen, "status": status_ok()}))
     }
 
+    /// Whether the phone number is a user the account knows: a user with that `userId`, or
+    /// a user with a cache.
+    fn knows_phone(&self, phone: &str) -> bool {
+        self.users
+            .iter()
+            .any(|u| u.user_id.as_deref() == Some(phone))
+            || self.caches.keys().any(|(user, _)| user == phone)
+    }
+
+    /// The state answer of the user with this phone number, at `now`.
+    fn state_of(&self, phone: &str, now: Instant) -> Value {
+        let mut answer = json!({ "id": phone });
+        let name = self
+            .users
+            .iter()
+            .find(|u| u.user_id.as_deref() == Some(phone))
+            .and_then(|u| u.attributes.get("default_name"));
+        if let Some(name) = name {
+            answer["names"] = Value::String(name.clone());
+        }
+        let state = self.states.get(phone);
+        if let Some(state) = state {
+            answer["botId"] = Value::String(state.bot.clone());
+        }
+        let manual = state.is_some_and(|state| state.is_manual(now));
+        answer["state"] = Value::from(if manual { "manual" } else { "auto" });
+        answer
+    }
+
+    /// `user_state_get`: `auto` unless the user was switched to `manual` (and its `ttl`
+    /// has not run out).
+    pub(crate) fn user_state_get(&self, phone: &str, now: Instant) -> Result<Value, Refusal> {
+        if !self.knows_phone(phone) {
+            return Err(Refusal::UserNotFound);
+        }
+        Ok(self.state_of(phone, now))
+    }
+
+    /// `user_state_set`: switches the user to `manual` (for `ttl` seconds, when given) or
+    /// back to `auto`.
+    pub(crate) fn user_state_set(
+        &mut self,
+        request: types::UserStateChange,
+        now: Instant,
+    ) -> Result<Value, Refusal> {
+        self.bot_exists(&request.bot_id)?;
+        if !self.knows_phone(&request.user_id) {
+            return Err(Refusal::UserNotFound);
+        }
+        let manual = matches!(request.state, types::UserStateValue::Manual);
+        // A ttl that is not a positive number of seconds a clock can reach sets no expiry.
+        let until = request
+            .ttl
+            .and_then(|ttl| Duration::try_from_secs_f64(ttl).ok())
+            .filter(|ttl| !ttl.is_zero())
+            .and_then(|ttl| now.checked_add(ttl));
+        let state = UserState {
+            bot: request.bot_id.clone(),
+            manual,
+            until,
+        };
+        self.states.insert(request.user_id.clone(), state);
+        Ok(self.state_of(&request.user_id, now))
+    }
+
+    /// Whether the session belongs to a user in `manual` state at `now`.
+    fn session_is_manual(&self, session_id: &str, now: Instant) -> bool {
+        self.users
+            .iter()
+            .filter(|u| u.session_id.as_deref() == Some(session_id))
+            .filter_map(|u| u.user_id.as_deref())
+            .any(|phone| self.states.get(phone).is_some_and(|s| s.is_manual(now)))
+    }
+
     /// `chat_query`: a deterministic scripted bot. It greets, answers triggers and go-tos,
-    /// and otherwise repeats what it was told.
-    pub(crate) fn chat_query(&self, request: types::ChatQueryRequest) -> Result<Value, Refusal> {
+    /// and otherwise repeats what it was told. A session of a user in `manual` state gets
+    /// no answer from the bot: a person answers through the send endpoints.
+    pub(crate) fn chat_query(
+        &self,
+        request: types::ChatQueryRequest,
+        at: Instant,
+    ) -> Result<Value, Refusal> {
+        let manual = self.session_is_manual(&request.session_id.to_string(), at);
         let query = request.query.as_ref().map(text);
         let trigger = request.trigger.as_ref().map(text);
         let goto = request.goto.as_ref().map(text);
@@ -547,7 +645,11 @@ impl State {
                 "interaction": {"name": interaction, "action": ""},
                 "sessionParameters": parameters,
                 "contexts": [],
-                "fulfillment": [{"type": "text", "delay": 0, "message": answer}],
+                "fulfillment": if manual {
+                    json!([])
+                } else {
+                    json!([{"type": "text", "delay": 0, "message": answer}])
+                },
             }
         }))
         .map(|mut answer| {
@@ -618,5 +720,79 @@ fn date_filter(
         Some(value) => range_bound(value, end)
             .map(Some)
             .ok_or_else(|| Refusal::not_a_date(field)),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::seed::{DEMO_BOT, DEMO_PHONE};
+
+    fn change(state: &str, ttl: Option<f64>) -> types::UserStateChange {
+        serde_json::from_value(json!({
+            "botId": DEMO_BOT, "userId": DEMO_PHONE, "state": state, "ttl": ttl,
+        }))
+        .expect("a valid change")
+    }
+
+    #[test]
+    fn a_manual_state_lasts_its_ttl_then_reads_auto() {
+        let mut sandbox = State::new(Seed::demo());
+        let start = Instant::now();
+        let read = |sandbox: &State, at| {
+            sandbox.user_state_get(DEMO_PHONE, at).expect("known")["state"].clone()
+        };
+        assert_eq!(read(&sandbox, start), "auto");
+        let answer = sandbox
+            .user_state_set(change("manual", Some(60.0)), start)
+            .expect("set");
+        assert_eq!(
+            (answer["state"].clone(), answer["botId"].clone()),
+            (json!("manual"), json!(DEMO_BOT))
+        );
+        assert_eq!(read(&sandbox, start + Duration::from_secs(59)), "manual");
+        assert_eq!(read(&sandbox, start + Duration::from_secs(60)), "auto");
+        sandbox
+            .user_state_set(change("manual", None), start)
+            .expect("set");
+        assert_eq!(
+            read(&sandbox, start + Duration::from_secs(86_400)),
+            "manual",
+            "no ttl: no expiry"
+        );
+        sandbox
+            .user_state_set(change("auto", None), start)
+            .expect("set");
+        assert_eq!(read(&sandbox, start), "auto");
+    }
+
+    #[test]
+    fn any_ttl_is_taken_without_a_panic() {
+        let mut sandbox = State::new(Seed::demo());
+        let now = Instant::now();
+        for ttl in [0.0, -1.0, f64::MAX, f64::INFINITY, f64::NAN, 1e300, 0.5] {
+            assert!(
+                sandbox
+                    .user_state_set(change("manual", Some(ttl)), now)
+                    .is_ok(),
+                "{ttl}"
+            );
+        }
+    }
+
+    #[test]
+    fn unknown_users_and_bots_are_not_found() {
+        let mut sandbox = State::new(Seed::demo());
+        let now = Instant::now();
+        assert!(matches!(
+            sandbox.user_state_get("111", now),
+            Err(Refusal::UserNotFound)
+        ));
+        let mut unknown_bot = change("manual", None);
+        unknown_bot.bot_id = "no-such-bot".to_owned();
+        assert!(matches!(
+            sandbox.user_state_set(unknown_bot, now),
+            Err(Refusal::BotNotFound)
+        ));
     }
 }

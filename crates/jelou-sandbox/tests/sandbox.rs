@@ -562,3 +562,53 @@ async fn answers_leave_out_what_they_do_not_know_and_list_a_segment_once() {
     .await;
     assert!(chat["result"].get("storyId").is_none(), "{chat}");
 }
+
+/// A user switched to `manual` gets no answer from the bot until switched back to `auto`.
+#[tokio::test]
+async fn a_user_in_manual_state_gets_no_bot_answers() {
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+    let session = "demo-session-1";
+    jelou
+        .update_session(
+            DEMO_USER_ID,
+            session,
+            &jelou_ext::Attributes::new().with("step", "start"),
+        )
+        .await
+        .expect("the session is the demo user's");
+    let answers = |reply: jelou_ext::types::ChatQueryResponse| {
+        reply.result.map_or(0, |result| result.fulfillment.len())
+    };
+    let chat = ChatInput::new(session).query("hola");
+    assert_eq!(answers(jelou.chat(&chat).await.expect("chat")), 1);
+
+    let state = |state: &str| {
+        jelou_ext::JsonRequest::new().body(json!({
+            "botId": DEMO_BOT, "userId": DEMO_PHONE, "state": state, "ttl": 3600,
+        }))
+    };
+    let manual = jelou
+        .send_json("user_state_set", state("manual"))
+        .await
+        .expect("switched");
+    assert_eq!(manual["state"], "manual");
+    let read = jelou
+        .send(jelou.raw().user_state_get().user_id(DEMO_PHONE))
+        .await
+        .expect("read");
+    assert_eq!(read.state.as_deref(), Some("manual"));
+    assert_eq!(answers(jelou.chat(&chat).await.expect("chat")), 0);
+
+    jelou
+        .send_json("user_state_set", state("auto"))
+        .await
+        .expect("switched back");
+    assert_eq!(answers(jelou.chat(&chat).await.expect("chat")), 1);
+
+    let unknown = jelou
+        .send(jelou.raw().user_state_get().user_id("111"))
+        .await
+        .expect_err("unknown user");
+    assert_eq!(api(&unknown).status().as_u16(), 404);
+}
