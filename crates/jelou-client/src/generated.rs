@@ -3971,19 +3971,19 @@ documented, and any other key is still allowed by the pattern.
     #[serde(untagged)]
     pub enum WidgetUserRequestUserLegalId {
         String(::std::string::String),
-        Int64(i64),
+        Integer(i64),
     }
     impl ::std::fmt::Display for WidgetUserRequestUserLegalId {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
             match self {
                 Self::String(x) => x.fmt(f),
-                Self::Int64(x) => x.fmt(f),
+                Self::Integer(x) => x.fmt(f),
             }
         }
     }
     impl ::std::convert::From<i64> for WidgetUserRequestUserLegalId {
         fn from(value: i64) -> Self {
-            Self::Int64(value)
+            Self::Integer(value)
         }
     }
     /// Types for composing complex structures.

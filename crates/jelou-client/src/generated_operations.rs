@@ -835,7 +835,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         parameters: &[],
         body: Some(BodySpec {
             required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"user\":{\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\"},\"legalId\":{\"anyOf\":[{\"type\":\"string\"},{\"format\":\"int64\",\"type\":\"integer\"}]},\"names\":{\"type\":\"string\"}},\"required\":[\"id\",\"names\"],\"type\":\"object\"}},\"required\":[\"user\"],\"type\":\"object\"}",
+            schema: "{\"additionalProperties\":false,\"properties\":{\"user\":{\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\"},\"legalId\":{\"anyOf\":[{\"type\":\"string\"},{\"type\":\"integer\"}]},\"names\":{\"type\":\"string\"}},\"required\":[\"id\",\"names\"],\"type\":\"object\"}},\"required\":[\"user\"],\"type\":\"object\"}",
             example: Some("{\"user\":{\"id\":\"user-123\",\"names\":\"Ana Pérez\"}}"),
             decode: decode_body::<types::WidgetUserRequest>,
         }),
