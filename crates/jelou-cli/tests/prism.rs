@@ -8,8 +8,7 @@
 
 use std::process::Command;
 
-use jelou_client::OPERATIONS;
-use jelou_client::operation::ParameterLocation;
+use jelou_client::{JsonRequest, OPERATIONS};
 use serde_json::Value;
 
 const USER_ID: &str = "5b7ff847cc3c3fb33c9249a8";
@@ -145,27 +144,24 @@ fn hand_written() -> Vec<Vec<String>> {
         .collect()
 }
 
-/// `jelou api <operation>` for every operation of the spec, from its documented examples.
+/// `jelou api <operation>` for every operation of the spec, from its documented request.
 fn generated() -> Vec<Vec<String>> {
     OPERATIONS
         .iter()
         .map(|operation| {
+            let request = JsonRequest::documented(operation);
             let mut args = vec!["api".to_owned(), operation.id.replace('_', "-")];
-            for parameter in operation.parameters {
-                let Some(example) = parameter.example else {
-                    continue;
-                };
-                if !parameter.required && parameter.location != ParameterLocation::Query {
-                    continue;
-                }
-                args.push(format!("--{}", kebab(parameter.name)));
-                args.push(example.to_owned());
-            }
-            if let Some(body) = &operation.body
-                && let Some(example) = body.example
+            for (name, value) in request
+                .path
+                .iter()
+                .chain(request.query.iter().map(|(name, value)| (name, value)))
             {
+                args.push(format!("--{}", kebab(name)));
+                args.push(value.clone());
+            }
+            if let Some(body) = &request.body {
                 args.push("--body".to_owned());
-                args.push(example.to_owned());
+                args.push(body.to_string());
             }
             args
         })
