@@ -29,7 +29,7 @@ pub use inputs::{
 /// The generated request and response types, as `jelou-client` defines them.
 pub use jelou_client::types;
 pub use jelou_client::{BoxFuture, JsonRequest};
-pub use limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
+pub use limiter::{Permit, RateLimit, RateLimiter, SlidingWindowLimiter};
 #[cfg(feature = "redis")]
 pub use redis_limiter::{IfRedisUnreachable, RedisLimiter, RedisLimiterBuilder, SharedStart};
 /// The HTTP status of answers and errors (`reqwest`'s, which is `http`'s).

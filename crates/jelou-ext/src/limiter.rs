@@ -5,7 +5,8 @@
 //! backend implements to replace it (with the `redis` feature, `RedisLimiter` shares one
 //! window among every process of an account).
 
-use std::collections::VecDeque;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, VecDeque};
 use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -109,23 +110,63 @@ impl Default for RateLimit {
     }
 }
 
+/// The right to start one request, granted by [`RateLimiter::acquire`].
+///
+/// Hand it back to [`RateLimiter::answered`] when the request's answer arrives: the limiter
+/// then counts the request at that moment rather than at its start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Permit {
+    waited: Duration,
+    ticket: u64,
+}
+
+impl Permit {
+    /// A permit for the start the limiter knows as `ticket`, granted after `waited`.
+    pub fn new(waited: Duration, ticket: u64) -> Self {
+        Self { waited, ticket }
+    }
+
+    /// How long the caller waited for it.
+    pub fn waited(&self) -> Duration {
+        self.waited
+    }
+
+    /// Which start it is, for the limiter that granted it.
+    pub fn ticket(&self) -> u64 {
+        self.ticket
+    }
+}
+
 /// A rate limiter shared by every request of a client.
 ///
 /// Implementations must keep "at most N starts in any sliding window of the period" across
 /// everything that shares them, serve waiters first come first served, and fail at once,
 /// without taking a slot, when a caller's wait would exceed its budget.
 pub trait RateLimiter: Send + Sync + 'static {
-    /// Waits for the right to start one request and returns how long it waited.
+    /// Waits for the right to start one request and returns it, with how long it waited.
     ///
     /// `budget` is the caller's remaining time; `None` means no limit. When the wait would be
     /// longer, fails at once with [`Error::RateLimited`], which holds the wait it would have
     /// needed. A limiter whose backend cannot be reached fails with
     /// [`Error::LimiterUnavailable`]. Either way the caller sends nothing.
-    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>>;
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Permit, Error>>;
 
     /// The server answered 429: no request of anyone sharing this limiter may start before
     /// `pause` has passed, including those already waiting.
     fn pause_for(&self, pause: Duration) -> BoxFuture<'_, ()>;
+
+    /// The request started with `permit` got its answer, or failed: from now on the window
+    /// counts it at this moment instead of at its start.
+    ///
+    /// The server counts a request when it arrives, which is somewhere between its start and
+    /// its answer; a request slow to leave (a new connection on a busy machine) can arrive
+    /// well after its start. Counting it at its answer keeps the next starts a whole window
+    /// after its arrival, however late that was. A request still waiting for its answer
+    /// counts at its start, and an answer that comes more than a window after its start may
+    /// find the request already forgotten. Must return at once; the default does nothing.
+    fn answered(&self, permit: Permit) {
+        let _ = permit;
+    }
 }
 
 /// No limit at all: every acquire succeeds at once.
@@ -133,8 +174,8 @@ pub trait RateLimiter: Send + Sync + 'static {
 pub struct Unlimited;
 
 impl RateLimiter for Unlimited {
-    fn acquire(&self, _budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>> {
-        Box::pin(async { Ok(Duration::ZERO) })
+    fn acquire(&self, _budget: Option<Duration>) -> BoxFuture<'_, Result<Permit, Error>> {
+        Box::pin(async { Ok(Permit::new(Duration::ZERO, 0)) })
     }
 
     fn pause_for(&self, _pause: Duration) -> BoxFuture<'_, ()> {
@@ -142,12 +183,14 @@ impl RateLimiter for Unlimited {
     }
 }
 
-/// The in-process limiter: a sliding window over reserved start times.
+/// The in-process limiter: a sliding window over request times, past and reserved.
 ///
 /// Each acquire reserves the earliest start that keeps every window within the limit and then
 /// sleeps until it. Reservations are handed out under one lock in arrival order, so waiters are
 /// served first come first served, and a caller knows its exact wait before it commits to it.
-/// A 429 pause moves every reservation not yet reached to after the pause.
+/// A request is counted at its start, and at its answer once [`RateLimiter::answered`] says it
+/// came; a 429 pause moves every reservation not yet reached to after the pause. Whatever
+/// moves a request later moves the reservations after it as far as the window then requires.
 ///
 /// A caller that gives up while waiting leaves its slot unused, which can only make the limiter
 /// stricter, never looser.
@@ -159,10 +202,48 @@ pub struct SlidingWindowLimiter {
 }
 
 struct Window {
-    /// Start times, past and reserved, never decreasing. Index `i` holds ticket `first + i`.
-    starts: VecDeque<Instant>,
+    /// Requests in ticket order: index `i` holds ticket `first + i`. Reserved ones are in
+    /// time order; a started one may be counted later than those after it (its answer came
+    /// after theirs started).
+    entries: VecDeque<Entry>,
     first: u64,
     paused_until: Option<Instant>,
+}
+
+#[derive(Clone, Copy, Debug)]
+struct Entry {
+    /// When the window counts it: its reserved start, its actual start, then its answer.
+    at: Instant,
+    started: bool,
+}
+
+/// The N latest times seen so far, to find the N-th latest.
+struct Latest {
+    n: usize,
+    times: BinaryHeap<Reverse<Instant>>,
+}
+
+impl Latest {
+    fn new(n: usize) -> Self {
+        Self {
+            n,
+            times: BinaryHeap::with_capacity(n + 1),
+        }
+    }
+
+    fn push(&mut self, at: Instant) {
+        self.times.push(Reverse(at));
+        if self.times.len() > self.n {
+            self.times.pop();
+        }
+    }
+
+    /// The N-th latest time, once N have been seen.
+    fn nth(&self) -> Option<Instant> {
+        (self.times.len() == self.n)
+            .then(|| self.times.peek().map(|Reverse(at)| *at))
+            .flatten()
+    }
 }
 
 impl SlidingWindowLimiter {
@@ -177,7 +258,7 @@ impl SlidingWindowLimiter {
             limit,
             clock,
             state: Arc::new(Mutex::new(Window {
-                starts: VecDeque::new(),
+                entries: VecDeque::new(),
                 first: 0,
                 paused_until: None,
             })),
@@ -212,28 +293,33 @@ impl SlidingWindowLimiter {
                 budget,
             });
         }
-        let ticket = window.first + window.starts.len() as u64;
-        window.starts.push_back(slot);
+        let ticket = window.first + window.entries.len() as u64;
+        window.entries.push_back(Entry {
+            at: slot,
+            started: false,
+        });
         Ok((ticket, slot, now))
     }
 
     fn slot_of(&self, ticket: u64) -> Option<Instant> {
         let window = self.lock();
-        window.index_of(ticket).map(|index| window.starts[index])
+        window
+            .index_of(ticket)
+            .map(|index| window.entries[index].at)
     }
 }
 
 impl Window {
-    /// Drops start times that can no longer affect a future start.
+    /// Drops requests that can no longer affect a future start.
     fn forget_before(&mut self, now: Instant, limit: RateLimit) {
         let keep = limit.requests as usize;
-        while self.starts.len() > keep
+        while self.entries.len() > keep
             && self
-                .starts
+                .entries
                 .front()
-                .is_some_and(|&start| later(start, limit.window()) <= now)
+                .is_some_and(|entry| later(entry.at, limit.window()) <= now)
         {
-            self.starts.pop_front();
+            self.entries.pop_front();
             self.first += 1;
         }
     }
@@ -244,64 +330,97 @@ impl Window {
         if let Some(paused_until) = self.paused_until {
             slot = slot.max(paused_until);
         }
-        let n = limit.requests as usize;
-        if self.starts.len() >= n {
-            // The N-th newest start must leave the window before a new one enters it.
-            slot = slot.max(later(self.starts[self.starts.len() - n], limit.window()));
+        let mut latest = Latest::new(limit.requests as usize);
+        for entry in &self.entries {
+            latest.push(entry.at);
         }
-        if let Some(&newest) = self.starts.back() {
-            slot = slot.max(newest);
+        if let Some(nth) = latest.nth() {
+            // The N-th latest request must leave the window before a new one enters it.
+            slot = slot.max(later(nth, limit.window()));
+        }
+        if let Some(newest) = self.entries.back() {
+            slot = slot.max(newest.at);
         }
         slot
     }
 
-    /// Records that `ticket` started at `now` (at or after its slot), moving the reservations
-    /// after it as far as the window rule then requires.
+    /// Records that `ticket` started at `now` (at or after its slot).
     fn started_at(&mut self, ticket: u64, now: Instant, limit: RateLimit) {
         let Some(index) = self.index_of(ticket) else {
             return;
         };
-        if self.starts[index] >= now {
-            return;
+        let entry = &mut self.entries[index];
+        entry.started = true;
+        if entry.at < now {
+            entry.at = now;
+            self.keep_window_from(index + 1, None, limit);
         }
-        self.starts[index] = now;
-        self.keep_window_from(index + 1, now, limit);
+    }
+
+    /// Records that the request of `ticket` got its answer at `now`.
+    fn answered_at(&mut self, ticket: u64, now: Instant, limit: RateLimit) {
+        let Some(index) = self.index_of(ticket) else {
+            return;
+        };
+        let entry = &mut self.entries[index];
+        if entry.started && entry.at < now {
+            entry.at = now;
+            self.keep_window_from(index + 1, None, limit);
+        }
     }
 
     /// Moves every reservation still in the future to after `until`, keeping the window rule.
     fn pause_until(&mut self, now: Instant, until: Instant, limit: RateLimit) {
         self.paused_until = Some(self.paused_until.map_or(until, |p| p.max(until)));
-        // Start times never decrease, so the future ones follow the past ones.
-        let first_future = self.starts.partition_point(|&start| start <= now);
-        self.keep_window_from(first_future, until, limit);
+        // Reservations are in time order and follow every request already past.
+        let first_future = self
+            .entries
+            .iter()
+            .position(|entry| !entry.started && entry.at > now)
+            .unwrap_or(self.entries.len());
+        self.keep_window_from(first_future, Some(until), limit);
     }
 
-    /// Where `ticket` is in `starts`, while it is still remembered.
+    /// Where `ticket` is in `entries`, while it is still remembered.
     fn index_of(&self, ticket: u64) -> Option<usize> {
         let index = usize::try_from(ticket.checked_sub(self.first)?).ok()?;
-        (index < self.starts.len()).then_some(index)
+        (index < self.entries.len()).then_some(index)
     }
 
-    /// Moves the reservations from index `from` on to no earlier than `not_before`, and as far
-    /// as the window rule requires.
-    ///
-    /// Their order needs no rule of its own: the starts were in order, each is moved to the
-    /// latest of itself, `not_before` and the N-th before it plus the window, and each of
-    /// those is in order too.
-    fn keep_window_from(&mut self, from: usize, not_before: Instant, limit: RateLimit) {
-        let n = limit.requests as usize;
-        for i in from..self.starts.len() {
-            let mut slot = self.starts[i].max(not_before);
-            if i >= n {
-                slot = slot.max(later(self.starts[i - n], limit.window()));
+    /// Moves the reservations from index `from` on to no earlier than `not_before`, after the
+    /// reservation before them, and as far as the window rule requires. Requests already
+    /// started stay where they are.
+    fn keep_window_from(&mut self, from: usize, not_before: Option<Instant>, limit: RateLimit) {
+        let mut latest = Latest::new(limit.requests as usize);
+        for entry in self.entries.range(..from) {
+            latest.push(entry.at);
+        }
+        let mut previous = from
+            .checked_sub(1)
+            .and_then(|i| self.entries.get(i))
+            .map(|entry| entry.at);
+        for entry in self.entries.range_mut(from..) {
+            if !entry.started {
+                let mut slot = entry.at;
+                if let Some(not_before) = not_before {
+                    slot = slot.max(not_before);
+                }
+                if let Some(previous) = previous {
+                    slot = slot.max(previous);
+                }
+                if let Some(nth) = latest.nth() {
+                    slot = slot.max(later(nth, limit.window()));
+                }
+                entry.at = slot;
             }
-            self.starts[i] = slot;
+            previous = Some(entry.at);
+            latest.push(entry.at);
         }
     }
 }
 
 impl RateLimiter for SlidingWindowLimiter {
-    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>> {
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Permit, Error>> {
         Box::pin(async move {
             let (ticket, mut slot, asked_at) = self.reserve(budget)?;
             loop {
@@ -311,14 +430,17 @@ impl RateLimiter for SlidingWindowLimiter {
                     // thread): the window counts the actual start, so that the late start
                     // cannot squeeze the next ones closer together.
                     self.lock().started_at(ticket, now, self.limit);
-                    return Ok(now.saturating_duration_since(asked_at));
+                    return Ok(Permit::new(now.saturating_duration_since(asked_at), ticket));
                 }
                 self.clock.sleep_until(slot).await;
-                // A pause may have moved this reservation while we slept; a forgotten ticket
-                // was in the past, so it has started.
+                // A pause or a late answer may have moved this reservation while we slept; a
+                // forgotten ticket was in the past, so it has started.
                 match self.slot_of(ticket) {
                     Some(moved) => slot = moved,
-                    None => return Ok(self.clock.now().saturating_duration_since(asked_at)),
+                    None => {
+                        let waited = self.clock.now().saturating_duration_since(asked_at);
+                        return Ok(Permit::new(waited, ticket));
+                    }
                 }
             }
         })
@@ -328,6 +450,11 @@ impl RateLimiter for SlidingWindowLimiter {
         let now = self.clock.now();
         self.lock().pause_until(now, later(now, pause), self.limit);
         Box::pin(async {})
+    }
+
+    fn answered(&self, permit: Permit) {
+        let now = self.clock.now();
+        self.lock().answered_at(permit.ticket, now, self.limit);
     }
 }
 
@@ -447,7 +574,8 @@ mod tests {
             limiter
                 .acquire(Some(Duration::from_secs(1)))
                 .await
-                .expect("within the budget"),
+                .expect("within the budget")
+                .waited(),
             Duration::from_secs(1)
         );
     }
@@ -597,13 +725,89 @@ mod tests {
         let limiter = limiter(5);
         for _ in 0..1000 {
             limiter.acquire(None).await.expect("no budget");
-            let remembered = limiter.lock().starts.len();
+            let remembered = limiter.lock().entries.len();
             assert!(remembered <= 6, "{remembered} starts remembered");
         }
         // After a quiet period, only the last N starts are kept.
         tokio::time::advance(Duration::from_secs(5)).await;
         limiter.acquire(None).await.expect("no budget");
-        assert_eq!(limiter.lock().starts.len(), 6);
+        assert_eq!(limiter.lock().entries.len(), 6);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_request_counts_at_its_answer_once_it_has_one() {
+        let limiter = limiter(1);
+        let t0 = Instant::now();
+        let first = limiter.acquire(None).await.expect("free");
+        // Slow to leave and slow to answer: the server may have counted it as late as 300 ms.
+        tokio::time::advance(Duration::from_millis(300)).await;
+        limiter.answered(first);
+        limiter.acquire(None).await.expect("no budget");
+        assert_eq!(Instant::now() - t0, Duration::from_millis(1300));
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_late_answer_moves_a_caller_already_waiting() {
+        let limiter = limiter(1);
+        let t0 = Instant::now();
+        let first = limiter.acquire(None).await.expect("free");
+        let waiting = tokio::spawn({
+            let limiter = limiter.clone();
+            async move {
+                limiter.acquire(None).await.expect("no budget");
+                Instant::now()
+            }
+        });
+        // It reserved 1 s and sleeps.
+        tokio::task::yield_now().await;
+        tokio::time::advance(Duration::from_millis(200)).await;
+        limiter.answered(first);
+        assert_eq!(
+            waiting.await.expect("task") - t0,
+            Duration::from_millis(1200)
+        );
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_slow_answer_holds_back_only_what_the_window_rule_requires() {
+        let limiter = limiter(2);
+        let t0 = Instant::now();
+        let slow = limiter.acquire(None).await.expect("free");
+        let fast = limiter.acquire(None).await.expect("free");
+        tokio::time::advance(Duration::from_millis(10)).await;
+        limiter.answered(fast);
+        tokio::time::advance(Duration::from_millis(890)).await;
+        limiter.answered(slow);
+        // Counted at 10 ms and 900 ms: the next starts at 1.01 s, the one after at 1.9 s.
+        let mut starts = Vec::new();
+        for _ in 0..2 {
+            limiter.acquire(None).await.expect("no budget");
+            starts.push((Instant::now() - t0).as_millis());
+        }
+        assert_eq!(starts, [1010, 1900]);
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn an_answer_never_moves_a_request_earlier_and_a_forgotten_one_changes_nothing() {
+        let limiter = limiter(1);
+        let t0 = Instant::now();
+        let first = limiter.acquire(None).await.expect("free");
+        tokio::time::advance(Duration::from_millis(400)).await;
+        limiter.answered(first);
+        // Told again with an earlier clock reading it keeps the later count; an unknown
+        // ticket is ignored.
+        limiter.answered(first);
+        limiter.answered(Permit::new(Duration::ZERO, 99));
+        limiter.acquire(None).await.expect("no budget");
+        assert_eq!(Instant::now() - t0, Duration::from_millis(1400));
+        // A permit of a request long forgotten changes nothing either.
+        tokio::time::advance(Duration::from_secs(10)).await;
+        let start = Instant::now();
+        limiter.acquire(None).await.expect("free");
+        tokio::time::advance(Duration::from_millis(500)).await;
+        limiter.answered(first);
+        limiter.acquire(None).await.expect("no budget");
+        assert_eq!(Instant::now() - start, Duration::from_secs(1));
     }
 
     mod properties {
@@ -647,9 +851,53 @@ mod tests {
                 }
                 tokio::time::sleep(limit.window()).await;
                 limiter.acquire(None).await.expect("no budget");
-                let remembered = limiter.lock().starts.len();
+                let remembered = limiter.lock().entries.len();
                 let granted = granted.lock().expect("lock").clone();
                 (granted, limit.window(), remembered)
+            })
+        }
+
+        /// Like [`run`], each caller reporting its answer `latency` ms after its start.
+        /// Returns each caller's start and answer in grant order, and the window kept.
+        fn run_answered(
+            n: u32,
+            period_ms: u64,
+            callers: &[(u64, u64)],
+        ) -> (Vec<(usize, Instant, Instant)>, Duration) {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_time()
+                .start_paused(true)
+                .build()
+                .expect("a runtime");
+            runtime.block_on(async {
+                let limit = RateLimit::new(n, Duration::from_millis(period_ms))
+                    .expect("positive")
+                    .with_safety_margin(Duration::ZERO);
+                let limiter = SlidingWindowLimiter::new(limit);
+                let granted = Arc::new(Mutex::new(Vec::new()));
+                let mut tasks = Vec::new();
+                for (i, &(gap, latency)) in callers.iter().enumerate() {
+                    tokio::time::sleep(Duration::from_millis(gap)).await;
+                    let (limiter, granted) = (limiter.clone(), Arc::clone(&granted));
+                    tasks.push(tokio::spawn(async move {
+                        let permit = limiter.acquire(None).await.expect("no budget");
+                        let start = Instant::now();
+                        let place = {
+                            let mut granted = granted.lock().expect("lock");
+                            granted.push((i, start, start));
+                            granted.len() - 1
+                        };
+                        tokio::time::sleep(Duration::from_millis(latency)).await;
+                        limiter.answered(permit);
+                        granted.lock().expect("lock")[place].2 = Instant::now();
+                    }));
+                    tokio::task::yield_now().await;
+                }
+                for task in tasks {
+                    task.await.expect("task");
+                }
+                let granted = granted.lock().expect("lock").clone();
+                (granted, limit.window())
             })
         }
 
@@ -674,6 +922,46 @@ mod tests {
                 // However many callers came, a quiet window leaves only what can still
                 // matter: the last N starts and the newest one.
                 prop_assert!(remembered <= n as usize + 1, "{} remembered", remembered);
+            }
+
+            #[test]
+            fn each_start_leaves_fewer_than_n_others_counted_in_the_window_before_it(
+                n in 1u32..6,
+                period_ms in 1u64..1500,
+                callers in proptest::collection::vec(
+                    // Answers come within the period: one later than a whole window after its
+                    // start may find its request forgotten.
+                    (prop_oneof![Just(0u64), 0u64..50, 0u64..2000], prop_oneof![0u64..40, 0u64..1000]),
+                    1..50,
+                ),
+            ) {
+                let callers: Vec<(u64, u64)> = callers
+                    .iter()
+                    .map(|&(gap, permille)| (gap, period_ms * permille.min(999) / 1000))
+                    .collect();
+                let (granted, window) = run_answered(n, period_ms, &callers);
+                prop_assert_eq!(granted.len(), callers.len());
+                // First come, first served: no caller starts before one that came earlier
+                // (callers due at the same instant may be woken in any order).
+                let mut by_arrival = granted.clone();
+                by_arrival.sort_by_key(|&(i, _, _)| i);
+                for pair in by_arrival.windows(2) {
+                    prop_assert!(pair[0].1 <= pair[1].1, "caller {} started before caller {}", pair[1].0, pair[0].0);
+                }
+                // When `j` started, every other request started before it counted at its
+                // answer if that had come, else at its start: fewer than N of them may lie
+                // within the window before `j`.
+                for (j, &(_, start, _)) in granted.iter().enumerate() {
+                    let counted = granted
+                        .iter()
+                        .enumerate()
+                        .filter(|&(k, &(_, other_start, answer))| {
+                            let at = if answer < start { answer } else { other_start };
+                            k != j && other_start <= start && at + window > start
+                        })
+                        .count();
+                    prop_assert!(counted < n as usize, "start {} has {} others in its window", j, counted);
+                }
             }
         }
     }

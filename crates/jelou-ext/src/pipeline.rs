@@ -13,7 +13,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY
 use crate::call::CallState;
 use crate::clock::Clock;
 use crate::error::Error;
-use crate::limiter::RateLimiter;
+use crate::limiter::{Permit, RateLimiter};
 use crate::retry::{
     AttemptEnd, AttemptOutcome, Decision, Idempotency, RetryBudget, RetryPolicy, decide,
     parse_retry_after, pause_after_429,
@@ -46,15 +46,19 @@ impl Pipeline {
         &self,
         client: &reqwest::Client,
         request: reqwest::Request,
+        permit: Option<Permit>,
     ) -> Result<Answer, (reqwest::Error, AttemptOutcome)> {
-        let response = self
-            .transport
-            .execute(client, request)
-            .await
-            .map_err(|error| {
-                let outcome = classify(&error);
-                (error, outcome)
-            })?;
+        // Also told when the call is dropped mid-attempt.
+        let answered = Answered {
+            limiter: &*self.limiter,
+            permit,
+        };
+        let response = self.transport.execute(client, request).await;
+        drop(answered);
+        let response = response.map_err(|error| {
+            let outcome = classify(&error);
+            (error, outcome)
+        })?;
         let status = response.status();
         let headers = response.headers().clone();
         let (body, too_large) = self.read_body(response).await.map_err(|error| {
@@ -94,16 +98,16 @@ impl Pipeline {
         call: Option<&CallState>,
         operation: Operation,
         attempt: u32,
-    ) -> Result<(), Error> {
+    ) -> Result<Permit, Error> {
         let budget = call.and_then(|c| c.budget(self.clock.now()));
-        let waited = self.limiter.acquire(budget).await?;
+        let permit = self.limiter.acquire(budget).await?;
         tracing::debug!(
             operation = operation.operation_id,
             attempt,
-            limiter_wait_ms = waited.as_millis() as u64,
+            limiter_wait_ms = permit.waited().as_millis() as u64,
             "rate limiter granted a slot"
         );
-        Ok(())
+        Ok(permit)
     }
 
     /// What ends an attempt, as [`decide`] needs it.
@@ -153,7 +157,12 @@ impl Interceptor for Pipeline {
                 Err(error) => Err(error),
             };
             match acquired {
-                Ok(()) => Ok(()),
+                Ok(permit) => {
+                    request
+                        .headers_mut()
+                        .insert(PERMIT_TICKET, HeaderValue::from(permit.ticket()));
+                    Ok(())
+                }
                 Err(error) => {
                     let message = error.to_string();
                     if let Some(call) = call {
@@ -179,11 +188,12 @@ impl Interceptor for Pipeline {
                 None => Idempotency::of_method(request.method()),
             };
             let mut pending = request;
+            let mut permit = take_permit(&mut pending);
             let mut attempt: u32 = 1;
             loop {
                 // A body that cannot be cloned (a stream) is sent once, whatever happens.
                 let spare = pending.try_clone();
-                let result = self.attempt(client, pending).await;
+                let result = self.attempt(client, pending, permit).await;
                 let outcome = match &result {
                     Ok(answer) => AttemptOutcome::Status(answer.status.as_u16()),
                     Err((_, outcome)) => *outcome,
@@ -226,9 +236,10 @@ impl Interceptor for Pipeline {
                         .acquire_slot(call.as_deref(), operation, attempt + 1)
                         .await
                     {
-                        Ok(()) => {
+                        Ok(granted) => {
                             attempt += 1;
                             pending = spare;
+                            permit = Some(granted);
                             continue;
                         }
                         Err(error) => tracing::warn!(
@@ -262,6 +273,38 @@ impl Interceptor for Pipeline {
                 };
             }
         })
+    }
+}
+
+/// Carries the first attempt's permit from `before_send` to `send`: a `reqwest::Request` has
+/// no other place for it. `send` removes it before the request leaves.
+const PERMIT_TICKET: &str = "x-jelou-limiter-ticket";
+
+/// Takes the permit `before_send` left on `request`. A request that never went through
+/// `before_send` has none; its attempt is then counted at its start only.
+fn take_permit(request: &mut reqwest::Request) -> Option<Permit> {
+    let ticket = request
+        .headers_mut()
+        .remove(PERMIT_TICKET)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    Some(Permit::new(Duration::ZERO, ticket))
+}
+
+/// Tells the limiter that an attempt has its answer, or has failed, or was dropped: whichever
+/// comes first, when it is dropped.
+struct Answered<'a> {
+    limiter: &'a dyn RateLimiter,
+    permit: Option<Permit>,
+}
+
+impl Drop for Answered<'_> {
+    fn drop(&mut self) {
+        if let Some(permit) = self.permit {
+            self.limiter.answered(permit);
+        }
     }
 }
 

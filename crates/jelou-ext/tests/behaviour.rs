@@ -449,3 +449,71 @@ async fn the_user_stream_follows_the_after_cursor() {
     let seen = script.seen.lock().expect("lock").clone();
     assert_eq!(seen.len(), 2);
 }
+
+/// Answers after `latency`, as a server far away would, and keeps the header names it saw.
+struct Slow {
+    script: Arc<Script>,
+    latency: Duration,
+    header_names: Mutex<Vec<String>>,
+}
+
+impl Transport for Slow {
+    fn execute<'a>(
+        &'a self,
+        client: &'a reqwest::Client,
+        request: reqwest::Request,
+    ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
+        Box::pin(async move {
+            self.header_names
+                .lock()
+                .expect("lock")
+                .extend(request.headers().keys().map(|name| name.to_string()));
+            let response = Scripted(Arc::clone(&self.script))
+                .execute(client, request)
+                .await;
+            tokio::time::sleep(self.latency).await;
+            response
+        })
+    }
+}
+
+#[tokio::test(start_paused = true)]
+async fn the_limiter_counts_each_request_at_its_answer() {
+    let script = Script::new(vec![reply(200, PAGE); 7]);
+    let slow = Arc::new(Slow {
+        script: Arc::clone(&script),
+        latency: Duration::from_millis(300),
+        header_names: Mutex::default(),
+    });
+    let jelou = Jelou::builder()
+        .credentials("client-id", "s3cret")
+        .transport(Arc::clone(&slow) as Arc<dyn Transport>)
+        .retry_policy(exact_retries())
+        .build()
+        .expect("builds");
+    let calls: Vec<_> = (0..7)
+        .map(|_| {
+            let jelou = jelou.clone();
+            tokio::spawn(
+                async move { jelou.history_page("BOT_ID", &HistoryQuery::default()).await },
+            )
+        })
+        .collect();
+    for call in calls {
+        call.await.expect("task").expect("ok");
+    }
+    // The first five leave at once and are answered at 300 ms: the server may have counted
+    // them as late as that, so the next start is a window after their answers, not their
+    // starts.
+    assert_eq!(script.times_ms(), [0, 0, 0, 0, 0, 1315, 1315]);
+    // What carries a permit from one hook to the next never leaves the client.
+    let names = slow.header_names.lock().expect("lock").clone();
+    assert!(
+        names.iter().any(|name| name == "authorization"),
+        "{names:?}"
+    );
+    assert!(
+        names.iter().all(|name| !name.starts_with("x-jelou")),
+        "{names:?}"
+    );
+}

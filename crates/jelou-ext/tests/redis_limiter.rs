@@ -556,3 +556,52 @@ fn a_limiter_is_built_without_a_runtime_and_bad_settings_are_refused() {
         );
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_request_counts_at_its_answer_across_limiters_once_it_is_reported() {
+    use jelou_ext::{Permit, RateLimiter};
+
+    let Some((url, prefix)) =
+        redis_for("a_request_counts_at_its_answer_across_limiters_once_it_is_reported")
+    else {
+        return;
+    };
+    let period = Duration::from_millis(300);
+    let first = limiter(&url, &prefix, 1, period);
+    let other = limiter(&url, &prefix, 1, period);
+    let start = first.acquire_start(None).await.expect("free");
+    let started = counted_at(&start);
+    // The answer comes 200 ms after the start; the report reaches Redis from a task of its own.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    first.answered(Permit::new(start.waited, start.ticket));
+    let starts_key = format!("{}:starts", first.key_base());
+    let mut connection = redis_connection(&url).await;
+    let reported = async {
+        loop {
+            let score: Option<u64> = redis::cmd("ZSCORE")
+                .arg(&starts_key)
+                .arg(start.ticket)
+                .query_async(&mut connection)
+                .await
+                .expect("Redis answers");
+            match score {
+                Some(micros)
+                    if SystemTime::UNIX_EPOCH + Duration::from_micros(micros) > started =>
+                {
+                    break SystemTime::UNIX_EPOCH + Duration::from_micros(micros);
+                }
+                _ => tokio::time::sleep(Duration::from_millis(5)).await,
+            }
+        }
+    };
+    let answered = tokio::time::timeout(Duration::from_secs(5), reported)
+        .await
+        .expect("the answer is reported");
+    assert!(
+        answered.duration_since(started).unwrap_or_default() >= Duration::from_millis(200),
+        "counted at its answer"
+    );
+    // Another process's next start waits a whole period after the answer, not after the start.
+    let next = counted_at(&other.acquire_start(None).await.expect("no budget"));
+    assert_one_period_apart(answered, next, period, Duration::from_millis(250));
+}

@@ -18,7 +18,7 @@ use tokio::time::Instant;
 use self::script::{Decision, Keys, Window};
 use crate::BoxFuture;
 use crate::error::Error;
-use crate::limiter::{RateLimit, RateLimiter, SlidingWindowLimiter};
+use crate::limiter::{Permit, RateLimit, RateLimiter, SlidingWindowLimiter};
 
 /// The key prefix used unless [`RedisLimiterBuilder::key_prefix`] says otherwise.
 pub const DEFAULT_KEY_PREFIX: &str = "jelou:rate-limit";
@@ -181,7 +181,13 @@ pub struct SharedStart {
     /// When the shared window counted the start, on the Redis server's clock; `None` when it
     /// was granted by the in-process fallback while Redis was unreachable.
     pub counted_at: Option<SystemTime>,
+    /// The start's ticket, as [`Permit::ticket`] gives it.
+    pub ticket: u64,
 }
+
+/// Marks the tickets of the in-process fallback, whose own tickets count from zero and never
+/// reach it; the script's tickets count from the server's clock in µs, far below it.
+const FALLBACK_TICKET: u64 = 1 << 63;
 
 /// A rate limiter shared by every process of an account, through Redis.
 ///
@@ -384,10 +390,11 @@ impl Inner {
         let mut first_answer = true;
         loop {
             match reply.decision {
-                Decision::Started { at } => {
+                Decision::Started { at, ticket } => {
                     return Ok(SharedStart {
                         waited: asked.elapsed(),
                         counted_at: Some(SystemTime::UNIX_EPOCH + Duration::from_micros(at.0)),
+                        ticket,
                     });
                 }
                 Decision::Refused { wait } => {
@@ -487,7 +494,7 @@ impl Inner {
                 source: source.map(|e| Box::new(e) as Box<dyn std::error::Error + Send + Sync>),
             });
         };
-        local.acquire(budget).await?;
+        let permit = local.acquire(budget).await?;
         let now = Instant::now();
         let mut health = self.lock();
         health.offline_starts.push_back(now);
@@ -502,6 +509,7 @@ impl Inner {
         Ok(SharedStart {
             waited: now.duration_since(asked),
             counted_at: None,
+            ticket: permit.ticket() | FALLBACK_TICKET,
         })
     }
 
@@ -518,12 +526,47 @@ impl Inner {
 }
 
 impl RateLimiter for RedisLimiter {
-    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Duration, Error>> {
-        Box::pin(async move { Ok(self.acquire_start(budget).await?.waited) })
+    fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Permit, Error>> {
+        Box::pin(async move {
+            let start = self.acquire_start(budget).await?;
+            Ok(Permit::new(start.waited, start.ticket))
+        })
     }
 
     fn pause_for(&self, pause: Duration) -> BoxFuture<'_, ()> {
         Box::pin(self.pause(pause))
+    }
+
+    /// Reports the answer to Redis from a task of its own, so that the call returns without
+    /// waiting for it; the window counts the request when Redis runs the report, a little
+    /// after the answer, which only makes it stricter. Without a tokio runtime, or while
+    /// Redis is unreachable, the request keeps counting at its start.
+    fn answered(&self, permit: Permit) {
+        let ticket = permit.ticket();
+        if ticket & FALLBACK_TICKET != 0 {
+            if let Some(local) = &self.inner.local {
+                local.answered(Permit::new(permit.waited(), ticket & !FALLBACK_TICKET));
+            }
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        if self.inner.outage_in_force(Instant::now()).is_some() {
+            return;
+        }
+        let inner = Arc::clone(&self.inner);
+        runtime.spawn(async move {
+            let reported = async {
+                let mut connection = inner.connection().await?;
+                inner
+                    .ask(inner.window.answered(&mut connection, &inner.keys, ticket))
+                    .await
+            };
+            if let Err(SharedFailure::Unreachable { message, .. }) = reported.await {
+                tracing::debug!(redis = %inner.shown, error = %message, "an answer was not reported to Redis");
+            }
+        });
     }
 }
 

@@ -42,8 +42,8 @@ impl Keys {
 /// What the script decided for one caller.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Decision {
-    /// The caller starts now; the window counted it at `at`.
-    Started { at: ServerTime },
+    /// The caller starts now; the window counted it at `at`, as `ticket`.
+    Started { at: ServerTime, ticket: u64 },
     /// The caller's slot is `wait` away; it sleeps, then asks again with its ticket.
     Queued { ticket: u64, wait: Duration },
     /// The wait would exceed the caller's budget; nothing was taken.
@@ -115,6 +115,18 @@ impl Window {
         Ok(decode(invocation.invoke_async(connection).await?)?.now)
     }
 
+    /// Counts the start of `ticket` from now on: its request got its answer.
+    pub(crate) async fn answered<C: ConnectionLike>(
+        &self,
+        connection: &mut C,
+        keys: &Keys,
+        ticket: u64,
+    ) -> redis::RedisResult<ServerTime> {
+        let mut invocation = self.invocation(keys, "answered");
+        invocation.arg(ticket);
+        Ok(decode(invocation.invoke_async(connection).await?)?.now)
+    }
+
     fn invocation(&self, keys: &Keys, op: &str) -> redis::ScriptInvocation<'static> {
         let mut invocation = WINDOW_SCRIPT.prepare_invoke();
         invocation
@@ -153,7 +165,10 @@ fn decode(reply: (i64, i64, i64, i64)) -> redis::RedisResult<Reply> {
     let now = ServerTime(as_u64(now, "now")?);
     let wait = Duration::from_micros(as_u64(wait, "wait")?);
     let decision = match outcome {
-        0 => Decision::Started { at: now },
+        0 => Decision::Started {
+            at: now,
+            ticket: as_u64(ticket, "ticket")?,
+        },
         1 => Decision::Queued {
             ticket: as_u64(ticket, "ticket")?,
             wait,

@@ -4,19 +4,21 @@
 -- KEYS[2] queue:   hash of waiting callers, ticket -> the slot last promised to its owner (µs).
 -- KEYS[3] meta:    hash with `next` (the last ticket handed out) and `paused_until` (µs).
 --
--- ARGV[1] op: "acquire", "start" or "pause"
+-- ARGV[1] op: "acquire", "start", "pause" or "answered"
 -- ARGV[2] requests allowed in any window
 -- ARGV[3] window length in µs
 -- acquire: ARGV[4] budget in µs (-1: none), ARGV[5..] ages in µs of starts made without Redis
 -- start:   ARGV[4] ticket, ARGV[5] budget in µs (-1: none)
 -- pause:   ARGV[4] pause in µs
+-- answered: ARGV[4] ticket of a start whose request got its answer: it counts from now on
 --
 -- Reply: { outcome, wait µs, ticket, now µs }; outcome 0 = started now, 1 = wait then call
 -- "start" with the ticket, 2 = refused (the wait is beyond the budget, nothing was taken).
 --
 -- Every time is this server's TIME, never a caller's clock. The invariant: a start is recorded
--- only when it is at least one window after the requests-th start before it, so no window
--- [t, t + period) ever holds more than `requests` starts.
+-- only when it is at least one window after the requests-th latest request counted before it,
+-- so no window [t, t + period) ever holds more than `requests` of them. A request counts at its
+-- start, then at its answer once "answered" reports it: the server saw it somewhere between.
 
 local starts_key, queue_key, meta_key = KEYS[1], KEYS[2], KEYS[3]
 local op = ARGV[1]
@@ -146,6 +148,15 @@ end
 
 if op == 'pause' then
   keep_keys(now)
+  return { 0, 0, 0, now }
+elseif op == 'answered' then
+  -- Only a start still in the window moves, and only later.
+  local member = int(tonumber(ARGV[4]))
+  local counted = redis.call('ZSCORE', starts_key, member)
+  if counted and tonumber(counted) < now then
+    redis.call('ZADD', starts_key, int(now), member)
+    keep_keys(now)
+  end
   return { 0, 0, 0, now }
 elseif op == 'acquire' then
   return decide(nil, tonumber(ARGV[4]))
