@@ -80,7 +80,7 @@ pub mod message_send {
                 .into_inner()
                 .header("authorization", EXPECTED_AUTHORIZATION)
                 .header("content-type", "application/json")
-                .json_body(fixture("message_send.request.json"));
+                .json_body(fixture("message_send.request.text_with_options.json"));
             then.ok(&fixture_as("message_send.200.json"));
         })
     }

@@ -169,16 +169,17 @@ pub async fn generated_history(
 pub async fn generated_send(
     base_url: &str,
 ) -> GeneratedResult<jelou_client::types::MessageSendResponse> {
-    use jelou_client::types::{MessageSendRequest, MessageType};
+    use jelou_client::types::{MessageSendRequest, TextMessage, TextMessageType};
+    let text = TextMessage::builder()
+        .type_(TextMessageType::Text)
+        .user_id("USER_ID".to_owned())
+        .text("hola");
+    let body =
+        MessageSendRequest::from(TextMessage::try_from(text).expect("a complete text message"));
     generated_client(base_url)
         .message_send()
         .bot_id(exchanges::BOT_ID)
-        .body(
-            MessageSendRequest::builder()
-                .type_(MessageType::Text)
-                .user_id("USER_ID")
-                .text("hola"),
-        )
+        .body(body)
         .send()
         .await
 }

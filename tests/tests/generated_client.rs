@@ -44,10 +44,10 @@ async fn cache_set_posts_params_and_bot_id() {
 async fn message_send_posts_the_documented_payload() {
     let server = MockServer::start_async().await;
     let mock = exchanges::message_send::mock(&server);
-    let body = types::MessageSendRequest::builder()
-        .type_(types::MessageType::Text)
+    let text = types::TextMessage::builder()
+        .type_(types::TextMessageType::Text)
         .text("Por favor selecciona una opción")
-        .user_id("USER_ID")
+        .user_id("USER_ID".to_owned())
         .title(Some("Elige una opción".to_owned()))
         .button_text(Some(
             types::MessageButtonText::builder()
@@ -76,6 +76,9 @@ async fn message_send_posts_the_documented_payload() {
                 })
                 .collect::<Vec<types::MessageOption>>(),
         );
+    let body = types::MessageSendRequest::from(
+        types::TextMessage::try_from(text).expect("a complete text message"),
+    );
     let sent = generated_client(&server.base_url())
         .message_send()
         .bot_id(BOT_ID)
@@ -244,4 +247,52 @@ async fn chat_query_posts_the_input_and_decodes_the_bots_answer() {
         .into_inner();
     exchanges::chat_query::check(&answer);
     mock.assert_calls_async(1).await;
+}
+
+#[tokio::test]
+async fn every_message_kind_decodes_into_its_shape_and_is_sent_as_documented() {
+    let fixtures: Vec<String> = std::fs::read_dir(jelou_conformance::fixtures_dir())
+        .expect("fixtures")
+        .filter_map(|entry| entry.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("message_send.request."))
+        .collect();
+    assert_eq!(fixtures.len(), 17, "{fixtures:?}");
+    for name in fixtures {
+        let documented = jelou_conformance::fixture(&name);
+        let body: types::MessageSendRequest =
+            serde_json::from_value(documented.clone()).unwrap_or_else(|e| panic!("{name}: {e}"));
+        // The shape is the one its `type` names, never a neighbour that happens to fit.
+        let shape = format!("{body:?}");
+        let kind = documented["type"].as_str().expect("a type");
+        let expected = match kind {
+            "text" => "TextMessage",
+            "quick_reply" => "QuickReplyMessage",
+            "location_request" => "LocationRequestMessage",
+            "cta_url" => "CtaUrlMessage",
+            "voice_call" => "VoiceCallMessage",
+            "CAROUSEL" => "CarouselMessage",
+            other => &format!("{}{}Message", other[..1].to_uppercase(), &other[1..]),
+        };
+        assert!(shape.starts_with(expected), "{name}: {shape}");
+
+        let server = MockServer::start_async().await;
+        let mock = server
+            .mock_async(|when, then| {
+                when.method("POST")
+                    .path(format!("/v1/bots/{BOT_ID}/messages"))
+                    .json_body(documented.clone());
+                then.status(200)
+                    .header("content-type", "application/json")
+                    .body(r#"{"success":true,"messageId":"msg_1"}"#);
+            })
+            .await;
+        generated_client(&server.base_url())
+            .message_send()
+            .bot_id(BOT_ID)
+            .body(body)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        mock.assert_calls_async(1).await;
+    }
 }

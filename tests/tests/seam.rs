@@ -99,7 +99,8 @@ async fn a_refusal_sends_nothing_and_surfaces_as_a_custom_error() {
         ..Recorder::default()
     });
 
-    let body: jelou_client::types::MessageSendRequest = fixture_as("message_send.request.json");
+    let body: jelou_client::types::MessageSendRequest =
+        fixture_as("message_send.request.text_with_options.json");
     let error = client_with(&server, &recorder)
         .message_send()
         .bot_id("BOT_ID")

@@ -339,3 +339,76 @@ fn at(request: &JsonRequest, name: &str, value: &str) -> JsonRequest {
     request.query.push((name.to_owned(), value.to_owned()));
     request
 }
+
+/// Every request example the spec gives `operation_id`'s body (its `example`, or each of its
+/// named `examples`), by name.
+fn request_examples(operation_id: &str) -> Vec<(String, Value)> {
+    let spec = jelou_conformance::spec();
+    let mut found = Vec::new();
+    for (_, item) in spec.paths.iter() {
+        let Some(item) = item.as_item() else { continue };
+        for (_, operation) in item.iter() {
+            if operation.operation_id.as_deref() != Some(operation_id) {
+                continue;
+            }
+            let Some(openapiv3::ReferenceOr::Item(body)) = &operation.request_body else {
+                continue;
+            };
+            for media in body.content.values() {
+                if let Some(example) = &media.example {
+                    found.push(("example".to_owned(), example.clone()));
+                }
+                for (name, example) in &media.examples {
+                    if let openapiv3::ReferenceOr::Item(example) = example
+                        && let Some(value) = &example.value
+                    {
+                        found.push((name.clone(), value.clone()));
+                    }
+                }
+            }
+        }
+    }
+    found
+}
+
+#[tokio::test]
+async fn every_request_example_of_every_operation_is_sent_exactly_by_both_clients() {
+    let mut sent = 0;
+    for operation in jelou_client::OPERATIONS {
+        if operation.body.is_none() {
+            continue;
+        }
+        for (name, body) in request_examples(operation.id) {
+            let server = MockServer::start_async().await;
+            let (request, path_values) = documented_request(operation);
+            let request = request.body(body);
+            let (status, example) = documented_success(operation);
+            let mock = documented_mock(
+                &server,
+                operation,
+                &request,
+                &path_values,
+                status,
+                &example.to_string(),
+            );
+            generated_client(&server.base_url())
+                .send_json(operation, request.clone())
+                .await
+                .unwrap_or_else(|e| panic!("{} ({name}): the bare client: {e}", operation.id));
+            let (jelou, _clock) = ext_client_with(&server.base_url(), |b| b);
+            jelou
+                .send_json(operation.id, request)
+                .await
+                .unwrap_or_else(|e| panic!("{} ({name}): jelou-ext: {e}", operation.id));
+            assert_eq!(mock.calls_async().await, 2, "{} ({name})", operation.id);
+            sent += 1;
+        }
+    }
+    // 17 message kinds and shapes, and one example for each other operation with a body.
+    let with_body = jelou_client::OPERATIONS
+        .iter()
+        .filter(|operation| operation.body.is_some())
+        .count();
+    assert_eq!(request_examples("message_send").len(), 17);
+    assert_eq!(sent, with_body - 1 + 17);
+}

@@ -167,7 +167,8 @@ fn resolve<'a>(spec: &'a Value, value: &'a Value) -> Result<&'a Value> {
 
 /// An OpenAPI 3.0 schema as a JSON Schema (draft 7) document, with every reference resolved
 /// inline: `nullable` becomes a `null` type, the boolean `exclusiveMinimum`/`exclusiveMaximum`
-/// become numbers, `x-jelou-key-pattern` becomes `propertyNames`, and documentation-only
+/// become numbers, `x-jelou-key-pattern` becomes `propertyNames`, `x-jelou-format` becomes
+/// `format`, and documentation-only
 /// keywords are dropped.
 pub(crate) fn json_schema(spec: &Value, schema: &Value, depth: usize) -> Result<Value> {
     if depth > 32 {
@@ -185,6 +186,9 @@ pub(crate) fn json_schema(spec: &Value, schema: &Value, depth: usize) -> Result<
             | "exclusiveMinimum" | "exclusiveMaximum" | "default" => {}
             "x-jelou-key-pattern" => {
                 out.insert("propertyNames".into(), json!({ "pattern": value }));
+            }
+            "x-jelou-format" => {
+                out.insert("format".into(), value.clone());
             }
             key if key.starts_with("x-") => {}
             "properties" => {

@@ -71,7 +71,7 @@ pub(crate) enum OutputFormat {
 pub(crate) enum Command {
     /// Send messages.
     #[command(subcommand)]
-    Messages(MessagesCommand),
+    Messages(Box<MessagesCommand>),
     /// Read and write a user's cache.
     #[command(subcommand)]
     Cache(CacheCommand),
@@ -82,6 +82,15 @@ pub(crate) enum Command {
     Users(UsersCommand),
     /// Send input to the bot and print its answer.
     Chat(ChatArgs),
+    /// WhatsApp templates (HSM): list, create, send.
+    #[command(subcommand)]
+    Templates(TemplatesCommand),
+    /// Campaigns that send templates.
+    #[command(subcommand)]
+    Campaigns(CampaignsCommand),
+    /// Datum databases and their rows.
+    #[command(subcommand)]
+    Db(DbCommand),
     /// Run the local sandbox of the API.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -97,7 +106,8 @@ pub(crate) enum Command {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum MessagesCommand {
-    /// Send a text message, optionally with a list of options.
+    /// Send a message: a text (with options or quick replies), an image, video, audio, file
+    /// or sticker, a location or an approved template.
     Send(SendArgs),
 }
 
@@ -109,10 +119,10 @@ pub(crate) struct SendArgs {
     /// The recipient (a phone number without `+`).
     #[arg(long)]
     pub(crate) user: String,
-    /// The message text.
+    /// The message text (required for a text, options or quick replies).
     #[arg(long)]
-    pub(crate) text: String,
-    /// The title above the options.
+    pub(crate) text: Option<String>,
+    /// The title above the options or quick replies.
     #[arg(long)]
     pub(crate) title: Option<String>,
     /// The label of the button that opens the options.
@@ -121,6 +131,44 @@ pub(crate) struct SendArgs {
     /// An option, `ID=TITLE[:DESCRIPTION]`; without `ID=` it has no id. Up to 10.
     #[arg(long = "option", value_name = "ID=TITLE[:DESCRIPTION]")]
     pub(crate) options: Vec<String>,
+    /// A reply button (1 to 3, up to 20 characters each, all different).
+    #[arg(long = "quick-reply", value_name = "TITLE", conflicts_with = "options")]
+    pub(crate) quick_replies: Vec<String>,
+    /// Send the image at this public https URL (JPEG or PNG, at most 5 MB).
+    #[arg(long, value_name = "URL", group = "kind")]
+    pub(crate) image: Option<String>,
+    /// Send the video at this public https URL (MP4 or 3GP, at most 16 MB).
+    #[arg(long, value_name = "URL", group = "kind")]
+    pub(crate) video: Option<String>,
+    /// Send the audio at this public https URL (AAC, MP4, MPEG, AMR or OGG, at most 16 MB).
+    #[arg(long, value_name = "URL", group = "kind")]
+    pub(crate) audio: Option<String>,
+    /// Send the document at this public https URL (text, PDF or Office, at most 100 MB).
+    #[arg(long, value_name = "URL", group = "kind")]
+    pub(crate) file: Option<String>,
+    /// Send the sticker at this public https URL (WebP, at most 100 KB).
+    #[arg(long, value_name = "URL", group = "kind")]
+    pub(crate) sticker: Option<String>,
+    /// The caption of an image, video or file.
+    #[arg(long)]
+    pub(crate) caption: Option<String>,
+    /// The name a file is shown with.
+    #[arg(long, requires = "file")]
+    pub(crate) filename: Option<String>,
+    /// Send a location, `LATITUDE,LONGITUDE` in decimal degrees.
+    #[arg(
+        long,
+        value_name = "LAT,LONG",
+        group = "kind",
+        allow_hyphen_values = true
+    )]
+    pub(crate) location: Option<String>,
+    /// Send the approved template with this id (it reaches the user outside the 24 hours).
+    #[arg(long, value_name = "TEMPLATE_ID", group = "kind")]
+    pub(crate) template: Option<String>,
+    /// A template variable, `NAME=VALUE`.
+    #[arg(long = "param", value_name = "NAME=VALUE", requires = "template")]
+    pub(crate) params: Vec<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -313,5 +361,184 @@ pub(crate) enum SandboxCommand {
         /// A seed file (JSON); the demo data otherwise.
         #[arg(long)]
         seed: Option<PathBuf>,
+    },
+}
+
+/// `jelou templates …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum TemplatesCommand {
+    /// List a bot's templates.
+    List {
+        /// The bot.
+        #[arg(long)]
+        bot: String,
+        /// Only those in this state: PENDING, REJECTED, APPROVED (also DELETED, DISABLED).
+        #[arg(long)]
+        status: Option<String>,
+        /// Only those of this category: UTILITY, MARKETING, AUTHENTICATION.
+        #[arg(long)]
+        category: Option<String>,
+        /// Only those whose name contains this text.
+        #[arg(long)]
+        query: Option<String>,
+    },
+    /// Create a text template (`PENDING` until WhatsApp approves it).
+    Create {
+        /// The bot.
+        #[arg(long)]
+        bot: String,
+        /// The template's unique name: lowercase letters, digits and `_`.
+        #[arg(long)]
+        name: String,
+        /// The name operators see [default: the name].
+        #[arg(long)]
+        display_name: Option<String>,
+        /// UTILITY, MARKETING or AUTHENTICATION.
+        #[arg(long)]
+        category: String,
+        /// The language, such as `es`.
+        #[arg(long)]
+        language: String,
+        /// The body, with placeholders `{{1}}`, `{{2}}`, …
+        #[arg(long)]
+        text: String,
+        /// A placeholder, in order, `LABEL=EXAMPLE`.
+        #[arg(long = "param", value_name = "LABEL=EXAMPLE")]
+        params: Vec<String>,
+        /// Submit it to WhatsApp for approval.
+        #[arg(long)]
+        submit: bool,
+    },
+    /// Send an approved template to one or more numbers.
+    Send {
+        /// The sending bot.
+        #[arg(long)]
+        bot: String,
+        /// The template's name.
+        #[arg(long)]
+        name: String,
+        /// A destination, a phone number with its country code and no `+`.
+        #[arg(long, required = true, value_name = "NUMBER")]
+        to: Vec<String>,
+        /// The template's language, such as `es`.
+        #[arg(long)]
+        language: Option<String>,
+        /// The value of the next placeholder, in order.
+        #[arg(long = "param", value_name = "VALUE")]
+        params: Vec<String>,
+    },
+}
+
+/// `jelou campaigns …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum CampaignsCommand {
+    /// List a bot's campaigns between two days.
+    List {
+        /// The bot.
+        #[arg(long)]
+        bot: String,
+        /// The first day, `YYYY-MM-DD`.
+        #[arg(long)]
+        from: String,
+        /// The last day, `YYYY-MM-DD`.
+        #[arg(long)]
+        to: String,
+        /// Only those in this state: COMPLETED, PENDING, IN_PROGRESS, SCHEDULED.
+        #[arg(long)]
+        status: Option<String>,
+        /// Only those of this template.
+        #[arg(long)]
+        template: Option<String>,
+        /// Campaigns per page, 1 to 50 [default: 10].
+        #[arg(long)]
+        limit: Option<u32>,
+        /// The page to print.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+}
+
+/// `jelou db …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum DbCommand {
+    /// List the account's databases, with their schemas.
+    List,
+    /// Read and write a database's rows.
+    #[command(subcommand)]
+    Rows(RowsCommand),
+}
+
+/// `jelou db rows …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum RowsCommand {
+    /// Print one page of rows.
+    List {
+        /// The database.
+        #[arg(long)]
+        database: String,
+        /// Rows per page.
+        #[arg(long)]
+        limit: Option<u32>,
+        /// The page to print.
+        #[arg(long, default_value_t = 1)]
+        page: u32,
+    },
+    /// Insert a row (the database's required fields must be given).
+    Create {
+        /// The database.
+        #[arg(long)]
+        database: String,
+        /// A field, `NAME=VALUE` (as text).
+        #[arg(long = "field", value_name = "NAME=VALUE", required = true)]
+        fields: Vec<String>,
+    },
+    /// Print one row.
+    Get {
+        /// The database.
+        #[arg(long)]
+        database: String,
+        /// The row's `_id`.
+        #[arg(long)]
+        row: String,
+    },
+    /// Change some of a row's fields.
+    Update {
+        /// The database.
+        #[arg(long)]
+        database: String,
+        /// The row's `_id`.
+        #[arg(long)]
+        row: String,
+        /// A field, `NAME=VALUE` (as text).
+        #[arg(long = "field", value_name = "NAME=VALUE", required = true)]
+        fields: Vec<String>,
+    },
+    /// Delete a row.
+    Delete {
+        /// The database.
+        #[arg(long)]
+        database: String,
+        /// The row's `_id`.
+        #[arg(long)]
+        row: String,
+    },
+    /// Write rows as JSON Lines, one row a line; run again with the same --out to resume.
+    #[command(group = clap::ArgGroup::new("from").required(true).args(["all", "page"]))]
+    Export {
+        /// The database.
+        #[arg(long)]
+        database: String,
+        /// Every page, from the first.
+        #[arg(long)]
+        all: bool,
+        /// Every page from this one on.
+        #[arg(long)]
+        page: Option<u32>,
+        /// Rows per page.
+        #[arg(long, default_value_t = 50)]
+        limit: u32,
+        /// Write to this file instead of stdout; run again to resume.
+        #[arg(long)]
+        out: Option<PathBuf>,
     },
 }

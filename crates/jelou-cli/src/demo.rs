@@ -1,8 +1,9 @@
 //! `jelou demo`: every operation once, against the demo data, saying what happened.
 
+use futures_util::TryStreamExt;
 use jelou_ext::{
     Attributes, ChatInput, HistoryQuery, Jelou, JsonRequest, ListOption, Message, NewUser,
-    UserQuery,
+    TemplateSend, UserQuery,
 };
 use jelou_sandbox::{DEMO_BOT, DEMO_PHONE, DEMO_USER_ID};
 use serde_json::{Map, Value};
@@ -13,7 +14,7 @@ use crate::failure::Failure;
 const ANA: &str = "demo-42";
 
 fn step(n: usize, operation: &str, what: String) {
-    println!("{n:>2}. {operation:<20} {what}");
+    println!("{n:>2}. {operation:<27} {what}");
 }
 
 /// Runs the tour; the first failure stops it.
@@ -162,6 +163,149 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
         "gave the conversation back to the bot (auto)".to_owned(),
     );
 
+    let photo = Message::image(DEMO_PHONE, "https://example.com/catalogo.png")
+        .caption("Nuestro catálogo de diciembre");
+    let sent = jelou.send_message(DEMO_BOT, &photo).await?;
+    step(
+        14,
+        "message_send",
+        format!("sent an image with a caption: {}", sent.message_id),
+    );
+    let question = Message::quick_reply(DEMO_PHONE, "¿Te ayudamos con algo más?")
+        .reply("Sí")
+        .reply("No, gracias");
+    let sent = jelou.send_message(DEMO_BOT, &question).await?;
+    step(
+        15,
+        "message_send",
+        format!("sent 2 quick replies: {}", sent.message_id),
+    );
+
+    let draft = JsonRequest::new()
+        .path("botId", DEMO_BOT)
+        .body(serde_json::json!({
+            "category": "UTILITY", "language": "es", "elementName": "pedido_enviado",
+            "displayName": "Pedido enviado", "template": "Tu pedido {{1}} va en camino.",
+            "params": [{"param": "1", "label": "pedido", "example": "ORD-777"}], "paramsNumber": 1,
+            "type": "HSM", "interactiveAction": "NONE",
+        }));
+    jelou.send_json("template_create", draft).await?;
+    step(
+        16,
+        "template_create",
+        "created template pedido_enviado".to_owned(),
+    );
+    let templates = jelou
+        .send(jelou.raw().template_list().bot_id(DEMO_BOT))
+        .await?
+        .data;
+    let states: Vec<String> = templates
+        .iter()
+        .map(|t| {
+            format!(
+                "{} {}",
+                t.element_name.as_deref().unwrap_or("?"),
+                t.status.as_deref().unwrap_or("?")
+            )
+        })
+        .collect();
+    step(
+        17,
+        "template_list",
+        format!("the bot's templates: {}", states.join(", ")),
+    );
+    let approved = templates
+        .iter()
+        .find(|t| t.status.as_deref() == Some("APPROVED"))
+        .and_then(|t| t.element_name.clone())
+        .unwrap_or_default();
+    let reminder = TemplateSend::new(&approved)
+        .to(DEMO_PHONE)
+        .language("es")
+        .parameter("Ana")
+        .parameter("10:30");
+    let sent = jelou.send_template(DEMO_BOT, &reminder).await?;
+    step(
+        18,
+        "hsm_send",
+        format!(
+            "sent the approved template {approved} to {} number(s)",
+            sent.len()
+        ),
+    );
+    let campaign = JsonRequest::new()
+        .path("botId", DEMO_BOT)
+        .path("campaignId", "demo-campaign")
+        .body(serde_json::json!({
+            "type": "template", "templateId": approved, "userId": DEMO_PHONE,
+            "parameters": {"nombre": "Ana"},
+        }));
+    jelou.send_json("campaign_template_send", campaign).await?;
+    step(
+        19,
+        "campaign_template_send",
+        format!("sent {approved} to {DEMO_PHONE} as part of a campaign"),
+    );
+
+    let databases = jelou.send(jelou.raw().database_list()).await?.data;
+    let database = databases
+        .first()
+        .and_then(|db| db.id.as_ref())
+        .map(|id| id.as_str().map_or_else(|| id.to_string(), str::to_owned))
+        .unwrap_or_default();
+    step(
+        20,
+        "database_list",
+        format!("{} database(s); using {database}", databases.len()),
+    );
+    let row = jelou
+        .send_json(
+            "row_create",
+            JsonRequest::new()
+                .path("databaseId", &database)
+                .body(serde_json::json!({"fields": {"name": "Ana", "total": "12.50"}})),
+        )
+        .await?;
+    let row_id = row
+        .pointer("/data/_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    step(
+        21,
+        "row_create",
+        format!("wrote row {row_id}: name=Ana, total=12.50"),
+    );
+    let row_path = || {
+        JsonRequest::new()
+            .path("databaseId", &database)
+            .path("rowId", &row_id)
+    };
+    jelou
+        .send_json(
+            "row_update",
+            row_path().body(serde_json::json!({"fields": {"total": "15.00"}})),
+        )
+        .await?;
+    step(22, "row_update", "changed total to 15.00".to_owned());
+    let read = jelou.send_json("row_get", row_path()).await?;
+    step(
+        23,
+        "row_get",
+        format!(
+            "read it back: total={}",
+            read.pointer("/data/total").unwrap_or(&Value::Null)
+        ),
+    );
+    let rows: Vec<_> = jelou.rows(&database, 50).try_collect().await?;
+    step(
+        24,
+        "row_list",
+        format!("the database holds {} row(s)", rows.len()),
+    );
+    jelou.send_json("row_delete", row_path()).await?;
+    step(25, "row_delete", format!("deleted row {row_id}"));
+
     // Every other operation of the spec, with the request its documentation shows.
     let toured = [
         "user_state_set",
@@ -176,11 +320,21 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
         "user_update",
         "user_session_update",
         "chat_query",
+        "template_create",
+        "template_list",
+        "hsm_send",
+        "campaign_template_send",
+        "database_list",
+        "row_create",
+        "row_update",
+        "row_get",
+        "row_list",
+        "row_delete",
     ];
     let others = jelou_client::OPERATIONS
         .iter()
         .filter(|operation| !toured.contains(&operation.id));
-    for (n, operation) in (14..).zip(others) {
+    for (n, operation) in (26..).zip(others) {
         let answer = jelou
             .send_json(operation.id, JsonRequest::documented(operation))
             .await?;
@@ -198,6 +352,7 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
 /// An answer in a few words: its fields, or how many items it lists.
 fn described(answer: &Value) -> String {
     match answer {
+        Value::Object(fields) if fields.is_empty() => "answered an empty object".to_owned(),
         Value::Object(fields) => {
             let names: Vec<&str> = fields.keys().map(String::as_str).take(5).collect();
             format!("answered with {}", names.join(", "))

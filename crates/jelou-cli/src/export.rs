@@ -29,8 +29,14 @@ pub(crate) struct Resume {
     pub(crate) valid_len: u64,
 }
 
-/// Reads what an earlier export wrote to `file`.
-pub(crate) fn read_resume(file: &mut File, path: &Path) -> Result<Resume, Failure> {
+/// Reads what an earlier export wrote to `file`: lines whose `key` field is their id, written by
+/// `command`.
+pub(crate) fn read_resume(
+    file: &mut File,
+    path: &Path,
+    key: &str,
+    command: &str,
+) -> Result<Resume, Failure> {
     let mut text = String::new();
     file.read_to_string(&mut text)
         .map_err(|e| Failure::usage(format!("cannot read {}: {e}", path.display())))?;
@@ -42,10 +48,10 @@ pub(crate) fn read_resume(file: &mut File, path: &Path) -> Result<Resume, Failur
     for (number, line) in text[..complete].lines().enumerate() {
         let id = serde_json::from_str::<Value>(line)
             .ok()
-            .and_then(|m| m.get("messageId")?.as_str().map(str::to_owned))
+            .and_then(|m| m.get(key)?.as_str().map(str::to_owned))
             .ok_or_else(|| {
                 Failure::usage(format!(
-                    "{} line {} is not a message written by `jelou history --all`; refusing to append to it",
+                    "{} line {} has no {key}: it was not written by `{command}`; refusing to append to it",
                     path.display(),
                     number + 1
                 ))
@@ -56,7 +62,7 @@ pub(crate) fn read_resume(file: &mut File, path: &Path) -> Result<Resume, Failur
     Ok(resume)
 }
 
-fn progress_bar() -> ProgressBar {
+pub(crate) fn progress_bar() -> ProgressBar {
     let bar = ProgressBar::new(0);
     bar.set_style(
         ProgressStyle::with_template(
@@ -68,15 +74,15 @@ fn progress_bar() -> ProgressBar {
     bar
 }
 
-/// Writes every message of the history from the query on, to `out` or stdout.
-pub(crate) async fn export(
-    jelou: &Jelou,
-    bot: &str,
-    query: HistoryQuery,
+/// Where an export writes: stdout, or `out` resumed from what it already holds (a cut last
+/// line dropped).
+pub(crate) fn open_sink(
     out: Option<&Path>,
-) -> Result<(), Failure> {
-    let (mut sink, resume): (Box<dyn Write>, Resume) = match out {
-        None => (Box::new(std::io::stdout().lock()), Resume::default()),
+    key: &str,
+    command: &str,
+) -> Result<(Box<dyn Write>, Resume), Failure> {
+    match out {
+        None => Ok((Box::new(std::io::stdout().lock()), Resume::default())),
         Some(path) => {
             let mut file = OpenOptions::new()
                 .read(true)
@@ -84,13 +90,23 @@ pub(crate) async fn export(
                 .create(true)
                 .open(path)
                 .map_err(|e| Failure::usage(format!("cannot open {}: {e}", path.display())))?;
-            let resume = read_resume(&mut file, path)?;
+            let resume = read_resume(&mut file, path, key, command)?;
             file.set_len(resume.valid_len)
                 .and_then(|()| file.seek(SeekFrom::End(0)).map(drop))
                 .map_err(|e| Failure::internal(format!("cannot trim {}: {e}", path.display())))?;
-            (Box::new(BufWriter::new(file)), resume)
+            Ok((Box::new(BufWriter::new(file)), resume))
         }
-    };
+    }
+}
+
+/// Writes every message of the history from the query on, to `out` or stdout.
+pub(crate) async fn export(
+    jelou: &Jelou,
+    bot: &str,
+    query: HistoryQuery,
+    out: Option<&Path>,
+) -> Result<(), Failure> {
+    let (mut sink, resume) = open_sink(out, "messageId", "jelou history --all")?;
     // The page size of this run, which need not be the one that wrote the file: the file
     // counts messages, and whole pages of this size are skipped.
     let limit = u64::from(query.limit.unwrap_or(MAX_HISTORY_LIMIT).max(1));
@@ -155,14 +171,16 @@ mod tests {
         )
         .expect("write");
         let mut file = File::open(&path).expect("open");
-        let resume = read_resume(&mut file, &path).expect("readable");
+        let resume =
+            read_resume(&mut file, &path, "messageId", "jelou history --all").expect("readable");
         assert_eq!(resume.lines, 2);
         assert_eq!(resume.valid_len, 36);
         assert!(resume.ids.contains("a") && resume.ids.contains("b"));
 
         std::fs::write(&path, "not a message\n").expect("write");
         let mut file = File::open(&path).expect("open");
-        let refused = read_resume(&mut file, &path).expect_err("foreign file");
+        let refused = read_resume(&mut file, &path, "messageId", "jelou history --all")
+            .expect_err("foreign file");
         assert!(refused.message.contains("line 1"), "{}", refused.message);
         std::fs::remove_dir_all(&dir).expect("clean up");
     }

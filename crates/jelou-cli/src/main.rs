@@ -6,8 +6,10 @@ mod demo;
 mod export;
 mod failure;
 mod output;
+mod rows;
 mod run;
 mod spec_commands;
+mod templates;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
@@ -133,6 +135,9 @@ async fn execute(matches: &clap::ArgMatches) -> Result<(), Failure> {
                 Command::History(args) => run::history(&jelou, args, format).await,
                 Command::Users(command) => run::users(&jelou, command, format).await,
                 Command::Chat(args) => run::chat(&jelou, args, format).await,
+                Command::Templates(command) => templates::templates(&jelou, command, format).await,
+                Command::Campaigns(command) => templates::campaigns(&jelou, command, format).await,
+                Command::Db(command) => rows::db(&jelou, command, format).await,
                 Command::Demo => demo::demo(&jelou).await,
                 Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
             }

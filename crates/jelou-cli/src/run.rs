@@ -46,32 +46,96 @@ pub(crate) fn list_option(text: &str) -> ListOption {
 
 pub(crate) async fn messages(
     jelou: &Jelou,
-    command: MessagesCommand,
+    command: Box<MessagesCommand>,
     format: OutputFormat,
 ) -> Result<(), Failure> {
-    let MessagesCommand::Send(SendArgs {
-        bot,
-        user,
-        text,
-        title,
-        button_text,
-        options,
-    }) = command;
-    let mut message = Message::text(user, text);
-    if let Some(title) = title {
-        message = message.title(title);
-    }
-    if let Some(label) = button_text {
-        message = message.button_text(label);
-    }
-    for option in &options {
-        message = message.option(list_option(option));
-    }
+    let MessagesCommand::Send(args) = *command;
+    let message = message_from(&args)?;
     print(
         format,
         "message_send",
-        &jelou.send_message(&bot, &message).await?,
+        &jelou.send_message(&args.bot, &message).await?,
     )
+}
+
+/// A media message's constructor: `Message::image` and its siblings.
+type MediaKind = fn(&str, &str) -> Message;
+
+/// The message `messages send` describes: the kind its flags name, a text otherwise.
+pub(crate) fn message_from(args: &SendArgs) -> Result<Message, Failure> {
+    let user = args.user.as_str();
+    let media: [(&Option<String>, MediaKind); 5] = [
+        (&args.image, |user, url| Message::image(user, url)),
+        (&args.video, |user, url| Message::video(user, url)),
+        (&args.audio, |user, url| Message::audio(user, url)),
+        (&args.file, |user, url| Message::file(user, url)),
+        (&args.sticker, |user, url| Message::sticker(user, url)),
+    ];
+    let mut message = if let Some((url, kind)) = media
+        .iter()
+        .find_map(|(url, kind)| url.as_deref().map(|url| (url, kind)))
+    {
+        let mut message = kind(user, url);
+        if let Some(caption) = args.caption.as_deref().or(args.text.as_deref()) {
+            message = message.caption(caption);
+        }
+        if let Some(filename) = &args.filename {
+            message = message.filename(filename);
+        }
+        message
+    } else if let Some(location) = &args.location {
+        let (latitude, longitude) = coordinates(location)?;
+        Message::location(user, latitude, longitude)
+    } else if let Some(template) = &args.template {
+        let mut message = Message::template(user, template);
+        for param in &args.params {
+            let (name, value) = param.split_once('=').ok_or_else(|| {
+                Failure::usage(format!("--param must be NAME=VALUE, got {param:?}"))
+            })?;
+            message = message.parameter(name, value);
+        }
+        message
+    } else {
+        let text = args.text.as_deref().ok_or_else(|| {
+            Failure::usage(
+                "--text is required unless --image, --video, --audio, --file, --sticker, \
+                 --location or --template says what to send",
+            )
+        })?;
+        if args.quick_replies.is_empty() {
+            let mut message = Message::text(user, text);
+            if let Some(label) = &args.button_text {
+                message = message.button_text(label);
+            }
+            for option in &args.options {
+                message = message.option(list_option(option));
+            }
+            message
+        } else {
+            args.quick_replies
+                .iter()
+                .fold(Message::quick_reply(user, text), |m, title| m.reply(title))
+        }
+    };
+    if let Some(title) = &args.title {
+        message = message.title(title);
+    }
+    Ok(message)
+}
+
+/// `LATITUDE,LONGITUDE` in decimal degrees.
+fn coordinates(text: &str) -> Result<(f64, f64), Failure> {
+    let parsed = text.split_once(',').and_then(|(lat, long)| {
+        Some((
+            lat.trim().parse::<f64>().ok()?,
+            long.trim().parse::<f64>().ok()?,
+        ))
+    });
+    parsed.ok_or_else(|| {
+        Failure::usage(format!(
+            "--location must be LATITUDE,LONGITUDE in decimal degrees (such as -0.18,-78.47), got {text:?}"
+        ))
+    })
 }
 
 pub(crate) async fn cache(
@@ -283,6 +347,98 @@ mod tests {
                 {"title": "Dos"},
                 {"id": "c", "title": "Tres"}
             ])
+        );
+    }
+
+    /// The message `jelou messages send --bot b --user u ARGS…` builds.
+    fn sent(args: &[&str]) -> Result<serde_json::Value, String> {
+        use clap::Parser;
+        let mut line = vec!["jelou", "messages", "send", "--bot", "b", "--user", "u"];
+        line.extend_from_slice(args);
+        let cli = crate::args::Cli::try_parse_from(line).map_err(|e| e.to_string())?;
+        let Some(crate::args::Command::Messages(command)) = cli.command else {
+            return Err("not messages send".into());
+        };
+        let MessagesCommand::Send(send) = *command;
+        let message = message_from(&send).map_err(|f| f.to_string())?;
+        message.validate().map_err(|e| e.to_string())?;
+        Ok(message.to_json())
+    }
+
+    #[test]
+    fn each_kind_of_message_has_its_flags() {
+        let json = |args: &[&str]| sent(args).unwrap_or_else(|e| panic!("{args:?}: {e}"));
+        assert_eq!(
+            json(&["--image", "https://e.com/a.png", "--caption", "Foto"]),
+            serde_json::json!({"type": "image", "userId": "u", "mediaUrl": "https://e.com/a.png", "text": "Foto"})
+        );
+        assert_eq!(
+            json(&["--file", "https://e.com/a.pdf", "--filename", "a.pdf"])["filename"],
+            "a.pdf"
+        );
+        for kind in ["video", "audio", "sticker"] {
+            let flag = format!("--{kind}");
+            assert_eq!(json(&[&flag, "https://e.com/x"])["type"], kind);
+        }
+        assert_eq!(
+            json(&[
+                "--text",
+                "¿Seguimos?",
+                "--quick-reply",
+                "Sí",
+                "--quick-reply",
+                "No"
+            ]),
+            serde_json::json!({"type": "quick_reply", "userId": "u", "text": "¿Seguimos?",
+                "quick_replies": [{"title": "Sí"}, {"title": "No"}]})
+        );
+        assert_eq!(
+            json(&["--location", "-0.18,-78.47"])["coordinates"],
+            serde_json::json!({"lat": -0.18, "long": -78.47})
+        );
+        assert_eq!(
+            json(&["--template", "T1", "--param", "nombre=Ana"]),
+            serde_json::json!({"type": "template", "userId": "u", "templateId": "T1",
+                "parameters": {"nombre": "Ana"}})
+        );
+        assert_eq!(json(&["--text", "hola"])["type"], "text");
+    }
+
+    #[test]
+    fn a_message_without_what_to_send_or_with_two_kinds_is_a_usage_error() {
+        let missing = sent(&[]).expect_err("nothing to send");
+        assert!(missing.contains("--text is required"), "{missing}");
+        let two =
+            sent(&["--image", "https://e.com/a.png", "--location", "1,2"]).expect_err("two kinds");
+        assert!(two.contains("cannot be used with"), "{two}");
+        let bad = sent(&["--location", "north"]).expect_err("not coordinates");
+        assert!(
+            bad.contains("LATITUDE,LONGITUDE") && bad.contains("north"),
+            "{bad}"
+        );
+        let far = sent(&["--location", "91,0"]).expect_err("off the globe");
+        assert!(
+            far.contains("coordinates.lat") && far.contains("91"),
+            "{far}"
+        );
+        let http = sent(&["--image", "http://e.com/a.png"]).expect_err("not https");
+        assert!(http.contains("mediaUrl"), "{http}");
+        let four = sent(&[
+            "--text",
+            "t",
+            "--quick-reply",
+            "a",
+            "--quick-reply",
+            "b",
+            "--quick-reply",
+            "c",
+            "--quick-reply",
+            "d",
+        ])
+        .expect_err("four buttons");
+        assert!(
+            four.contains("quick_replies") && four.contains("1 to 3"),
+            "{four}"
         );
     }
 }

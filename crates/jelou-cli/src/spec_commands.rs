@@ -20,7 +20,7 @@ use crate::output::print;
 pub(crate) const API: &str = "api";
 
 /// The operations the hand-written commands serve; the others get a command under their tag.
-const HAND_WRITTEN: [&str; 12] = [
+const HAND_WRITTEN: [&str; 22] = [
     "user_state_get",
     "user_state_set",
     "cache_get",
@@ -33,6 +33,16 @@ const HAND_WRITTEN: [&str; 12] = [
     "user_update",
     "user_session_update",
     "chat_query",
+    "template_list",
+    "template_create",
+    "hsm_send",
+    "campaign_list",
+    "database_list",
+    "row_list",
+    "row_create",
+    "row_get",
+    "row_update",
+    "row_delete",
 ];
 
 /// `user_session_update` → `user-session-update`; `sort[field]` → `sort-field`;
@@ -78,34 +88,48 @@ fn body_schema(operation: &OperationSpec) -> Option<Value> {
     serde_json::from_str(operation.body.as_ref()?.schema).ok()
 }
 
+/// The body's fields: its own properties and, for a body of several shapes (a message of any
+/// kind), every shape's, each once.
 fn body_fields(operation: &OperationSpec) -> Vec<BodyField> {
     let Some(schema) = body_schema(operation) else {
         return Vec::new();
     };
-    schema
-        .get("properties")
-        .and_then(Value::as_object)
-        .into_iter()
-        .flatten()
-        .map(|(name, property)| BodyField {
-            name: name.clone(),
-            kind: match property.get("type") {
-                Some(Value::String(kind)) => kind.clone(),
-                Some(Value::Array(kinds)) => kinds
-                    .iter()
-                    .filter_map(Value::as_str)
-                    .find(|kind| *kind != "null")
-                    .unwrap_or("string")
-                    .to_owned(),
-                _ => "json".to_owned(),
-            },
-            description: property
-                .get("description")
-                .and_then(Value::as_str)
-                .map(first_line)
-                .unwrap_or_default(),
-        })
-        .collect()
+    let shapes = ["oneOf", "anyOf"]
+        .iter()
+        .filter_map(|key| schema.get(*key).and_then(Value::as_array))
+        .flatten();
+    let mut fields: Vec<BodyField> = Vec::new();
+    for shape in std::iter::once(&schema).chain(shapes) {
+        for (name, property) in shape
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
+            if fields.iter().any(|field| &field.name == name) {
+                continue;
+            }
+            fields.push(BodyField {
+                name: name.clone(),
+                kind: match property.get("type") {
+                    Some(Value::String(kind)) => kind.clone(),
+                    Some(Value::Array(kinds)) => kinds
+                        .iter()
+                        .filter_map(Value::as_str)
+                        .find(|kind| *kind != "null")
+                        .unwrap_or("string")
+                        .to_owned(),
+                    _ => "json".to_owned(),
+                },
+                description: property
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .map(first_line)
+                    .unwrap_or_default(),
+            });
+        }
+    }
+    fields
 }
 
 /// The flag id of a parameter, and of a body field (`body.` before it, so the two never
@@ -414,5 +438,43 @@ mod tests {
             failure.to_string(),
             "--confidence must be a number, got \"high\""
         );
+    }
+
+    #[test]
+    fn a_generated_command_never_shadows_a_hand_written_one() {
+        use clap::CommandFactory;
+        let hand_written = crate::args::Cli::command();
+        for operation in jelou_client::OPERATIONS {
+            if HAND_WRITTEN.contains(&operation.id) {
+                continue;
+            }
+            let Some(tag) = operation.tags.first() else {
+                continue;
+            };
+            let taken = hand_written
+                .find_subcommand(tag)
+                .is_some_and(|group| group.find_subcommand(verb(operation)).is_some());
+            assert!(
+                !taken,
+                "{}: `jelou {tag} {}` is hand-written; list the operation in HAND_WRITTEN",
+                operation.id,
+                verb(operation)
+            );
+            let twins: Vec<&str> = jelou_client::OPERATIONS
+                .iter()
+                .filter(|other| {
+                    !HAND_WRITTEN.contains(&other.id)
+                        && other.tags.first() == Some(tag)
+                        && verb(other) == verb(operation)
+                })
+                .map(|other| other.id)
+                .collect();
+            assert_eq!(
+                twins,
+                [operation.id],
+                "one command, `jelou {tag} {}`",
+                verb(operation)
+            );
+        }
     }
 }

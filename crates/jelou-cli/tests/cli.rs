@@ -746,3 +746,158 @@ fn completions_cover_the_commands_built_from_the_spec() {
         assert!(script.contains(word), "{word} missing from the completions");
     }
 }
+
+#[test]
+fn templates_are_created_pending_listed_and_sent_to_several_numbers() {
+    let url = serve(Seed::demo());
+    run_ok(jelou(&url).args([
+        "templates",
+        "create",
+        "--bot",
+        DEMO_BOT,
+        "--name",
+        "pedido_enviado",
+        "--category",
+        "UTILITY",
+        "--language",
+        "es",
+        "--text",
+        "Tu pedido {{1}} va en camino.",
+        "--param",
+        "pedido=ORD-777",
+    ]));
+    let pending = run_ok(jelou(&url).args([
+        "templates",
+        "list",
+        "--bot",
+        DEMO_BOT,
+        "--status",
+        "PENDING",
+    ]));
+    assert_eq!(pending["data"][0]["elementName"], "pedido_enviado");
+    assert_eq!(pending["data"][0]["params"][0]["label"], "pedido");
+    let sent = run_ok(jelou(&url).args([
+        "templates",
+        "send",
+        "--bot",
+        DEMO_BOT,
+        "--name",
+        "recordatorio_cita",
+        "--to",
+        "593999999999",
+        "--to",
+        "593988888888",
+        "--param",
+        "Ana",
+    ]));
+    assert_eq!(sent.as_array().map(Vec::len), Some(2), "{sent}");
+    let history = run_ok(jelou(&url).args(["history", "--bot", DEMO_BOT, "--limit", "50"]));
+    let hsm = history["results"]
+        .as_array()
+        .expect("results")
+        .iter()
+        .filter(|m| m["bubble"]["type"] == "HSM")
+        .count();
+    assert_eq!(hsm, 2);
+}
+
+#[test]
+fn db_rows_are_written_read_and_exported_resumably_with_each_row_once() {
+    let url = serve(Seed::demo());
+    let database = "123456789";
+    let mut ids = Vec::new();
+    for n in 0..5 {
+        let created = run_ok(jelou(&url).args([
+            "db",
+            "rows",
+            "create",
+            "--database",
+            database,
+            "--field",
+            &format!("name=n{n}"),
+            "--field",
+            &format!("total={n}"),
+        ]));
+        ids.push(created["data"]["_id"].as_str().expect("an id").to_owned());
+    }
+    let updated = run_ok(jelou(&url).args([
+        "db",
+        "rows",
+        "update",
+        "--database",
+        database,
+        "--row",
+        &ids[0],
+        "--field",
+        "total=99",
+    ]));
+    assert_eq!(updated["data"]["_id"], ids[0].as_str());
+    let read = run_ok(jelou(&url).args([
+        "db",
+        "rows",
+        "get",
+        "--database",
+        database,
+        "--row",
+        &ids[0],
+    ]));
+    assert_eq!(read["data"]["total"], "99");
+    let refused = failing(
+        jelou(&url).args([
+            "db",
+            "rows",
+            "create",
+            "--database",
+            database,
+            "--field",
+            "total=1",
+        ]),
+        3,
+    );
+    assert!(refused.contains("fields.name"), "{refused}");
+
+    let dir = tempfile::tempdir().expect("a temp dir");
+    let out = dir.path().join("rows.jsonl");
+    let export = |url: &str| {
+        let output = jelou(url)
+            .args([
+                "db",
+                "rows",
+                "export",
+                "--database",
+                database,
+                "--all",
+                "--limit",
+                "2",
+                "--out",
+            ])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    };
+    export(&url);
+    let written = std::fs::read_to_string(&out).expect("the file");
+    assert_eq!(written.lines().count(), 5);
+    // An interruption cut the last line: the rerun drops it and writes only what is missing.
+    std::fs::write(&out, &written[..written.len() - 10]).expect("cut");
+    export(&url);
+    let mut again: Vec<String> = std::fs::read_to_string(&out)
+        .expect("the file")
+        .lines()
+        .map(|line| {
+            serde_json::from_str::<Value>(line).expect("JSON")["_id"]
+                .as_str()
+                .expect("id")
+                .to_owned()
+        })
+        .collect();
+    again.sort();
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(again, expected);
+}

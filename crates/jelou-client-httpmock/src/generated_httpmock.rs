@@ -456,6 +456,83 @@ pub mod operations {
             )
         }
     }
+    pub struct CampaignTemplateSendWhen(::httpmock::When);
+    impl CampaignTemplateSendWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new(
+                                "^/v1/bots/[^/]*/campaigns/[^/]*/template-messages$",
+                            )
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/v1/bots/{}/campaigns/.*/template-messages$", value.to_string()
+                    ),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn campaign_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/v1/bots/.*/campaigns/{}/template-messages$", value.to_string()
+                    ),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::TemplateMessage) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct CampaignTemplateSendThen(::httpmock::Then);
+    impl CampaignTemplateSendThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UndocumentedAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
     pub struct MessageSendWhen(::httpmock::When);
     impl MessageSendWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -558,6 +635,574 @@ pub mod operations {
                 self
                     .0
                     .status(500u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct NotificationListWhen(::httpmock::When);
+    impl NotificationListWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new("^/v1/bots/[^/]*/notifications$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/{}/notifications$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn campaign_id<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("campaignId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("campaignId"))
+            }
+        }
+        pub fn download<T>(self, value: T) -> Self
+        where
+            T: Into<Option<bool>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("download", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("download"))
+            }
+        }
+        pub fn element_name<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("elementName", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("elementName"))
+            }
+        }
+        pub fn from<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("from", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("from"))
+            }
+        }
+        pub fn limit<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("limit", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("limit"))
+            }
+        }
+        pub fn page<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("page", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("page"))
+            }
+        }
+        pub fn to<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("to", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("to"))
+            }
+        }
+    }
+    pub struct NotificationListThen(::httpmock::Then);
+    impl NotificationListThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UndocumentedAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct NotificationGetWhen(::httpmock::When);
+    impl NotificationGetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new("^/v1/bots/[^/]*/notifications/[^/]*$")
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/{}/notifications/.*$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn notification_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/.*/notifications/{}$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+    }
+    pub struct NotificationGetThen(::httpmock::Then);
+    impl NotificationGetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::Notification) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct TemplateListWhen(::httpmock::When);
+    impl TemplateListWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new("^/v1/bots/[^/]*/templates$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/{}/templates$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn category<T>(self, value: T) -> Self
+        where
+            T: Into<Option<types::TemplateCategory>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("category", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("category"))
+            }
+        }
+        pub fn query<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("query", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("query"))
+            }
+        }
+        pub fn status<T>(self, value: T) -> Self
+        where
+            T: Into<Option<types::TemplateStatus>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("status", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("status"))
+            }
+        }
+    }
+    pub struct TemplateListThen(::httpmock::Then);
+    impl TemplateListThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::TemplateList) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct TemplateCreateWhen(::httpmock::When);
+    impl TemplateCreateWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new("^/v1/bots/[^/]*/templates$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/{}/templates$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn send_to_aprove<T>(self, value: T) -> Self
+        where
+            T: Into<Option<bool>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("sendToAprove", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("sendToAprove"))
+            }
+        }
+        pub fn body(self, value: &types::TemplateCreateRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct TemplateCreateThen(::httpmock::Then);
+    impl TemplateCreateThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::TemplateCreateResponse) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct UserHistoryListWhen(::httpmock::When);
+    impl UserHistoryListWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new("^/v1/bots/[^/]*/users/[^/]*/history$")
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/{}/users/.*/history$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn user_id(self, value: &types::UserHistoryListUserId) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/bots/.*/users/{}/history$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn direction<T>(self, value: T) -> Self
+        where
+            T: Into<Option<types::UserHistoryListDirection>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("direction", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("direction"))
+            }
+        }
+        pub fn limit<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a types::UserHistoryListLimit>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("limit", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("limit"))
+            }
+        }
+        pub fn message_id<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("messageId", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("messageId"))
+            }
+        }
+    }
+    pub struct UserHistoryListThen(::httpmock::Then);
+    impl UserHistoryListThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UserHistory) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct CampaignListWhen(::httpmock::When);
+    impl CampaignListWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(regex::Regex::new("^/v1/campaigns$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            Self(self.0.query_param("botId", value.to_string()))
+        }
+        pub fn element_name<'a, T>(self, value: T) -> Self
+        where
+            T: Into<Option<&'a str>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("elementName", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("elementName"))
+            }
+        }
+        pub fn end_at(self, value: &str) -> Self {
+            Self(self.0.query_param("endAt", value.to_string()))
+        }
+        pub fn limit<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("limit", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("limit"))
+            }
+        }
+        pub fn page<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("page", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("page"))
+            }
+        }
+        pub fn start_at(self, value: &str) -> Self {
+            Self(self.0.query_param("startAt", value.to_string()))
+        }
+        pub fn status<T>(self, value: T) -> Self
+        where
+            T: Into<Option<types::CampaignStatus>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("status", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("status"))
+            }
+        }
+    }
+    pub struct CampaignListThen(::httpmock::Then);
+    impl CampaignListThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::CampaignList) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -757,6 +1402,166 @@ pub mod operations {
                 self
                     .0
                     .status(500u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct HsmBulkSendWhen(::httpmock::When);
+    impl HsmBulkSendWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/v1/hsm/file$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::HsmBulkSendRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct HsmBulkSendThen(::httpmock::Then);
+    impl HsmBulkSendThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::StatusEnvelope) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct AttendedConversationsListWhen(::httpmock::When);
+    impl AttendedConversationsListWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new(
+                                "^/v1/metrics/conversations/attended/external$",
+                            )
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn limit<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("limit", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("limit"))
+            }
+        }
+        pub fn page<T>(self, value: T) -> Self
+        where
+            T: Into<Option<::std::num::NonZeroU64>>,
+        {
+            if let Some(value) = value.into() {
+                Self(self.0.query_param("page", value.to_string()))
+            } else {
+                Self(self.0.query_param_missing("page"))
+            }
+        }
+        pub fn body(self, value: &types::AttendedConversationsRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct AttendedConversationsListThen(::httpmock::Then);
+    impl AttendedConversationsListThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::AttendedConversations) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unauthorized(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(401u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn unprocessable_entity(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(422u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn too_many_requests(self, value: &types::ApiError) -> Self {
+            Self(
+                self
+                    .0
+                    .status(429u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
                     .header("content-type", "application/json")
                     .json_body_obj(value),
             )
@@ -1655,6 +2460,67 @@ pub mod operations {
             )
         }
     }
+    pub struct HsmSendWhen(::httpmock::When);
+    impl HsmSendWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(regex::Regex::new("^/v2/whatsapp/[^/]*/hsm$").unwrap()),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn bot_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v2/whatsapp/{}/hsm$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::HsmSendRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct HsmSendThen(::httpmock::Then);
+    impl HsmSendThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::HsmSendResponse) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
 }
 /// An extension trait for [`MockServer`](::httpmock::MockServer) that
 /// adds a method for each operation. These are the equivalent of
@@ -1678,15 +2544,48 @@ pub trait MockServerExt {
     fn user_session_update<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::UserSessionUpdateWhen, operations::UserSessionUpdateThen);
+    fn campaign_template_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::CampaignTemplateSendWhen,
+            operations::CampaignTemplateSendThen,
+        );
     fn message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen);
+    fn notification_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::NotificationListWhen, operations::NotificationListThen);
+    fn notification_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::NotificationGetWhen, operations::NotificationGetThen);
+    fn template_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::TemplateListWhen, operations::TemplateListThen);
+    fn template_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::TemplateCreateWhen, operations::TemplateCreateThen);
+    fn user_history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UserHistoryListWhen, operations::UserHistoryListThen);
+    fn campaign_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CampaignListWhen, operations::CampaignListThen);
     fn resource_refresh<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::ResourceRefreshWhen, operations::ResourceRefreshThen);
     fn history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::HistoryListWhen, operations::HistoryListThen);
+    fn hsm_bulk_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::HsmBulkSendWhen, operations::HsmBulkSendThen);
+    fn attended_conversations_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::AttendedConversationsListWhen,
+            operations::AttendedConversationsListThen,
+        );
     fn user_state_set<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::UserStateSetWhen, operations::UserStateSetThen);
@@ -1723,6 +2622,9 @@ pub trait MockServerExt {
     fn row_delete<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::RowDeleteWhen, operations::RowDeleteThen);
+    fn hsm_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::HsmSendWhen, operations::HsmSendThen);
 }
 impl MockServerExt for ::httpmock::MockServer {
     fn chat_query<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
@@ -1791,6 +2693,20 @@ impl MockServerExt for ::httpmock::MockServer {
             )
         })
     }
+    fn campaign_template_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::CampaignTemplateSendWhen,
+            operations::CampaignTemplateSendThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CampaignTemplateSendWhen::new(when),
+                operations::CampaignTemplateSendThen::new(then),
+            )
+        })
+    }
     fn message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::MessageSendWhen, operations::MessageSendThen),
@@ -1799,6 +2715,72 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::MessageSendWhen::new(when),
                 operations::MessageSendThen::new(then),
+            )
+        })
+    }
+    fn notification_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::NotificationListWhen, operations::NotificationListThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::NotificationListWhen::new(when),
+                operations::NotificationListThen::new(then),
+            )
+        })
+    }
+    fn notification_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::NotificationGetWhen, operations::NotificationGetThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::NotificationGetWhen::new(when),
+                operations::NotificationGetThen::new(then),
+            )
+        })
+    }
+    fn template_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::TemplateListWhen, operations::TemplateListThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::TemplateListWhen::new(when),
+                operations::TemplateListThen::new(then),
+            )
+        })
+    }
+    fn template_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::TemplateCreateWhen, operations::TemplateCreateThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::TemplateCreateWhen::new(when),
+                operations::TemplateCreateThen::new(then),
+            )
+        })
+    }
+    fn user_history_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::UserHistoryListWhen, operations::UserHistoryListThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::UserHistoryListWhen::new(when),
+                operations::UserHistoryListThen::new(then),
+            )
+        })
+    }
+    fn campaign_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::CampaignListWhen, operations::CampaignListThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::CampaignListWhen::new(when),
+                operations::CampaignListThen::new(then),
             )
         })
     }
@@ -1821,6 +2803,31 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::HistoryListWhen::new(when),
                 operations::HistoryListThen::new(then),
+            )
+        })
+    }
+    fn hsm_bulk_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::HsmBulkSendWhen, operations::HsmBulkSendThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::HsmBulkSendWhen::new(when),
+                operations::HsmBulkSendThen::new(then),
+            )
+        })
+    }
+    fn attended_conversations_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::AttendedConversationsListWhen,
+            operations::AttendedConversationsListThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::AttendedConversationsListWhen::new(when),
+                operations::AttendedConversationsListThen::new(then),
             )
         })
     }
@@ -1953,6 +2960,17 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::RowDeleteWhen::new(when),
                 operations::RowDeleteThen::new(then),
+            )
+        })
+    }
+    fn hsm_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::HsmSendWhen, operations::HsmSendThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::HsmSendWhen::new(when),
+                operations::HsmSendThen::new(then),
             )
         })
     }

@@ -613,6 +613,9 @@ fn describe(root: &str, schema: &Value, error: &jsonschema::ValidationError<'_>)
             if let Some(inner) = the_one_fitting_shape(error, context) {
                 return describe(root, schema, inner);
             }
+            if let Some(rule) = unknown_kind(root, error, context) {
+                return rule;
+            }
             "one of the documented shapes".to_owned()
         }
         ValidationErrorKind::OneOfMultipleValid { .. } => {
@@ -665,13 +668,73 @@ fn the_one_fitting_shape<'e>(
         matches!(inner.kind(), ValidationErrorKind::Type { .. })
             && inner.instance_path().as_str() == at
     };
-    let mut fitting = alternatives
-        .iter()
-        .filter(|errors| !errors.iter().any(of_another_type));
+    let mut fitting = alternatives.iter().filter(|errors| {
+        !errors
+            .iter()
+            .any(|inner| of_another_type(inner) || names_another_kind(at, inner))
+    });
     match (fitting.next(), fitting.next()) {
         (Some(errors), None) => errors.first(),
         _ => None,
     }
+}
+
+/// Whether `inner` says that the object at `at` is another kind of value: a field of its own
+/// (such as a message's `type`) holds a value other than the one its shape fixes.
+fn names_another_kind(at: &str, inner: &jsonschema::ValidationError<'_>) -> bool {
+    matches!(
+        inner.kind(),
+        ValidationErrorKind::Enum { .. } | ValidationErrorKind::Constant { .. }
+    ) && inner
+        .instance_path()
+        .as_str()
+        .strip_prefix(at)
+        .and_then(|rest| rest.strip_prefix('/'))
+        .is_some_and(|child| !child.is_empty() && !child.contains('/'))
+}
+
+/// When every shape fixes the same field (a message's `type`) and the value's fits none, that
+/// field's rule, with every documented value: `type` must be one of "text", "image", ….
+fn unknown_kind(
+    root: &str,
+    error: &jsonschema::ValidationError<'_>,
+    alternatives: &[Vec<jsonschema::ValidationError<'static>>],
+) -> Option<BrokenRule> {
+    let at = error.instance_path().as_str();
+    let mut field = None;
+    let mut options = Vec::new();
+    for errors in alternatives {
+        let tag = errors.iter().find(|inner| names_another_kind(at, inner))?;
+        let path = tag.instance_path().as_str().to_owned();
+        if field.get_or_insert_with(|| path.clone()) != &path {
+            return None;
+        }
+        match tag.kind() {
+            ValidationErrorKind::Enum { options: values } => {
+                options.extend(
+                    values
+                        .as_array()
+                        .into_iter()
+                        .flatten()
+                        .map(Value::to_string),
+                );
+            }
+            ValidationErrorKind::Constant { expected_value } => {
+                options.push(expected_value.to_string());
+            }
+            _ => return None,
+        }
+    }
+    let pointer = field?;
+    let value = error
+        .instance()
+        .as_ref()
+        .pointer(pointer.strip_prefix(at).unwrap_or_default())?;
+    Some(BrokenRule::new(
+        field_path(root, &pointer),
+        format!("one of {}", options.join(", ")),
+        shown(value),
+    ))
 }
 
 /// The rule of an `anyOf` whose alternatives each only require a field ("one of `query`,

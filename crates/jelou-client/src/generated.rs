@@ -105,6 +105,119 @@ three decode:
             Self::Array(value)
         }
     }
+    ///A conversation an operator attended.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct AttendedConversation {
+        ///How it was assigned: `teamName`.
+        #[serde(
+            rename = "assignationMethod",
+            default,
+            skip_serializing_if = "::serde_json::Map::is_empty"
+        )]
+        pub assignation_method: ::serde_json::Map<
+            ::std::string::String,
+            ::serde_json::Value,
+        >,
+        ///The bot: `name`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub bot: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The company: `id`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub company: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///How long it lasted (unit not stated).
+        #[serde(
+            rename = "conversationDuration",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub conversation_duration: ::std::option::Option<f64>,
+        ///When it ended.
+        #[serde(
+            rename = "endAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_at: ::std::option::Option<::std::string::String>,
+        ///Why it ended.
+        #[serde(
+            rename = "endedReason",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ended_reason: ::std::option::Option<::std::string::String>,
+        ///Its identifier.
+        #[serde(rename = "_id", skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///The operator: `names`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub operator: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///Where it came from.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub origin: ::std::option::Option<::std::string::String>,
+        ///When it started.
+        #[serde(
+            rename = "startAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_at: ::std::option::Option<::std::string::String>,
+        ///Its state, such as `active` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        ///How long the operator took to reply (unit not stated).
+        #[serde(
+            rename = "timeRepliedOperator",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub time_replied_operator: ::std::option::Option<f64>,
+        ///The user: `id`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub user: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl AttendedConversation {
+        pub fn builder() -> builder::AttendedConversation {
+            Default::default()
+        }
+    }
+    ///One page of attended conversations.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct AttendedConversations {
+        ///Links to the pages.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub links: ::std::vec::Vec<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pagination: ::std::option::Option<HistoryPagination>,
+        ///The conversations.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<AttendedConversation>,
+        ///A word such as `success` (open); any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+    }
+    impl AttendedConversations {
+        pub fn builder() -> builder::AttendedConversations {
+            Default::default()
+        }
+    }
+    ///The period whose attended conversations are listed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct AttendedConversationsRequest {
+        ///The end, ISO 8601.
+        #[serde(rename = "endAt")]
+        pub end_at: ::std::string::String,
+        ///Must be `true` for a JSON answer, as the page says.
+        #[serde(rename = "getJson")]
+        pub get_json: bool,
+        ///The start, ISO 8601 with its offset, such as `2025-01-01T00:00:00-05:00`.
+        #[serde(rename = "startAt")]
+        pub start_at: ::std::string::String,
+    }
+    impl AttendedConversationsRequest {
+        pub fn builder() -> builder::AttendedConversationsRequest {
+            Default::default()
+        }
+    }
     ///The value of an attribute or parameter, 1 to 1024 characters.
     #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
     #[serde(transparent)]
@@ -160,6 +273,81 @@ three decode:
                 .map_err(|e: self::error::ConversionError| {
                     <D::Error as ::serde::de::Error>::custom(e.to_string())
                 })
+        }
+    }
+    /**An audio file: AAC, MP4, MPEG, AMR or OGG with the opus codec (`audio/aac`,
+`audio/mp4`, `audio/mpeg`, `audio/amr`, `audio/ogg`), at most 16 MB.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct AudioMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        #[serde(rename = "mediaUrl")]
+        pub media_url: MediaUrl,
+        ///Type of message, `audio`.
+        #[serde(rename = "type")]
+        pub type_: AudioMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl AudioMessage {
+        pub fn builder() -> builder::AudioMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `audio`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum AudioMessageType {
+        #[serde(rename = "audio")]
+        Audio,
+    }
+    impl ::std::fmt::Display for AudioMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Audio => f.write_str("audio"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for AudioMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "audio" => Ok(Self::Audio),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for AudioMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for AudioMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     ///Type of the button's content; "text" when not given, the one documented value.
@@ -253,6 +441,275 @@ not list are kept as they are.
             Default::default()
         }
     }
+    ///A campaign and its counts.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Campaign {
+        ///The bot that sends it.
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<::std::string::String>,
+        ///When it completed (ISO 8601).
+        #[serde(
+            rename = "completedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub completed_at: ::std::option::Option<::std::string::String>,
+        ///When it was created (ISO 8601).
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///Messages delivered.
+        #[serde(
+            rename = "deliveredMessages",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub delivered_messages: ::std::option::Option<i64>,
+        ///The template it sends.
+        #[serde(
+            rename = "elementName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub element_name: ::std::option::Option<::std::string::String>,
+        ///Messages that failed.
+        #[serde(
+            rename = "failedMessages",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub failed_messages: ::std::option::Option<i64>,
+        ///The campaign's identifier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///Its name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<::std::string::String>,
+        ///Its state, such as `PENDING` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///Messages in all.
+        #[serde(
+            rename = "totalMessages",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub total_messages: ::std::option::Option<i64>,
+    }
+    impl Campaign {
+        pub fn builder() -> builder::Campaign {
+            Default::default()
+        }
+    }
+    ///One page of campaigns.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CampaignList {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<CampaignListData>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///A word such as `success` (open); any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+    }
+    impl CampaignList {
+        pub fn builder() -> builder::CampaignList {
+            Default::default()
+        }
+    }
+    ///The page.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct CampaignListData {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub pagination: ::std::option::Option<HistoryPagination>,
+        ///The campaigns.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub results: ::std::vec::Vec<Campaign>,
+    }
+    impl CampaignListData {
+        pub fn builder() -> builder::CampaignListData {
+            Default::default()
+        }
+    }
+    ///A campaign's state.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CampaignStatus {
+        #[serde(rename = "COMPLETED")]
+        Completed,
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "IN_PROGRESS")]
+        InProgress,
+        #[serde(rename = "SCHEDULED")]
+        Scheduled,
+    }
+    impl ::std::fmt::Display for CampaignStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Completed => f.write_str("COMPLETED"),
+                Self::Pending => f.write_str("PENDING"),
+                Self::InProgress => f.write_str("IN_PROGRESS"),
+                Self::Scheduled => f.write_str("SCHEDULED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CampaignStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "COMPLETED" => Ok(Self::Completed),
+                "PENDING" => Ok(Self::Pending),
+                "IN_PROGRESS" => Ok(Self::InProgress),
+                "SCHEDULED" => Ok(Self::Scheduled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CampaignStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CampaignStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///One card, as the page's example shows it.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct CarouselCard {
+        ///The button: `{"name": "cta_url", "parameters": {"display_text", "url"}}`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub action: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The card's text: `{"text": …}`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub body: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The card's place, from 0.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub card_index: ::std::option::Option<i64>,
+        ///The header: `{"type": "image", "image": {"link": URL}}` in the example.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub header: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The card's button kind, `cta_url` in the example.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl CarouselCard {
+        pub fn builder() -> builder::CarouselCard {
+            Default::default()
+        }
+    }
+    /**Cards the user scrolls through sideways, each with a header image, a text and a button.
+The `type` is upper case on every page. The API page gives no limits; the card fields
+other than the example's are not documented, so a card takes any fields.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct CarouselMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        pub parameters: CarouselMessageParameters,
+        ///The text above the cards.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///Type of message, `CAROUSEL`.
+        #[serde(rename = "type")]
+        pub type_: CarouselMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl CarouselMessage {
+        pub fn builder() -> builder::CarouselMessage {
+            Default::default()
+        }
+    }
+    ///The cards.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct CarouselMessageParameters {
+        ///The cards, in order.
+        pub cards: ::std::vec::Vec<CarouselCard>,
+    }
+    impl CarouselMessageParameters {
+        pub fn builder() -> builder::CarouselMessageParameters {
+            Default::default()
+        }
+    }
+    ///Type of message, `CAROUSEL`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CarouselMessageType {
+        #[serde(rename = "CAROUSEL")]
+        Carousel,
+    }
+    impl ::std::fmt::Display for CarouselMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Carousel => f.write_str("CAROUSEL"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CarouselMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "CAROUSEL" => Ok(Self::Carousel),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CarouselMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CarouselMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///A context active in the session.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct ChatContext {
@@ -277,7 +734,7 @@ not list are kept as they are.
     /**One answer to show the user. Only `text` answers are documented; other types keep
 their extra fields.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct ChatFulfillment {
         ///Milliseconds to wait before showing it.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -288,6 +745,8 @@ their extra fields.
         ///Kind of answer, such as `text` (open string).
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl ChatFulfillment {
         pub fn builder() -> builder::ChatFulfillment {
@@ -670,6 +1129,185 @@ letters, digits, `_` and `-`) and values are 1 to 1024 characters.
             Default::default()
         }
     }
+    ///A contact card (vCard); the page shows these fields, all optional.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCard {
+        ///Postal addresses.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub addresses: ::std::vec::Vec<ContactCardAddressesItem>,
+        ///Email addresses.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub emails: ::std::vec::Vec<ContactCardEmailsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub name: ::std::option::Option<ContactCardName>,
+        ///Phone numbers, in E.164 form.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub phones: ::std::vec::Vec<ContactCardPhonesItem>,
+    }
+    impl ContactCard {
+        pub fn builder() -> builder::ContactCard {
+            Default::default()
+        }
+    }
+    ///One postal address.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCardAddressesItem {
+        ///City.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub city: ::std::option::Option<::std::string::String>,
+        ///Country name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country: ::std::option::Option<::std::string::String>,
+        ///Country code, such as `MX`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub country_code: ::std::option::Option<::std::string::String>,
+        ///State or province.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        ///Street and number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub street: ::std::option::Option<::std::string::String>,
+        ///A label such as `Office`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        ///Postal code.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub zip: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactCardAddressesItem {
+        pub fn builder() -> builder::ContactCardAddressesItem {
+            Default::default()
+        }
+    }
+    ///One email address.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCardEmailsItem {
+        ///The address.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub email: ::std::option::Option<::std::string::String>,
+        ///A label such as `Work`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactCardEmailsItem {
+        pub fn builder() -> builder::ContactCardEmailsItem {
+            Default::default()
+        }
+    }
+    ///The contact's name.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCardName {
+        ///The first name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub first_name: ::std::option::Option<::std::string::String>,
+        ///The full name as shown.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub formatted_name: ::std::option::Option<::std::string::String>,
+        ///The last name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub last_name: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactCardName {
+        pub fn builder() -> builder::ContactCardName {
+            Default::default()
+        }
+    }
+    ///One phone number.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactCardPhonesItem {
+        ///The number, in E.164 form (`+` and country code).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone: ::std::option::Option<::std::string::String>,
+        ///A label such as `Mobile`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        ///The number's WhatsApp id (without `+`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub wa_id: ::std::option::Option<::std::string::String>,
+    }
+    impl ContactCardPhonesItem {
+        pub fn builder() -> builder::ContactCardPhonesItem {
+            Default::default()
+        }
+    }
+    ///One or more contact cards. Every field of a card is optional.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ContactsMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///The contact cards.
+        pub contacts: ::std::vec::Vec<ContactCard>,
+        ///Type of message, `contacts`.
+        #[serde(rename = "type")]
+        pub type_: ContactsMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl ContactsMessage {
+        pub fn builder() -> builder::ContactsMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `contacts`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ContactsMessageType {
+        #[serde(rename = "contacts")]
+        Contacts,
+    }
+    impl ::std::fmt::Display for ContactsMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Contacts => f.write_str("contacts"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ContactsMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "contacts" => Ok(Self::Contacts),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ContactsMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ContactsMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**One conversation of a user.
 Ambiguous: the Conversation object table names the date field `createdAt`, while the
 example shows `date`; both are accepted.
@@ -698,6 +1336,118 @@ example shows `date`; both are accepted.
     impl Conversation {
         pub fn builder() -> builder::Conversation {
             Default::default()
+        }
+    }
+    ///Latitude and longitude in decimal degrees, negative south and west.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct Coordinates {
+        ///Latitude, -90 to 90.
+        pub lat: f64,
+        ///Longitude, -180 to 180.
+        pub long: f64,
+    }
+    impl Coordinates {
+        pub fn builder() -> builder::Coordinates {
+            Default::default()
+        }
+    }
+    /**A message with a button that opens a URL. Ambiguous: the page's list of which of
+`title`, `text` and `caption` are required was not visible; only `parameters` is
+required here. The page advises HTTPS URLs.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct CtaUrlMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///The footer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        pub parameters: CtaUrlMessageParameters,
+        ///The body text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///The header.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        ///Type of message, `cta_url`.
+        #[serde(rename = "type")]
+        pub type_: CtaUrlMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl CtaUrlMessage {
+        pub fn builder() -> builder::CtaUrlMessage {
+            Default::default()
+        }
+    }
+    ///The button.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct CtaUrlMessageParameters {
+        ///The button's label.
+        pub display_text: ::std::string::String,
+        ///The URL the button opens.
+        pub url: ::std::string::String,
+    }
+    impl CtaUrlMessageParameters {
+        pub fn builder() -> builder::CtaUrlMessageParameters {
+            Default::default()
+        }
+    }
+    ///Type of message, `cta_url`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum CtaUrlMessageType {
+        #[serde(rename = "cta_url")]
+        CtaUrl,
+    }
+    impl ::std::fmt::Display for CtaUrlMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::CtaUrl => f.write_str("cta_url"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for CtaUrlMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "cta_url" => Ok(Self::CtaUrl),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for CtaUrlMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for CtaUrlMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /**A Datum database. Its `id` is a number in the examples and a string in the tables;
@@ -825,6 +1575,88 @@ kind: `text`, `date` or `keyword`) and `required` those mandatory on insert.
             Default::default()
         }
     }
+    /**A document: plain text, PDF or Office (`.doc`, `.docx`, `.ppt`, `.pptx`, `.xls`,
+`.xlsx`), at most 100 MB, with an optional caption in `text` and the name the user
+sees in `filename`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct FileMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///The file name shown to the user.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filename: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "mediaUrl")]
+        pub media_url: MediaUrl,
+        ///The caption.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///Type of message, `file`.
+        #[serde(rename = "type")]
+        pub type_: FileMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl FileMessage {
+        pub fn builder() -> builder::FileMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `file`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum FileMessageType {
+        #[serde(rename = "file")]
+        File,
+    }
+    impl ::std::fmt::Display for FileMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::File => f.write_str("file"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FileMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "file" => Ok(Self::File),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FileMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FileMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///`all`: a user must match every filter; `any`: one is enough. `all` when not given.
     #[derive(
         ::serde::Deserialize,
@@ -885,10 +1717,97 @@ kind: `text`, `date` or `keyword`) and `required` those mandatory on insert.
             FilterMatch::All
         }
     }
+    /**A message with a button that opens a WhatsApp Flow. Only the page's example was
+visible: the parameters' values and which are required are not documented, so
+`parameters` takes any fields.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct FlowMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///The footer.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        /**The flow: the example gives `flow_id`, `flow_cta`, `flow_name`,
+`flow_action_payload`, `mode`, `flow_action` and `flow_message_version`.
+*/
+        pub parameters: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The body text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///The header.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        ///Type of message, `flow`.
+        #[serde(rename = "type")]
+        pub type_: FlowMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl FlowMessage {
+        pub fn builder() -> builder::FlowMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `flow`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum FlowMessageType {
+        #[serde(rename = "flow")]
+        Flow,
+    }
+    impl ::std::fmt::Display for FlowMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Flow => f.write_str("flow"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for FlowMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "flow" => Ok(Self::Flow),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for FlowMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for FlowMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**The content of the message. Only `TEXT` bubbles are documented; other types keep their
 extra fields.
 */
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct HistoryBubble {
         ///The text of a text bubble.
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
@@ -896,6 +1815,8 @@ extra fields.
         ///Kind of content, such as `TEXT` (open string).
         #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
         pub type_: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl HistoryBubble {
         pub fn builder() -> builder::HistoryBubble {
@@ -1007,6 +1928,667 @@ that an unexpected format never fails decoding of the whole page.
             Default::default()
         }
     }
+    ///A campaign sending a template to the numbers of a CSV file.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct HsmBulkSendRequest {
+        ///The template's configuration payload.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub actions: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The bot that sends.
+        #[serde(rename = "botId")]
+        pub bot_id: HsmBulkSendRequestBotId,
+        ///The payloads of the template's buttons.
+        #[serde(
+            rename = "buttonPayloads",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub button_payloads: ::std::vec::Vec<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        ///The campaign's name.
+        #[serde(rename = "campaignName")]
+        pub campaign_name: HsmBulkSendRequestCampaignName,
+        ///The approved template's name.
+        #[serde(rename = "elementName")]
+        pub element_name: HsmBulkSendRequestElementName,
+        ///The CSV file's public URL.
+        #[serde(
+            rename = "fileUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub file_url: ::std::option::Option<::std::string::String>,
+        ///The header's file, for media templates.
+        #[serde(
+            rename = "mediaUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_url: ::std::option::Option<::std::string::String>,
+        ///Which CSV column fills which placeholder of the template.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub params: ::std::vec::Vec<HsmBulkSendRequestParamsItem>,
+        ///When to send, if not now.
+        #[serde(
+            rename = "scheduledAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub scheduled_at: ::std::option::Option<::std::string::String>,
+        ///The template's kind, such as `text`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl HsmBulkSendRequest {
+        pub fn builder() -> builder::HsmBulkSendRequest {
+            Default::default()
+        }
+    }
+    ///The bot that sends.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HsmBulkSendRequestBotId(::std::string::String);
+    impl ::std::ops::Deref for HsmBulkSendRequestBotId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HsmBulkSendRequestBotId> for ::std::string::String {
+        fn from(value: HsmBulkSendRequestBotId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HsmBulkSendRequestBotId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HsmBulkSendRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HsmBulkSendRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HsmBulkSendRequestBotId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The campaign's name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HsmBulkSendRequestCampaignName(::std::string::String);
+    impl ::std::ops::Deref for HsmBulkSendRequestCampaignName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HsmBulkSendRequestCampaignName> for ::std::string::String {
+        fn from(value: HsmBulkSendRequestCampaignName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HsmBulkSendRequestCampaignName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HsmBulkSendRequestCampaignName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HsmBulkSendRequestCampaignName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HsmBulkSendRequestCampaignName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The approved template's name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HsmBulkSendRequestElementName(::std::string::String);
+    impl ::std::ops::Deref for HsmBulkSendRequestElementName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HsmBulkSendRequestElementName> for ::std::string::String {
+        fn from(value: HsmBulkSendRequestElementName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HsmBulkSendRequestElementName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HsmBulkSendRequestElementName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HsmBulkSendRequestElementName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HsmBulkSendRequestElementName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///One placeholder and its column.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct HsmBulkSendRequestParamsItem {
+        ///The CSV column's header name.
+        pub column: ::std::string::String,
+        ///The placeholder's number.
+        pub param: i64,
+    }
+    impl HsmBulkSendRequestParamsItem {
+        pub fn builder() -> builder::HsmBulkSendRequestParamsItem {
+            Default::default()
+        }
+    }
+    ///The value of one button's placeholder.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct HsmButtonParameter {
+        ///The placeholder's number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub param: ::std::option::Option<i64>,
+        ///The button's payload.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub payload: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The button's kind, such as `URL`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+    }
+    impl HsmButtonParameter {
+        pub fn builder() -> builder::HsmButtonParameter {
+            Default::default()
+        }
+    }
+    ///A template to send, with its values, to one or more numbers.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct HsmSendRequest {
+        ///The template's configuration payload ("HSM configuration payload").
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub actions: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The values of the buttons' placeholders.
+        #[serde(
+            rename = "buttonParameters",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub button_parameters: ::std::vec::Vec<HsmButtonParameter>,
+        /**The payloads of the template's quick-reply buttons, required when it has some (the
+older page's example: `[{"flowId": 1, "action": "More information"}]`).
+*/
+        #[serde(
+            rename = "buttonPayloads",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub button_payloads: ::std::vec::Vec<
+            ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        >,
+        ///The campaign the send belongs to.
+        #[serde(
+            rename = "campaignId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_id: ::std::option::Option<::std::string::String>,
+        ///The cards of a carousel template.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub cards: ::std::vec::Vec<HsmSendRequestCardsItem>,
+        ///The recipients' phone numbers (country code, no `+`).
+        pub destinations: ::std::vec::Vec<HsmSendRequestDestinationsItem>,
+        ///The approved template's name.
+        #[serde(rename = "elementName")]
+        pub element_name: HsmSendRequestElementName,
+        ///When the template expires.
+        #[serde(
+            rename = "expirationTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expiration_time: ::std::option::Option<::std::string::String>,
+        ///The document's name, for document templates.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filename: ::std::option::Option<::std::string::String>,
+        ///The values of the header's placeholders.
+        #[serde(
+            rename = "headerParameters",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub header_parameters: ::std::vec::Vec<::std::string::String>,
+        ///The template's language code, such as `es`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "ltoParams",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub lto_params: ::std::option::Option<HsmSendRequestLtoParams>,
+        ///The header's file, required by image, video and document templates.
+        #[serde(
+            rename = "mediaUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_url: ::std::option::Option<::std::string::String>,
+        ///The values of the body's placeholders, in order.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub parameters: ::std::vec::Vec<::std::string::String>,
+        ///The template's kind (`text` when not given, as the older page says).
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<HsmSendRequestType>,
+    }
+    impl HsmSendRequest {
+        pub fn builder() -> builder::HsmSendRequest {
+            Default::default()
+        }
+    }
+    ///One card.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct HsmSendRequestCardsItem {
+        ///The card's buttons' values.
+        #[serde(
+            rename = "buttonParameters",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub button_parameters: ::std::vec::Vec<HsmButtonParameter>,
+        ///The card's file.
+        #[serde(
+            rename = "mediaUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_url: ::std::option::Option<::std::string::String>,
+        ///The card's values.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub params: ::std::vec::Vec<::std::string::String>,
+    }
+    impl HsmSendRequestCardsItem {
+        pub fn builder() -> builder::HsmSendRequestCardsItem {
+            Default::default()
+        }
+    }
+    ///One phone number.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HsmSendRequestDestinationsItem(::std::string::String);
+    impl ::std::ops::Deref for HsmSendRequestDestinationsItem {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HsmSendRequestDestinationsItem> for ::std::string::String {
+        fn from(value: HsmSendRequestDestinationsItem) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HsmSendRequestDestinationsItem {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HsmSendRequestDestinationsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for HsmSendRequestDestinationsItem {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HsmSendRequestDestinationsItem {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The approved template's name.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct HsmSendRequestElementName(::std::string::String);
+    impl ::std::ops::Deref for HsmSendRequestElementName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HsmSendRequestElementName> for ::std::string::String {
+        fn from(value: HsmSendRequestElementName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for HsmSendRequestElementName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HsmSendRequestElementName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HsmSendRequestElementName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for HsmSendRequestElementName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A limited-time offer.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct HsmSendRequestLtoParams {
+        ///When the offer ends.
+        #[serde(
+            rename = "expirationTime",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub expiration_time: ::std::option::Option<i64>,
+    }
+    impl HsmSendRequestLtoParams {
+        pub fn builder() -> builder::HsmSendRequestLtoParams {
+            Default::default()
+        }
+    }
+    ///The template's kind (`text` when not given, as the older page says).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum HsmSendRequestType {
+        #[serde(rename = "text")]
+        Text,
+        #[serde(rename = "image")]
+        Image,
+        #[serde(rename = "document")]
+        Document,
+        #[serde(rename = "video")]
+        Video,
+    }
+    impl ::std::fmt::Display for HsmSendRequestType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("text"),
+                Self::Image => f.write_str("image"),
+                Self::Document => f.write_str("document"),
+                Self::Video => f.write_str("video"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for HsmSendRequestType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text" => Ok(Self::Text),
+                "image" => Ok(Self::Image),
+                "document" => Ok(Self::Document),
+                "video" => Ok(Self::Video),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for HsmSendRequestType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for HsmSendRequestType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///One entry per destination.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct HsmSendResponse(pub ::std::vec::Vec<HsmSent>);
+    impl ::std::ops::Deref for HsmSendResponse {
+        type Target = ::std::vec::Vec<HsmSent>;
+        fn deref(&self) -> &::std::vec::Vec<HsmSent> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<HsmSendResponse> for ::std::vec::Vec<HsmSent> {
+        fn from(value: HsmSendResponse) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::vec::Vec<HsmSent>> for HsmSendResponse {
+        fn from(value: ::std::vec::Vec<HsmSent>) -> Self {
+            Self(value)
+        }
+    }
+    ///A template sent to one destination.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct HsmSent {
+        ///The number it was sent to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub destination: ::std::option::Option<::std::string::String>,
+        ///The identifier of the sent template.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+    }
+    impl HsmSent {
+        pub fn builder() -> builder::HsmSent {
+            Default::default()
+        }
+    }
+    /**An image: JPEG or PNG (`image/jpeg`, `image/png`), at most 5 MB, with an optional
+caption in `text`. The API answers `INVALID_MEDIA_URL`, `MEDIA_TOO_LARGE` or
+`UNSUPPORTED_MEDIA_TYPE` otherwise; the client checks only that the URL is HTTPS.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct ImageMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        #[serde(rename = "mediaUrl")]
+        pub media_url: MediaUrl,
+        ///The caption (no length limit on the API page).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///Type of message, `image`.
+        #[serde(rename = "type")]
+        pub type_: ImageMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl ImageMessage {
+        pub fn builder() -> builder::ImageMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `image`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum ImageMessageType {
+        #[serde(rename = "image")]
+        Image,
+    }
+    impl ::std::fmt::Display for ImageMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Image => f.write_str("image"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for ImageMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "image" => Ok(Self::Image),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for ImageMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for ImageMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     /**One message in several languages. `es` and `en` are always given in the examples and
 `pt` often; any other language is kept.
 */
@@ -1032,6 +2614,382 @@ that an unexpected format never fails decoding of the whole page.
             Default::default()
         }
     }
+    ///A point on the map, in decimal degrees. The page shows no name or address fields.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct LocationMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        pub coordinates: Coordinates,
+        ///Type of message, `location`.
+        #[serde(rename = "type")]
+        pub type_: LocationMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl LocationMessage {
+        pub fn builder() -> builder::LocationMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `location`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum LocationMessageType {
+        #[serde(rename = "location")]
+        Location,
+    }
+    impl ::std::fmt::Display for LocationMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Location => f.write_str("location"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LocationMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "location" => Ok(Self::Location),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LocationMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LocationMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A button asking the user to share their location; the text says why.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct LocationRequestMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///Why the location is asked for.
+        pub text: ::std::string::String,
+        ///Type of message, `location_request`.
+        #[serde(rename = "type")]
+        pub type_: LocationRequestMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl LocationRequestMessage {
+        pub fn builder() -> builder::LocationRequestMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `location_request`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum LocationRequestMessageType {
+        #[serde(rename = "location_request")]
+        LocationRequest,
+    }
+    impl ::std::fmt::Display for LocationRequestMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::LocationRequest => f.write_str("location_request"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for LocationRequestMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "location_request" => Ok(Self::LocationRequest),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for LocationRequestMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for LocationRequestMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**The file's public HTTPS URL: it must need no authentication and lead straight to the
+file, not to a page showing it.
+*/
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct MediaUrl(::std::string::String);
+    impl ::std::ops::Deref for MediaUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<MediaUrl> for ::std::string::String {
+        fn from(value: MediaUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for MediaUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MediaUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MediaUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MediaUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    /**Unique identifier of the bot sending the message. Optional: the bot is already in the
+path (the template pages add that, when given, it must equal the path's).
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct MessageBotId(pub ::std::string::String);
+    impl ::std::ops::Deref for MessageBotId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<MessageBotId> for ::std::string::String {
+        fn from(value: MessageBotId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageBotId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for MessageBotId {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for MessageBotId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///One selectable option of the older `buttons` shape.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct MessageButtonOption {
+        ///Secondary text below the title, at most 72 characters.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub description: ::std::option::Option<MessageButtonOptionDescription>,
+        ///The text sent to your webhook when the user picks the option.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub payload: ::std::option::Option<::std::string::String>,
+        ///Visible text of the option, at most 24 characters.
+        pub title: MessageButtonOptionTitle,
+    }
+    impl MessageButtonOption {
+        pub fn builder() -> builder::MessageButtonOption {
+            Default::default()
+        }
+    }
+    ///Secondary text below the title, at most 72 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct MessageButtonOptionDescription(::std::string::String);
+    impl ::std::ops::Deref for MessageButtonOptionDescription {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<MessageButtonOptionDescription> for ::std::string::String {
+        fn from(value: MessageButtonOptionDescription) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for MessageButtonOptionDescription {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 72usize {
+                return Err("longer than 72 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MessageButtonOptionDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for MessageButtonOptionDescription {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageButtonOptionDescription {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Visible text of the option, at most 24 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct MessageButtonOptionTitle(::std::string::String);
+    impl ::std::ops::Deref for MessageButtonOptionTitle {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<MessageButtonOptionTitle> for ::std::string::String {
+        fn from(value: MessageButtonOptionTitle) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for MessageButtonOptionTitle {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 24usize {
+                return Err("longer than 24 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for MessageButtonOptionTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for MessageButtonOptionTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for MessageButtonOptionTitle {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///The button that opens the list of options.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -1052,6 +3010,28 @@ that an unexpected format never fails decoding of the whole page.
     }
     impl MessageButtonText {
         pub fn builder() -> builder::MessageButtonText {
+            Default::default()
+        }
+    }
+    /**The older pages' shape of a list of options, nested under `buttons`: the same limits
+as the newest shape, and `payload` instead of `id`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct MessageButtons {
+        #[serde(
+            rename = "buttonText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub button_text: ::std::option::Option<MessageButtonText>,
+        ///The selectable options, 1 to 10.
+        pub options: ::std::vec::Vec<MessageButtonOption>,
+        ///Title shown above the list.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+    }
+    impl MessageButtons {
+        pub fn builder() -> builder::MessageButtons {
             Default::default()
         }
     }
@@ -1192,44 +3172,106 @@ requires it.
                 })
         }
     }
-    ///A text message, optionally with a list of options the user can select.
+    /**A message to one user, of one of the documented kinds, told apart by `type`. Text
+(with or without a list of options), quick replies, image, audio, video, file,
+sticker, location, location request, contacts, URL button, flow button, call button,
+carousel and template: the 16 payload kinds of the messages pages (a list of options
+is a text message with `options`, so 15 shapes).
+Ambiguous: the current pages' own OpenAPI lists 14 shapes (text with options shares
+`type: text`; the template kind is only on an older-generation page).
+*/
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
-    #[serde(deny_unknown_fields)]
-    pub struct MessageSendRequest {
-        /**Unique identifier of the bot sending the message. Optional: the bot is already in
-the path.
-*/
-        #[serde(
-            rename = "botId",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub bot_id: ::std::option::Option<::std::string::String>,
-        #[serde(
-            rename = "buttonText",
-            skip_serializing_if = "::std::option::Option::is_none"
-        )]
-        pub button_text: ::std::option::Option<MessageButtonText>,
-        /**The selectable options: at least 1, at most 10 per message.
-Ambiguous: the payload section calls `options[]` required, while the body reference
-lists only `type`, `userId` and `text` as required for a text message. The list is
-optional here (a plain text message has none) and, when present, holds 1 to 10 items.
-*/
-        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
-        pub options: ::std::vec::Vec<MessageOption>,
-        ///Text content of the message.
-        pub text: ::std::string::String,
-        ///Title shown above the list of options (no length limit is documented).
-        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
-        pub title: ::std::option::Option<::std::string::String>,
-        #[serde(rename = "type")]
-        pub type_: MessageType,
-        ///Unique identifier of the user receiving the message.
-        #[serde(rename = "userId")]
-        pub user_id: ::std::string::String,
+    #[serde(untagged)]
+    pub enum MessageSendRequest {
+        TextMessage(TextMessage),
+        QuickReplyMessage(QuickReplyMessage),
+        ImageMessage(ImageMessage),
+        AudioMessage(AudioMessage),
+        VideoMessage(VideoMessage),
+        FileMessage(FileMessage),
+        StickerMessage(StickerMessage),
+        LocationMessage(LocationMessage),
+        LocationRequestMessage(LocationRequestMessage),
+        ContactsMessage(ContactsMessage),
+        CtaUrlMessage(CtaUrlMessage),
+        FlowMessage(FlowMessage),
+        VoiceCallMessage(VoiceCallMessage),
+        CarouselMessage(CarouselMessage),
+        TemplateMessage(TemplateMessage),
     }
-    impl MessageSendRequest {
-        pub fn builder() -> builder::MessageSendRequest {
-            Default::default()
+    impl ::std::convert::From<TextMessage> for MessageSendRequest {
+        fn from(value: TextMessage) -> Self {
+            Self::TextMessage(value)
+        }
+    }
+    impl ::std::convert::From<QuickReplyMessage> for MessageSendRequest {
+        fn from(value: QuickReplyMessage) -> Self {
+            Self::QuickReplyMessage(value)
+        }
+    }
+    impl ::std::convert::From<ImageMessage> for MessageSendRequest {
+        fn from(value: ImageMessage) -> Self {
+            Self::ImageMessage(value)
+        }
+    }
+    impl ::std::convert::From<AudioMessage> for MessageSendRequest {
+        fn from(value: AudioMessage) -> Self {
+            Self::AudioMessage(value)
+        }
+    }
+    impl ::std::convert::From<VideoMessage> for MessageSendRequest {
+        fn from(value: VideoMessage) -> Self {
+            Self::VideoMessage(value)
+        }
+    }
+    impl ::std::convert::From<FileMessage> for MessageSendRequest {
+        fn from(value: FileMessage) -> Self {
+            Self::FileMessage(value)
+        }
+    }
+    impl ::std::convert::From<StickerMessage> for MessageSendRequest {
+        fn from(value: StickerMessage) -> Self {
+            Self::StickerMessage(value)
+        }
+    }
+    impl ::std::convert::From<LocationMessage> for MessageSendRequest {
+        fn from(value: LocationMessage) -> Self {
+            Self::LocationMessage(value)
+        }
+    }
+    impl ::std::convert::From<LocationRequestMessage> for MessageSendRequest {
+        fn from(value: LocationRequestMessage) -> Self {
+            Self::LocationRequestMessage(value)
+        }
+    }
+    impl ::std::convert::From<ContactsMessage> for MessageSendRequest {
+        fn from(value: ContactsMessage) -> Self {
+            Self::ContactsMessage(value)
+        }
+    }
+    impl ::std::convert::From<CtaUrlMessage> for MessageSendRequest {
+        fn from(value: CtaUrlMessage) -> Self {
+            Self::CtaUrlMessage(value)
+        }
+    }
+    impl ::std::convert::From<FlowMessage> for MessageSendRequest {
+        fn from(value: FlowMessage) -> Self {
+            Self::FlowMessage(value)
+        }
+    }
+    impl ::std::convert::From<VoiceCallMessage> for MessageSendRequest {
+        fn from(value: VoiceCallMessage) -> Self {
+            Self::VoiceCallMessage(value)
+        }
+    }
+    impl ::std::convert::From<CarouselMessage> for MessageSendRequest {
+        fn from(value: CarouselMessage) -> Self {
+            Self::CarouselMessage(value)
+        }
+    }
+    impl ::std::convert::From<TemplateMessage> for MessageSendRequest {
+        fn from(value: TemplateMessage) -> Self {
+            Self::TemplateMessage(value)
         }
     }
     ///The message was accepted.
@@ -1247,12 +3289,13 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
             Default::default()
         }
     }
-    ///Type of message to send; `text` is the one documented type.
+    /**Unique identifier of the user receiving the message. Inferred: for WhatsApp, the phone
+number without `+`, as the user pages define `userId` (the messages pages do not say).
+*/
     #[derive(
         ::serde::Deserialize,
         ::serde::Serialize,
         Clone,
-        Copy,
         Debug,
         Eq,
         Hash,
@@ -1260,42 +3303,96 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
         PartialEq,
         PartialOrd
     )]
-    pub enum MessageType {
-        #[serde(rename = "text")]
-        Text,
+    #[serde(transparent)]
+    pub struct MessageUserId(pub ::std::string::String);
+    impl ::std::ops::Deref for MessageUserId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
     }
-    impl ::std::fmt::Display for MessageType {
+    impl ::std::convert::From<MessageUserId> for ::std::string::String {
+        fn from(value: MessageUserId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for MessageUserId {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for MessageUserId {
         fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-            match *self {
-                Self::Text => f.write_str("text"),
-            }
+            self.0.fmt(f)
         }
     }
-    impl ::std::str::FromStr for MessageType {
-        type Err = self::error::ConversionError;
-        fn from_str(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            match value {
-                "text" => Ok(Self::Text),
-                _ => Err("invalid value".into()),
-            }
+    impl ::std::str::FromStr for MessageUserId {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
         }
     }
-    impl ::std::convert::TryFrom<&str> for MessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: &str,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
-        }
+    ///A template sent by a bot (older API).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Notification {
+        ///The campaign it belongs to.
+        #[serde(
+            rename = "campaignId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub campaign_id: ::std::option::Option<::std::string::String>,
+        ///When it was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The number it was sent to.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub destination: ::std::option::Option<::std::string::String>,
+        ///The template's name.
+        #[serde(
+            rename = "elementName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub element_name: ::std::option::Option<::std::string::String>,
+        ///What went wrong, or `null`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub error: ::std::option::Option<::serde_json::Value>,
+        ///Its identifier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///Jelou's internal identifier.
+        #[serde(
+            rename = "internalId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub internal_id: ::std::option::Option<::std::string::String>,
+        ///How it was sent, such as `BULK` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub origin: ::std::option::Option<::std::string::String>,
+        ///When it was sent.
+        #[serde(
+            rename = "sentDate",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_date: ::std::option::Option<::std::string::String>,
+        ///Its delivery state, such as `DELIVERED_USER` (open string).
+        #[serde(
+            rename = "sentStatus",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sent_status: ::std::option::Option<::std::string::String>,
+        ///Whether the user read it.
+        #[serde(
+            rename = "wasRead",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub was_read: ::std::option::Option<bool>,
     }
-    impl ::std::convert::TryFrom<::std::string::String> for MessageType {
-        type Error = self::error::ConversionError;
-        fn try_from(
-            value: ::std::string::String,
-        ) -> ::std::result::Result<Self, self::error::ConversionError> {
-            value.parse()
+    impl Notification {
+        pub fn builder() -> builder::Notification {
+            Default::default()
         }
     }
     ///A link to one page.
@@ -1311,6 +3408,210 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
     impl PageLink {
         pub fn builder() -> builder::PageLink {
             Default::default()
+        }
+    }
+    ///One reply button.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct QuickReply {
+        ///The button's text, 1 to 20 characters, no emoji or markdown.
+        pub title: QuickReplyTitle,
+    }
+    impl QuickReply {
+        pub fn builder() -> builder::QuickReply {
+            Default::default()
+        }
+    }
+    /**A text with up to three reply buttons. Each button's title has 1 to 20 characters and
+the titles are all different; the page also forbids emoji and markdown in them, which
+the client does not check.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct QuickReplyMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///The reply buttons, 1 to 3, with different titles.
+        pub quick_replies: ::std::vec::Vec<QuickReply>,
+        ///The question or text above the buttons.
+        pub text: ::std::string::String,
+        ///A title above the text, at most 20 characters.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<QuickReplyMessageTitle>,
+        ///Type of message, `quick_reply`.
+        #[serde(rename = "type")]
+        pub type_: QuickReplyMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl QuickReplyMessage {
+        pub fn builder() -> builder::QuickReplyMessage {
+            Default::default()
+        }
+    }
+    ///A title above the text, at most 20 characters.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QuickReplyMessageTitle(::std::string::String);
+    impl ::std::ops::Deref for QuickReplyMessageTitle {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QuickReplyMessageTitle> for ::std::string::String {
+        fn from(value: QuickReplyMessageTitle) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QuickReplyMessageTitle {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QuickReplyMessageTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QuickReplyMessageTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QuickReplyMessageTitle {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Type of message, `quick_reply`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum QuickReplyMessageType {
+        #[serde(rename = "quick_reply")]
+        QuickReply,
+    }
+    impl ::std::fmt::Display for QuickReplyMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::QuickReply => f.write_str("quick_reply"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for QuickReplyMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "quick_reply" => Ok(Self::QuickReply),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QuickReplyMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QuickReplyMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The button's text, 1 to 20 characters, no emoji or markdown.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct QuickReplyTitle(::std::string::String);
+    impl ::std::ops::Deref for QuickReplyTitle {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<QuickReplyTitle> for ::std::string::String {
+        fn from(value: QuickReplyTitle) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for QuickReplyTitle {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() > 20usize {
+                return Err("longer than 20 characters".into());
+            }
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for QuickReplyTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for QuickReplyTitle {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for QuickReplyTitle {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
         }
     }
     ///A media resource whose signed URL is wanted.
@@ -1356,7 +3657,7 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
         }
     }
     ///A row's fields (as the database's schema defines them), with `_id`, `createdAt` and `updatedAt`.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct Row {
         ///When the row was created.
         #[serde(
@@ -1373,6 +3674,8 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub updated_at: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl Row {
         pub fn builder() -> builder::Row {
@@ -1624,6 +3927,20 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
             SortOrder::Desc
         }
     }
+    ///The campaign operations' envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct StatusEnvelope {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///A word such as `success` (open); any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+    }
+    impl StatusEnvelope {
+        pub fn builder() -> builder::StatusEnvelope {
+            Default::default()
+        }
+    }
     ///The outcome of an update.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct StatusResponse {
@@ -1636,6 +3953,79 @@ optional here (a plain text message has none) and, when present, holds 1 to 10 i
     impl StatusResponse {
         pub fn builder() -> builder::StatusResponse {
             Default::default()
+        }
+    }
+    ///A sticker: WebP (`image/webp`), at most 100 KB.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct StickerMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        #[serde(rename = "mediaUrl")]
+        pub media_url: MediaUrl,
+        ///Type of message, `sticker`.
+        #[serde(rename = "type")]
+        pub type_: StickerMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl StickerMessage {
+        pub fn builder() -> builder::StickerMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `sticker`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum StickerMessageType {
+        #[serde(rename = "sticker")]
+        Sticker,
+    }
+    impl ::std::fmt::Display for StickerMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Sticker => f.write_str("sticker"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for StickerMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "sticker" => Ok(Self::Sticker),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for StickerMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for StickerMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
         }
     }
     /**A user's attributes as stored: every `default_*` key is present, `null` when unset, and
@@ -1683,6 +4073,823 @@ any custom key is a string.
                 ::std::string::String,
                 ::std::option::Option<::std::string::String>,
             >,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///A template.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct Template {
+        ///Its category, such as `UTILITY` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category: ::std::option::Option<::std::string::String>,
+        ///When it was created (ISO 8601).
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The name shown to operators.
+        #[serde(
+            rename = "displayName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub display_name: ::std::option::Option<::std::string::String>,
+        ///The template's unique name.
+        #[serde(
+            rename = "elementName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub element_name: ::std::option::Option<::std::string::String>,
+        ///Whether operators see it.
+        #[serde(
+            rename = "isVisible",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_visible: ::std::option::Option<bool>,
+        ///Its language, such as `ES`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
+        ///The placeholders.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub params: ::std::vec::Vec<TemplateParamsItem>,
+        ///How many placeholders.
+        #[serde(
+            rename = "paramsNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub params_number: ::std::option::Option<i64>,
+        ///Its state, such as `APPROVED` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+        ///The body text, with placeholders such as `{{1}}`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub template: ::std::option::Option<::std::string::String>,
+        ///When it last changed (ISO 8601).
+        #[serde(
+            rename = "updatedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+    }
+    impl Template {
+        pub fn builder() -> builder::Template {
+            Default::default()
+        }
+    }
+    ///A template's category.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TemplateCategory {
+        #[serde(rename = "UTILITY")]
+        Utility,
+        #[serde(rename = "MARKETING")]
+        Marketing,
+        #[serde(rename = "AUTHENTICATION")]
+        Authentication,
+    }
+    impl ::std::fmt::Display for TemplateCategory {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Utility => f.write_str("UTILITY"),
+                Self::Marketing => f.write_str("MARKETING"),
+                Self::Authentication => f.write_str("AUTHENTICATION"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateCategory {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "UTILITY" => Ok(Self::Utility),
+                "MARKETING" => Ok(Self::Marketing),
+                "AUTHENTICATION" => Ok(Self::Authentication),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateCategory {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///A new template.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TemplateCreateRequest {
+        ///The buttons, required when `interactiveAction` is not `NONE`.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub buttons: ::std::vec::Vec<TemplateCreateRequestButtonsItem>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub category: ::std::option::Option<TemplateCategory>,
+        ///The name shown to operators.
+        #[serde(
+            rename = "displayName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub display_name: ::std::option::Option<::std::string::String>,
+        ///The unique name, in lowercase letters, digits and `_` only.
+        #[serde(
+            rename = "elementName",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub element_name: ::std::option::Option<TemplateCreateRequestElementName>,
+        ///An example of the body, for the review.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub example: ::std::option::Option<::std::string::String>,
+        ///An example of the header, for the review.
+        #[serde(
+            rename = "exampleHeader",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub example_header: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "extraSettings",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub extra_settings: ::std::option::Option<TemplateCreateRequestExtraSettings>,
+        ///The header text.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header: ::std::option::Option<::std::string::String>,
+        ///The header's placeholders.
+        #[serde(
+            rename = "headerParams",
+            default,
+            skip_serializing_if = "::std::vec::Vec::is_empty"
+        )]
+        pub header_params: ::std::vec::Vec<::serde_json::Value>,
+        ///The buttons' kind.
+        #[serde(
+            rename = "interactiveAction",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub interactive_action: ::std::option::Option<
+            TemplateCreateRequestInteractiveAction,
+        >,
+        ///Whether operators see it.
+        #[serde(
+            rename = "isVisible",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub is_visible: ::std::option::Option<bool>,
+        ///The template's language.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub language: ::std::option::Option<::std::string::String>,
+        ///The header's file, required by image, video and document templates.
+        #[serde(
+            rename = "mediaUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub media_url: ::std::option::Option<::std::string::String>,
+        ///The placeholders (one only in an authentication template).
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub params: ::std::vec::Vec<TemplateCreateRequestParamsItem>,
+        ///How many placeholders.
+        #[serde(
+            rename = "paramsNumber",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub params_number: ::std::option::Option<i64>,
+        ///The body text (an authentication template's is set by Meta).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub template: ::std::option::Option<::std::string::String>,
+        ///The template's kind.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<TemplateCreateRequestType>,
+    }
+    impl TemplateCreateRequest {
+        pub fn builder() -> builder::TemplateCreateRequest {
+            Default::default()
+        }
+    }
+    ///One button.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TemplateCreateRequestButtonsItem {
+        ///An example value, for the review.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub example: ::std::option::Option<::std::string::String>,
+        ///The number a call button calls.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub phone_number: ::std::option::Option<::std::string::String>,
+        ///Its label.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///Its kind, such as `QUICK_REPLY`.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<::std::string::String>,
+        ///The URL a call-to-action button opens.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<::std::string::String>,
+    }
+    impl TemplateCreateRequestButtonsItem {
+        pub fn builder() -> builder::TemplateCreateRequestButtonsItem {
+            Default::default()
+        }
+    }
+    ///The unique name, in lowercase letters, digits and `_` only.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct TemplateCreateRequestElementName(::std::string::String);
+    impl ::std::ops::Deref for TemplateCreateRequestElementName {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TemplateCreateRequestElementName>
+    for ::std::string::String {
+        fn from(value: TemplateCreateRequestElementName) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for TemplateCreateRequestElementName {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^[a-z0-9_]+$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^[a-z0-9_]+$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateCreateRequestElementName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TemplateCreateRequestElementName {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for TemplateCreateRequestElementName {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Settings of authentication templates.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TemplateCreateRequestExtraSettings {
+        ///Whether to add WhatsApp's security advice.
+        #[serde(
+            rename = "addSecurityRecommendation",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub add_security_recommendation: ::std::option::Option<bool>,
+        ///Whether Meta may change the category.
+        #[serde(
+            rename = "allowChangeCategory",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub allow_change_category: ::std::option::Option<bool>,
+        ///How long the code lasts, in minutes.
+        #[serde(
+            rename = "codeExpirationMinutes",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub code_expiration_minutes: ::std::option::Option<i64>,
+    }
+    impl TemplateCreateRequestExtraSettings {
+        pub fn builder() -> builder::TemplateCreateRequestExtraSettings {
+            Default::default()
+        }
+    }
+    ///The buttons' kind.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TemplateCreateRequestInteractiveAction {
+        #[serde(rename = "NONE")]
+        None,
+        #[serde(rename = "CALL_TO_ACTION")]
+        CallToAction,
+        #[serde(rename = "QUICK_REPLY")]
+        QuickReply,
+        #[serde(rename = "OTP")]
+        Otp,
+    }
+    impl ::std::fmt::Display for TemplateCreateRequestInteractiveAction {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::None => f.write_str("NONE"),
+                Self::CallToAction => f.write_str("CALL_TO_ACTION"),
+                Self::QuickReply => f.write_str("QUICK_REPLY"),
+                Self::Otp => f.write_str("OTP"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateCreateRequestInteractiveAction {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "NONE" => Ok(Self::None),
+                "CALL_TO_ACTION" => Ok(Self::CallToAction),
+                "QUICK_REPLY" => Ok(Self::QuickReply),
+                "OTP" => Ok(Self::Otp),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateCreateRequestInteractiveAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for TemplateCreateRequestInteractiveAction {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///One placeholder.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TemplateCreateRequestParamsItem {
+        ///An example value, for the review.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub example: ::std::option::Option<::std::string::String>,
+        ///Its label.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub label: ::std::option::Option<::std::string::String>,
+        ///Its number.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub param: ::std::option::Option<::std::string::String>,
+    }
+    impl TemplateCreateRequestParamsItem {
+        pub fn builder() -> builder::TemplateCreateRequestParamsItem {
+            Default::default()
+        }
+    }
+    ///The template's kind.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TemplateCreateRequestType {
+        #[serde(rename = "HSM")]
+        Hsm,
+        #[serde(rename = "IMAGE")]
+        Image,
+        #[serde(rename = "VIDEO")]
+        Video,
+        #[serde(rename = "DOCUMENT")]
+        Document,
+    }
+    impl ::std::fmt::Display for TemplateCreateRequestType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Hsm => f.write_str("HSM"),
+                Self::Image => f.write_str("IMAGE"),
+                Self::Video => f.write_str("VIDEO"),
+                Self::Document => f.write_str("DOCUMENT"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateCreateRequestType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "HSM" => Ok(Self::Hsm),
+                "IMAGE" => Ok(Self::Image),
+                "VIDEO" => Ok(Self::Video),
+                "DOCUMENT" => Ok(Self::Document),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateCreateRequestType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateCreateRequestType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The created template, in the campaign operations' envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TemplateCreateResponse {
+        ///The template (its fields are not shown).
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub data: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///A word such as `success` (open); any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+    }
+    impl TemplateCreateResponse {
+        pub fn builder() -> builder::TemplateCreateResponse {
+            Default::default()
+        }
+    }
+    ///The bot's templates.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TemplateList {
+        ///The templates.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub data: ::std::vec::Vec<Template>,
+    }
+    impl TemplateList {
+        pub fn builder() -> builder::TemplateList {
+            Default::default()
+        }
+    }
+    /**An approved template (HSM), which reaches the user outside the 24-hour window. Only an
+older-generation page documents this kind on the messages endpoint; it does not show
+the answer.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TemplateMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub parameters: ::std::option::Option<TemplateParameters>,
+        ///The approved template's identifier.
+        #[serde(rename = "templateId")]
+        pub template_id: ::std::string::String,
+        ///Type of message, `template`.
+        #[serde(rename = "type")]
+        pub type_: TemplateMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl TemplateMessage {
+        pub fn builder() -> builder::TemplateMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `template`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TemplateMessageType {
+        #[serde(rename = "template")]
+        Template,
+    }
+    impl ::std::fmt::Display for TemplateMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Template => f.write_str("template"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "template" => Ok(Self::Template),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The template's variables by name, such as `{"nombre": "Ana"}`.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct TemplateParameters(
+        pub ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+    );
+    impl ::std::ops::Deref for TemplateParameters {
+        type Target = ::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        >;
+        fn deref(
+            &self,
+        ) -> &::std::collections::BTreeMap<
+            ::std::string::String,
+            ::std::string::String,
+        > {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<TemplateParameters>
+    for ::std::collections::BTreeMap<::std::string::String, ::std::string::String> {
+        fn from(value: TemplateParameters) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::std::collections::BTreeMap<::std::string::String, ::std::string::String>,
+    > for TemplateParameters {
+        fn from(
+            value: ::std::collections::BTreeMap<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        ) -> Self {
+            Self(value)
+        }
+    }
+    ///One placeholder.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct TemplateParamsItem {
+        ///Its label.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub label: ::std::option::Option<::std::string::String>,
+        ///Its number (any JSON value is kept).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub param: ::std::option::Option<::serde_json::Value>,
+    }
+    impl TemplateParamsItem {
+        pub fn builder() -> builder::TemplateParamsItem {
+            Default::default()
+        }
+    }
+    ///A template's state in WhatsApp's review.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TemplateStatus {
+        #[serde(rename = "PENDING")]
+        Pending,
+        #[serde(rename = "REJECTED")]
+        Rejected,
+        #[serde(rename = "APPROVED")]
+        Approved,
+        #[serde(rename = "DELETED")]
+        Deleted,
+        #[serde(rename = "DISABLED")]
+        Disabled,
+    }
+    impl ::std::fmt::Display for TemplateStatus {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Pending => f.write_str("PENDING"),
+                Self::Rejected => f.write_str("REJECTED"),
+                Self::Approved => f.write_str("APPROVED"),
+                Self::Deleted => f.write_str("DELETED"),
+                Self::Disabled => f.write_str("DISABLED"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TemplateStatus {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "PENDING" => Ok(Self::Pending),
+                "REJECTED" => Ok(Self::Rejected),
+                "APPROVED" => Ok(Self::Approved),
+                "DELETED" => Ok(Self::Deleted),
+                "DISABLED" => Ok(Self::Disabled),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TemplateStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TemplateStatus {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**A text message, optionally with a list of options the user can select (page 003 and
+the "texto con opciones" pages). The list comes in two documented shapes: the newest
+pages put `title`, `buttonText` and `options` beside `text` (followed here, as page 003
+does); older pages nest them in `buttons`, kept as an alternative. Which shape the
+server accepts today cannot be told from the pages.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct TextMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        #[serde(
+            rename = "buttonText",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub button_text: ::std::option::Option<MessageButtonText>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub buttons: ::std::option::Option<MessageButtons>,
+        /**The selectable options: at least 1, at most 10 per message.
+Ambiguous: the payload section calls `options[]` required, while the body reference
+lists only `type`, `userId` and `text` as required for a text message. The list is
+optional here (a plain text message has none) and, when present, holds 1 to 10 items.
+*/
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub options: ::std::vec::Vec<MessageOption>,
+        ///Text content of the message.
+        pub text: ::std::string::String,
+        ///Title shown above the list of options (no length limit is documented).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub title: ::std::option::Option<::std::string::String>,
+        ///Type of message, `text`.
+        #[serde(rename = "type")]
+        pub type_: TextMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl TextMessage {
+        pub fn builder() -> builder::TextMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `text`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum TextMessageType {
+        #[serde(rename = "text")]
+        Text,
+    }
+    impl ::std::fmt::Display for TextMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("text"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for TextMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text" => Ok(Self::Text),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for TextMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for TextMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///An answer the pages do not show; any JSON object is kept as it is.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(transparent)]
+    pub struct UndocumentedAnswer(
+        pub ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    );
+    impl ::std::ops::Deref for UndocumentedAnswer {
+        type Target = ::serde_json::Map<::std::string::String, ::serde_json::Value>;
+        fn deref(
+            &self,
+        ) -> &::serde_json::Map<::std::string::String, ::serde_json::Value> {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UndocumentedAnswer>
+    for ::serde_json::Map<::std::string::String, ::serde_json::Value> {
+        fn from(value: UndocumentedAnswer) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<
+        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    > for UndocumentedAnswer {
+        fn from(
+            value: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
         ) -> Self {
             Self(value)
         }
@@ -2742,6 +5949,221 @@ not required when `attributes.default_email` is given. One of the two must be pr
     }
     impl UserDetails {
         pub fn builder() -> builder::UserDetails {
+            Default::default()
+        }
+    }
+    ///A user's messages (older API).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserHistory {
+        ///The messages.
+        #[serde(default, skip_serializing_if = "::std::vec::Vec::is_empty")]
+        pub chat: ::std::vec::Vec<UserHistoryMessage>,
+    }
+    impl UserHistory {
+        pub fn builder() -> builder::UserHistory {
+            Default::default()
+        }
+    }
+    ///`UserHistoryListDirection`
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum UserHistoryListDirection {
+        #[serde(rename = "newer")]
+        Newer,
+        #[serde(rename = "older")]
+        Older,
+    }
+    impl ::std::fmt::Display for UserHistoryListDirection {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Newer => f.write_str("newer"),
+                Self::Older => f.write_str("older"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for UserHistoryListDirection {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "newer" => Ok(Self::Newer),
+                "older" => Ok(Self::Older),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserHistoryListDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserHistoryListDirection {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///`UserHistoryListLimit`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UserHistoryListLimit(::std::string::String);
+    impl ::std::ops::Deref for UserHistoryListLimit {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserHistoryListLimit> for ::std::string::String {
+        fn from(value: UserHistoryListLimit) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UserHistoryListLimit {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^([1-9]|[1-4][0-9]|50)$").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^([1-9]|[1-4][0-9]|50)$\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserHistoryListLimit {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserHistoryListLimit {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserHistoryListLimit {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///`UserHistoryListUserId`
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct UserHistoryListUserId(::std::string::String);
+    impl ::std::ops::Deref for UserHistoryListUserId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<UserHistoryListUserId> for ::std::string::String {
+        fn from(value: UserHistoryListUserId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for UserHistoryListUserId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for UserHistoryListUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for UserHistoryListUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for UserHistoryListUserId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///One message of a user's history (older API).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct UserHistoryMessage {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub bubble: ::std::option::Option<HistoryBubble>,
+        ///`bot`, `operator` or `user` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub by: ::std::option::Option<::std::string::String>,
+        ///Its identifier.
+        #[serde(
+            rename = "messageId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub message_id: ::std::option::Option<::std::string::String>,
+        ///When it was received, in milliseconds since 1970.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub received: ::std::option::Option<i64>,
+        ///Who received it.
+        #[serde(
+            rename = "recipientId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub recipient_id: ::std::option::Option<::std::string::String>,
+        ///Who sent it.
+        #[serde(
+            rename = "senderId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub sender_id: ::std::option::Option<::std::string::String>,
+        ///`CREATED`, `DELIVERED_CHANNEL`, `DELIVERED_USER` or `FAILED` (open string).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::std::string::String>,
+    }
+    impl UserHistoryMessage {
+        pub fn builder() -> builder::UserHistoryMessage {
             Default::default()
         }
     }
@@ -3847,6 +7269,175 @@ documented, and any other key is still allowed by the pattern.
             Default::default()
         }
     }
+    /**A video: MP4 or 3GP (`video/mp4`, `video/3gp`), at most 16 MB, with an optional caption
+in `text`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct VideoMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        #[serde(rename = "mediaUrl")]
+        pub media_url: MediaUrl,
+        ///The caption.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///Type of message, `video`.
+        #[serde(rename = "type")]
+        pub type_: VideoMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl VideoMessage {
+        pub fn builder() -> builder::VideoMessage {
+            Default::default()
+        }
+    }
+    ///Type of message, `video`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum VideoMessageType {
+        #[serde(rename = "video")]
+        Video,
+    }
+    impl ::std::fmt::Display for VideoMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Video => f.write_str("video"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VideoMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "video" => Ok(Self::Video),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VideoMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VideoMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**A message with a button that calls the business. The WhatsApp account must have calling
+enabled (through Jelou's support).
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct VoiceCallMessage {
+        #[serde(
+            rename = "botId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub bot_id: ::std::option::Option<MessageBotId>,
+        ///The header.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub header: ::std::option::Option<::std::string::String>,
+        pub parameters: VoiceCallMessageParameters,
+        ///The body text.
+        pub text: ::std::string::String,
+        ///Type of message, `voice_call`.
+        #[serde(rename = "type")]
+        pub type_: VoiceCallMessageType,
+        #[serde(rename = "userId")]
+        pub user_id: MessageUserId,
+    }
+    impl VoiceCallMessage {
+        pub fn builder() -> builder::VoiceCallMessage {
+            Default::default()
+        }
+    }
+    ///The call button.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct VoiceCallMessageParameters {
+        ///The button's label.
+        pub display_text: ::std::string::String,
+    }
+    impl VoiceCallMessageParameters {
+        pub fn builder() -> builder::VoiceCallMessageParameters {
+            Default::default()
+        }
+    }
+    ///Type of message, `voice_call`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum VoiceCallMessageType {
+        #[serde(rename = "voice_call")]
+        VoiceCall,
+    }
+    impl ::std::fmt::Display for VoiceCallMessageType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::VoiceCall => f.write_str("voice_call"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for VoiceCallMessageType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "voice_call" => Ok(Self::VoiceCall),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for VoiceCallMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for VoiceCallMessageType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
     ///An answer of the widget endpoints, in the envelope; `data`'s members are open objects.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct WidgetAnswer {
@@ -3921,7 +7512,7 @@ documented, and any other key is still allowed by the pattern.
         }
     }
     ///The widget's settings.
-    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct WidgetCreateRequestWidget {
         ///Its behaviour (for example `type`).
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
@@ -3929,6 +7520,8 @@ documented, and any other key is still allowed by the pattern.
         ///Its look (position, status, font, colours, start button, tooltip panel).
         #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
         pub theme: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
     impl WidgetCreateRequestWidget {
         pub fn builder() -> builder::WidgetCreateRequestWidget {
@@ -4291,6 +7884,599 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct AttendedConversation {
+            assignation_method: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            bot: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            company: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            conversation_duration: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            end_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ended_reason: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            operator: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            origin: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            start_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            time_replied_operator: ::std::result::Result<
+                ::std::option::Option<f64>,
+                ::std::string::String,
+            >,
+            user: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AttendedConversation {
+            fn default() -> Self {
+                Self {
+                    assignation_method: Ok(Default::default()),
+                    bot: Ok(Default::default()),
+                    company: Ok(Default::default()),
+                    conversation_duration: Ok(Default::default()),
+                    end_at: Ok(Default::default()),
+                    ended_reason: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    operator: Ok(Default::default()),
+                    origin: Ok(Default::default()),
+                    start_at: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    time_replied_operator: Ok(Default::default()),
+                    user: Ok(Default::default()),
+                }
+            }
+        }
+        impl AttendedConversation {
+            pub fn assignation_method<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignation_method = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for assignation_method: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn bot<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot: {e}")
+                    });
+                self
+            }
+            pub fn company<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.company = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for company: {e}")
+                    });
+                self
+            }
+            pub fn conversation_duration<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.conversation_duration = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for conversation_duration: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn end_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for end_at: {e}")
+                    });
+                self
+            }
+            pub fn ended_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ended_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ended_reason: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn operator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.operator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for operator: {e}")
+                    });
+                self
+            }
+            pub fn origin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.origin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for origin: {e}")
+                    });
+                self
+            }
+            pub fn start_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_at: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn time_replied_operator<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<f64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.time_replied_operator = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for time_replied_operator: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AttendedConversation>
+        for super::AttendedConversation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AttendedConversation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignation_method: value.assignation_method?,
+                    bot: value.bot?,
+                    company: value.company?,
+                    conversation_duration: value.conversation_duration?,
+                    end_at: value.end_at?,
+                    ended_reason: value.ended_reason?,
+                    id: value.id?,
+                    operator: value.operator?,
+                    origin: value.origin?,
+                    start_at: value.start_at?,
+                    state: value.state?,
+                    time_replied_operator: value.time_replied_operator?,
+                    user: value.user?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AttendedConversation> for AttendedConversation {
+            fn from(value: super::AttendedConversation) -> Self {
+                Self {
+                    assignation_method: Ok(value.assignation_method),
+                    bot: Ok(value.bot),
+                    company: Ok(value.company),
+                    conversation_duration: Ok(value.conversation_duration),
+                    end_at: Ok(value.end_at),
+                    ended_reason: Ok(value.ended_reason),
+                    id: Ok(value.id),
+                    operator: Ok(value.operator),
+                    origin: Ok(value.origin),
+                    start_at: Ok(value.start_at),
+                    state: Ok(value.state),
+                    time_replied_operator: Ok(value.time_replied_operator),
+                    user: Ok(value.user),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AttendedConversations {
+            links: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            pagination: ::std::result::Result<
+                ::std::option::Option<super::HistoryPagination>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::AttendedConversation>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AttendedConversations {
+            fn default() -> Self {
+                Self {
+                    links: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    pagination: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl AttendedConversations {
+            pub fn links<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.links = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for links: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn pagination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HistoryPagination>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pagination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::AttendedConversation>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AttendedConversations>
+        for super::AttendedConversations {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AttendedConversations,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    links: value.links?,
+                    message: value.message?,
+                    pagination: value.pagination?,
+                    results: value.results?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AttendedConversations>
+        for AttendedConversations {
+            fn from(value: super::AttendedConversations) -> Self {
+                Self {
+                    links: Ok(value.links),
+                    message: Ok(value.message),
+                    pagination: Ok(value.pagination),
+                    results: Ok(value.results),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AttendedConversationsRequest {
+            end_at: ::std::result::Result<::std::string::String, ::std::string::String>,
+            get_json: ::std::result::Result<bool, ::std::string::String>,
+            start_at: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for AttendedConversationsRequest {
+            fn default() -> Self {
+                Self {
+                    end_at: Err("no value supplied for end_at".to_string()),
+                    get_json: Err("no value supplied for get_json".to_string()),
+                    start_at: Err("no value supplied for start_at".to_string()),
+                }
+            }
+        }
+        impl AttendedConversationsRequest {
+            pub fn end_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for end_at: {e}")
+                    });
+                self
+            }
+            pub fn get_json<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<bool>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.get_json = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for get_json: {e}")
+                    });
+                self
+            }
+            pub fn start_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AttendedConversationsRequest>
+        for super::AttendedConversationsRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AttendedConversationsRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    end_at: value.end_at?,
+                    get_json: value.get_json?,
+                    start_at: value.start_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AttendedConversationsRequest>
+        for AttendedConversationsRequest {
+            fn from(value: super::AttendedConversationsRequest) -> Self {
+                Self {
+                    end_at: Ok(value.end_at),
+                    get_json: Ok(value.get_json),
+                    start_at: Ok(value.start_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct AudioMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<super::MediaUrl, ::std::string::String>,
+            type_: ::std::result::Result<super::AudioMessageType, ::std::string::String>,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for AudioMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    media_url: Err("no value supplied for media_url".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl AudioMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MediaUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::AudioMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<AudioMessage> for super::AudioMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: AudioMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    media_url: value.media_url?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::AudioMessage> for AudioMessage {
+            fn from(value: super::AudioMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    media_url: Ok(value.media_url),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct CacheSetRequest {
             bot_id: ::std::result::Result<::std::string::String, ::std::string::String>,
             params: ::std::result::Result<
@@ -4418,6 +8604,688 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Campaign {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            completed_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            delivered_messages: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            element_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            failed_messages: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            total_messages: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Campaign {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    completed_at: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    delivered_messages: Ok(Default::default()),
+                    element_name: Ok(Default::default()),
+                    failed_messages: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    total_messages: Ok(Default::default()),
+                }
+            }
+        }
+        impl Campaign {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn completed_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.completed_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for completed_at: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn delivered_messages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.delivered_messages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for delivered_messages: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn element_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.element_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for element_name: {e}")
+                    });
+                self
+            }
+            pub fn failed_messages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.failed_messages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for failed_messages: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn total_messages<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.total_messages = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for total_messages: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Campaign> for super::Campaign {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Campaign,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    completed_at: value.completed_at?,
+                    created_at: value.created_at?,
+                    delivered_messages: value.delivered_messages?,
+                    element_name: value.element_name?,
+                    failed_messages: value.failed_messages?,
+                    id: value.id?,
+                    name: value.name?,
+                    status: value.status?,
+                    total_messages: value.total_messages?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Campaign> for Campaign {
+            fn from(value: super::Campaign) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    completed_at: Ok(value.completed_at),
+                    created_at: Ok(value.created_at),
+                    delivered_messages: Ok(value.delivered_messages),
+                    element_name: Ok(value.element_name),
+                    failed_messages: Ok(value.failed_messages),
+                    id: Ok(value.id),
+                    name: Ok(value.name),
+                    status: Ok(value.status),
+                    total_messages: Ok(value.total_messages),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignList {
+            data: ::std::result::Result<
+                ::std::option::Option<super::CampaignListData>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignList {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::CampaignListData>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignList> for super::CampaignList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignList> for CampaignList {
+            fn from(value: super::CampaignList) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CampaignListData {
+            pagination: ::std::result::Result<
+                ::std::option::Option<super::HistoryPagination>,
+                ::std::string::String,
+            >,
+            results: ::std::result::Result<
+                ::std::vec::Vec<super::Campaign>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CampaignListData {
+            fn default() -> Self {
+                Self {
+                    pagination: Ok(Default::default()),
+                    results: Ok(Default::default()),
+                }
+            }
+        }
+        impl CampaignListData {
+            pub fn pagination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HistoryPagination>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.pagination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for pagination: {e}")
+                    });
+                self
+            }
+            pub fn results<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Campaign>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.results = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for results: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CampaignListData> for super::CampaignListData {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CampaignListData,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    pagination: value.pagination?,
+                    results: value.results?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CampaignListData> for CampaignListData {
+            fn from(value: super::CampaignListData) -> Self {
+                Self {
+                    pagination: Ok(value.pagination),
+                    results: Ok(value.results),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CarouselCard {
+            action: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            body: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            card_index: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            header: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CarouselCard {
+            fn default() -> Self {
+                Self {
+                    action: Ok(Default::default()),
+                    body: Ok(Default::default()),
+                    card_index: Ok(Default::default()),
+                    header: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl CarouselCard {
+            pub fn action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for action: {e}")
+                    });
+                self
+            }
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn card_index<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.card_index = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for card_index: {e}")
+                    });
+                self
+            }
+            pub fn header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CarouselCard> for super::CarouselCard {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CarouselCard,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    action: value.action?,
+                    body: value.body?,
+                    card_index: value.card_index?,
+                    header: value.header?,
+                    type_: value.type_?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CarouselCard> for CarouselCard {
+            fn from(value: super::CarouselCard) -> Self {
+                Self {
+                    action: Ok(value.action),
+                    body: Ok(value.body),
+                    card_index: Ok(value.card_index),
+                    header: Ok(value.header),
+                    type_: Ok(value.type_),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CarouselMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            parameters: ::std::result::Result<
+                super::CarouselMessageParameters,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CarouselMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for CarouselMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    parameters: Err("no value supplied for parameters".to_string()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl CarouselMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CarouselMessageParameters>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CarouselMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CarouselMessage> for super::CarouselMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CarouselMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    parameters: value.parameters?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CarouselMessage> for CarouselMessage {
+            fn from(value: super::CarouselMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    parameters: Ok(value.parameters),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CarouselMessageParameters {
+            cards: ::std::result::Result<
+                ::std::vec::Vec<super::CarouselCard>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for CarouselMessageParameters {
+            fn default() -> Self {
+                Self {
+                    cards: Err("no value supplied for cards".to_string()),
+                }
+            }
+        }
+        impl CarouselMessageParameters {
+            pub fn cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::CarouselCard>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CarouselMessageParameters>
+        for super::CarouselMessageParameters {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CarouselMessageParameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { cards: value.cards? })
+            }
+        }
+        impl ::std::convert::From<super::CarouselMessageParameters>
+        for CarouselMessageParameters {
+            fn from(value: super::CarouselMessageParameters) -> Self {
+                Self { cards: Ok(value.cards) }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct ChatContext {
             action: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -4533,6 +9401,10 @@ documented, and any other key is still allowed by the pattern.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for ChatFulfillment {
             fn default() -> Self {
@@ -4540,6 +9412,7 @@ documented, and any other key is still allowed by the pattern.
                     delay: Ok(Default::default()),
                     message: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -4580,6 +9453,20 @@ documented, and any other key is still allowed by the pattern.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<ChatFulfillment> for super::ChatFulfillment {
             type Error = super::error::ConversionError;
@@ -4590,6 +9477,7 @@ documented, and any other key is still allowed by the pattern.
                     delay: value.delay?,
                     message: value.message?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -4599,6 +9487,7 @@ documented, and any other key is still allowed by the pattern.
                     delay: Ok(value.delay),
                     message: Ok(value.message),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -5278,6 +10167,612 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct ContactCard {
+            addresses: ::std::result::Result<
+                ::std::vec::Vec<super::ContactCardAddressesItem>,
+                ::std::string::String,
+            >,
+            emails: ::std::result::Result<
+                ::std::vec::Vec<super::ContactCardEmailsItem>,
+                ::std::string::String,
+            >,
+            name: ::std::result::Result<
+                ::std::option::Option<super::ContactCardName>,
+                ::std::string::String,
+            >,
+            phones: ::std::result::Result<
+                ::std::vec::Vec<super::ContactCardPhonesItem>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCard {
+            fn default() -> Self {
+                Self {
+                    addresses: Ok(Default::default()),
+                    emails: Ok(Default::default()),
+                    name: Ok(Default::default()),
+                    phones: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCard {
+            pub fn addresses<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ContactCardAddressesItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.addresses = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for addresses: {e}")
+                    });
+                self
+            }
+            pub fn emails<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ContactCardEmailsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.emails = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for emails: {e}")
+                    });
+                self
+            }
+            pub fn name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ContactCardName>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for name: {e}")
+                    });
+                self
+            }
+            pub fn phones<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::ContactCardPhonesItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phones = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phones: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCard> for super::ContactCard {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCard,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    addresses: value.addresses?,
+                    emails: value.emails?,
+                    name: value.name?,
+                    phones: value.phones?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCard> for ContactCard {
+            fn from(value: super::ContactCard) -> Self {
+                Self {
+                    addresses: Ok(value.addresses),
+                    emails: Ok(value.emails),
+                    name: Ok(value.name),
+                    phones: Ok(value.phones),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCardAddressesItem {
+            city: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            country_code: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            street: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            zip: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCardAddressesItem {
+            fn default() -> Self {
+                Self {
+                    city: Ok(Default::default()),
+                    country: Ok(Default::default()),
+                    country_code: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    street: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    zip: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCardAddressesItem {
+            pub fn city<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.city = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for city: {e}")
+                    });
+                self
+            }
+            pub fn country<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country: {e}")
+                    });
+                self
+            }
+            pub fn country_code<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.country_code = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for country_code: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn street<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.street = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for street: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn zip<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.zip = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for zip: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCardAddressesItem>
+        for super::ContactCardAddressesItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCardAddressesItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    city: value.city?,
+                    country: value.country?,
+                    country_code: value.country_code?,
+                    state: value.state?,
+                    street: value.street?,
+                    type_: value.type_?,
+                    zip: value.zip?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCardAddressesItem>
+        for ContactCardAddressesItem {
+            fn from(value: super::ContactCardAddressesItem) -> Self {
+                Self {
+                    city: Ok(value.city),
+                    country: Ok(value.country),
+                    country_code: Ok(value.country_code),
+                    state: Ok(value.state),
+                    street: Ok(value.street),
+                    type_: Ok(value.type_),
+                    zip: Ok(value.zip),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCardEmailsItem {
+            email: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCardEmailsItem {
+            fn default() -> Self {
+                Self {
+                    email: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCardEmailsItem {
+            pub fn email<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.email = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for email: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCardEmailsItem>
+        for super::ContactCardEmailsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCardEmailsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    email: value.email?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCardEmailsItem>
+        for ContactCardEmailsItem {
+            fn from(value: super::ContactCardEmailsItem) -> Self {
+                Self {
+                    email: Ok(value.email),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCardName {
+            first_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            formatted_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            last_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCardName {
+            fn default() -> Self {
+                Self {
+                    first_name: Ok(Default::default()),
+                    formatted_name: Ok(Default::default()),
+                    last_name: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCardName {
+            pub fn first_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.first_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for first_name: {e}")
+                    });
+                self
+            }
+            pub fn formatted_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.formatted_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for formatted_name: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn last_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.last_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for last_name: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCardName> for super::ContactCardName {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCardName,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    first_name: value.first_name?,
+                    formatted_name: value.formatted_name?,
+                    last_name: value.last_name?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCardName> for ContactCardName {
+            fn from(value: super::ContactCardName) -> Self {
+                Self {
+                    first_name: Ok(value.first_name),
+                    formatted_name: Ok(value.formatted_name),
+                    last_name: Ok(value.last_name),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactCardPhonesItem {
+            phone: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            wa_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for ContactCardPhonesItem {
+            fn default() -> Self {
+                Self {
+                    phone: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    wa_id: Ok(Default::default()),
+                }
+            }
+        }
+        impl ContactCardPhonesItem {
+            pub fn phone<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn wa_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.wa_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for wa_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactCardPhonesItem>
+        for super::ContactCardPhonesItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactCardPhonesItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    phone: value.phone?,
+                    type_: value.type_?,
+                    wa_id: value.wa_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactCardPhonesItem>
+        for ContactCardPhonesItem {
+            fn from(value: super::ContactCardPhonesItem) -> Self {
+                Self {
+                    phone: Ok(value.phone),
+                    type_: Ok(value.type_),
+                    wa_id: Ok(value.wa_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ContactsMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            contacts: ::std::result::Result<
+                ::std::vec::Vec<super::ContactCard>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::ContactsMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for ContactsMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    contacts: Err("no value supplied for contacts".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl ContactsMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn contacts<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::ContactCard>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.contacts = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for contacts: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ContactsMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ContactsMessage> for super::ContactsMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ContactsMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    contacts: value.contacts?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ContactsMessage> for ContactsMessage {
+            fn from(value: super::ContactsMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    contacts: Ok(value.contacts),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct Conversation {
             created_at: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5374,6 +10869,283 @@ documented, and any other key is still allowed by the pattern.
                     date: Ok(value.date),
                     first_message: Ok(value.first_message),
                     id: Ok(value.id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Coordinates {
+            lat: ::std::result::Result<f64, ::std::string::String>,
+            long: ::std::result::Result<f64, ::std::string::String>,
+        }
+        impl ::std::default::Default for Coordinates {
+            fn default() -> Self {
+                Self {
+                    lat: Err("no value supplied for lat".to_string()),
+                    long: Err("no value supplied for long".to_string()),
+                }
+            }
+        }
+        impl Coordinates {
+            pub fn lat<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lat = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lat: {e}")
+                    });
+                self
+            }
+            pub fn long<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<f64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.long = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for long: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Coordinates> for super::Coordinates {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Coordinates,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    lat: value.lat?,
+                    long: value.long?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Coordinates> for Coordinates {
+            fn from(value: super::Coordinates) -> Self {
+                Self {
+                    lat: Ok(value.lat),
+                    long: Ok(value.long),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CtaUrlMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parameters: ::std::result::Result<
+                super::CtaUrlMessageParameters,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::CtaUrlMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for CtaUrlMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    caption: Ok(Default::default()),
+                    parameters: Err("no value supplied for parameters".to_string()),
+                    text: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl CtaUrlMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CtaUrlMessageParameters>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::CtaUrlMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CtaUrlMessage> for super::CtaUrlMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CtaUrlMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    caption: value.caption?,
+                    parameters: value.parameters?,
+                    text: value.text?,
+                    title: value.title?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CtaUrlMessage> for CtaUrlMessage {
+            fn from(value: super::CtaUrlMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    caption: Ok(value.caption),
+                    parameters: Ok(value.parameters),
+                    text: Ok(value.text),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct CtaUrlMessageParameters {
+            display_text: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<::std::string::String, ::std::string::String>,
+        }
+        impl ::std::default::Default for CtaUrlMessageParameters {
+            fn default() -> Self {
+                Self {
+                    display_text: Err("no value supplied for display_text".to_string()),
+                    url: Err("no value supplied for url".to_string()),
+                }
+            }
+        }
+        impl CtaUrlMessageParameters {
+            pub fn display_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_text: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<CtaUrlMessageParameters>
+        for super::CtaUrlMessageParameters {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: CtaUrlMessageParameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    display_text: value.display_text?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::CtaUrlMessageParameters>
+        for CtaUrlMessageParameters {
+            fn from(value: super::CtaUrlMessageParameters) -> Self {
+                Self {
+                    display_text: Ok(value.display_text),
+                    url: Ok(value.url),
                 }
             }
         }
@@ -5905,6 +11677,292 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct FileMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            filename: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<super::MediaUrl, ::std::string::String>,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::FileMessageType, ::std::string::String>,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for FileMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    filename: Ok(Default::default()),
+                    media_url: Err("no value supplied for media_url".to_string()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl FileMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn filename<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filename = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filename: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MediaUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FileMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FileMessage> for super::FileMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FileMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    filename: value.filename?,
+                    media_url: value.media_url?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FileMessage> for FileMessage {
+            fn from(value: super::FileMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    filename: Ok(value.filename),
+                    media_url: Ok(value.media_url),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct FlowMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parameters: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::FlowMessageType, ::std::string::String>,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for FlowMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    caption: Ok(Default::default()),
+                    parameters: Err("no value supplied for parameters".to_string()),
+                    text: Ok(Default::default()),
+                    title: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl FlowMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::FlowMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<FlowMessage> for super::FlowMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: FlowMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    caption: value.caption?,
+                    parameters: value.parameters?,
+                    text: value.text?,
+                    title: value.title?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::FlowMessage> for FlowMessage {
+            fn from(value: super::FlowMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    caption: Ok(value.caption),
+                    parameters: Ok(value.parameters),
+                    text: Ok(value.text),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct HistoryBubble {
             text: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -5914,12 +11972,17 @@ documented, and any other key is still allowed by the pattern.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for HistoryBubble {
             fn default() -> Self {
                 Self {
                     text: Ok(Default::default()),
                     type_: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -5948,6 +12011,20 @@ documented, and any other key is still allowed by the pattern.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<HistoryBubble> for super::HistoryBubble {
             type Error = super::error::ConversionError;
@@ -5957,6 +12034,7 @@ documented, and any other key is still allowed by the pattern.
                 Ok(Self {
                     text: value.text?,
                     type_: value.type_?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -5965,6 +12043,7 @@ documented, and any other key is still allowed by the pattern.
                 Self {
                     text: Ok(value.text),
                     type_: Ok(value.type_),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -6465,6 +12544,1026 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct HsmBulkSendRequest {
+            actions: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            bot_id: ::std::result::Result<
+                super::HsmBulkSendRequestBotId,
+                ::std::string::String,
+            >,
+            button_payloads: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            campaign_name: ::std::result::Result<
+                super::HsmBulkSendRequestCampaignName,
+                ::std::string::String,
+            >,
+            element_name: ::std::result::Result<
+                super::HsmBulkSendRequestElementName,
+                ::std::string::String,
+            >,
+            file_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            params: ::std::result::Result<
+                ::std::vec::Vec<super::HsmBulkSendRequestParamsItem>,
+                ::std::string::String,
+            >,
+            scheduled_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HsmBulkSendRequest {
+            fn default() -> Self {
+                Self {
+                    actions: Ok(Default::default()),
+                    bot_id: Err("no value supplied for bot_id".to_string()),
+                    button_payloads: Ok(Default::default()),
+                    campaign_name: Err(
+                        "no value supplied for campaign_name".to_string(),
+                    ),
+                    element_name: Err("no value supplied for element_name".to_string()),
+                    file_url: Ok(Default::default()),
+                    media_url: Ok(Default::default()),
+                    params: Ok(Default::default()),
+                    scheduled_at: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl HsmBulkSendRequest {
+            pub fn actions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actions: {e}")
+                    });
+                self
+            }
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HsmBulkSendRequestBotId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn button_payloads<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_payloads = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for button_payloads: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HsmBulkSendRequestCampaignName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_name: {e}")
+                    });
+                self
+            }
+            pub fn element_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HsmBulkSendRequestElementName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.element_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for element_name: {e}")
+                    });
+                self
+            }
+            pub fn file_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.file_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for file_url: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::HsmBulkSendRequestParamsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params: {e}")
+                    });
+                self
+            }
+            pub fn scheduled_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.scheduled_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for scheduled_at: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmBulkSendRequest> for super::HsmBulkSendRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmBulkSendRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actions: value.actions?,
+                    bot_id: value.bot_id?,
+                    button_payloads: value.button_payloads?,
+                    campaign_name: value.campaign_name?,
+                    element_name: value.element_name?,
+                    file_url: value.file_url?,
+                    media_url: value.media_url?,
+                    params: value.params?,
+                    scheduled_at: value.scheduled_at?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmBulkSendRequest> for HsmBulkSendRequest {
+            fn from(value: super::HsmBulkSendRequest) -> Self {
+                Self {
+                    actions: Ok(value.actions),
+                    bot_id: Ok(value.bot_id),
+                    button_payloads: Ok(value.button_payloads),
+                    campaign_name: Ok(value.campaign_name),
+                    element_name: Ok(value.element_name),
+                    file_url: Ok(value.file_url),
+                    media_url: Ok(value.media_url),
+                    params: Ok(value.params),
+                    scheduled_at: Ok(value.scheduled_at),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HsmBulkSendRequestParamsItem {
+            column: ::std::result::Result<::std::string::String, ::std::string::String>,
+            param: ::std::result::Result<i64, ::std::string::String>,
+        }
+        impl ::std::default::Default for HsmBulkSendRequestParamsItem {
+            fn default() -> Self {
+                Self {
+                    column: Err("no value supplied for column".to_string()),
+                    param: Err("no value supplied for param".to_string()),
+                }
+            }
+        }
+        impl HsmBulkSendRequestParamsItem {
+            pub fn column<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.column = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for column: {e}")
+                    });
+                self
+            }
+            pub fn param<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<i64>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for param: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmBulkSendRequestParamsItem>
+        for super::HsmBulkSendRequestParamsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmBulkSendRequestParamsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    column: value.column?,
+                    param: value.param?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmBulkSendRequestParamsItem>
+        for HsmBulkSendRequestParamsItem {
+            fn from(value: super::HsmBulkSendRequestParamsItem) -> Self {
+                Self {
+                    column: Ok(value.column),
+                    param: Ok(value.param),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HsmButtonParameter {
+            param: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HsmButtonParameter {
+            fn default() -> Self {
+                Self {
+                    param: Ok(Default::default()),
+                    payload: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl HsmButtonParameter {
+            pub fn param<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for param: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmButtonParameter> for super::HsmButtonParameter {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmButtonParameter,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    param: value.param?,
+                    payload: value.payload?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmButtonParameter> for HsmButtonParameter {
+            fn from(value: super::HsmButtonParameter) -> Self {
+                Self {
+                    param: Ok(value.param),
+                    payload: Ok(value.payload),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HsmSendRequest {
+            actions: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            button_parameters: ::std::result::Result<
+                ::std::vec::Vec<super::HsmButtonParameter>,
+                ::std::string::String,
+            >,
+            button_payloads: ::std::result::Result<
+                ::std::vec::Vec<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                ::std::string::String,
+            >,
+            campaign_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            cards: ::std::result::Result<
+                ::std::vec::Vec<super::HsmSendRequestCardsItem>,
+                ::std::string::String,
+            >,
+            destinations: ::std::result::Result<
+                ::std::vec::Vec<super::HsmSendRequestDestinationsItem>,
+                ::std::string::String,
+            >,
+            element_name: ::std::result::Result<
+                super::HsmSendRequestElementName,
+                ::std::string::String,
+            >,
+            expiration_time: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            filename: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header_parameters: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            lto_params: ::std::result::Result<
+                ::std::option::Option<super::HsmSendRequestLtoParams>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parameters: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::HsmSendRequestType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HsmSendRequest {
+            fn default() -> Self {
+                Self {
+                    actions: Ok(Default::default()),
+                    button_parameters: Ok(Default::default()),
+                    button_payloads: Ok(Default::default()),
+                    campaign_id: Ok(Default::default()),
+                    cards: Ok(Default::default()),
+                    destinations: Err("no value supplied for destinations".to_string()),
+                    element_name: Err("no value supplied for element_name".to_string()),
+                    expiration_time: Ok(Default::default()),
+                    filename: Ok(Default::default()),
+                    header_parameters: Ok(Default::default()),
+                    language: Ok(Default::default()),
+                    lto_params: Ok(Default::default()),
+                    media_url: Ok(Default::default()),
+                    parameters: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl HsmSendRequest {
+            pub fn actions<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.actions = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for actions: {e}")
+                    });
+                self
+            }
+            pub fn button_parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::HsmButtonParameter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for button_parameters: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn button_payloads<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<
+                        ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                    >,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_payloads = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for button_payloads: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn campaign_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_id: {e}")
+                    });
+                self
+            }
+            pub fn cards<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::HsmSendRequestCardsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.cards = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for cards: {e}")
+                    });
+                self
+            }
+            pub fn destinations<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::HsmSendRequestDestinationsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destinations = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destinations: {e}")
+                    });
+                self
+            }
+            pub fn element_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::HsmSendRequestElementName>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.element_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for element_name: {e}")
+                    });
+                self
+            }
+            pub fn expiration_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiration_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for expiration_time: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn filename<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filename = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filename: {e}")
+                    });
+                self
+            }
+            pub fn header_parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header_parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for header_parameters: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
+                self
+            }
+            pub fn lto_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HsmSendRequestLtoParams>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.lto_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for lto_params: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::HsmSendRequestType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmSendRequest> for super::HsmSendRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmSendRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    actions: value.actions?,
+                    button_parameters: value.button_parameters?,
+                    button_payloads: value.button_payloads?,
+                    campaign_id: value.campaign_id?,
+                    cards: value.cards?,
+                    destinations: value.destinations?,
+                    element_name: value.element_name?,
+                    expiration_time: value.expiration_time?,
+                    filename: value.filename?,
+                    header_parameters: value.header_parameters?,
+                    language: value.language?,
+                    lto_params: value.lto_params?,
+                    media_url: value.media_url?,
+                    parameters: value.parameters?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmSendRequest> for HsmSendRequest {
+            fn from(value: super::HsmSendRequest) -> Self {
+                Self {
+                    actions: Ok(value.actions),
+                    button_parameters: Ok(value.button_parameters),
+                    button_payloads: Ok(value.button_payloads),
+                    campaign_id: Ok(value.campaign_id),
+                    cards: Ok(value.cards),
+                    destinations: Ok(value.destinations),
+                    element_name: Ok(value.element_name),
+                    expiration_time: Ok(value.expiration_time),
+                    filename: Ok(value.filename),
+                    header_parameters: Ok(value.header_parameters),
+                    language: Ok(value.language),
+                    lto_params: Ok(value.lto_params),
+                    media_url: Ok(value.media_url),
+                    parameters: Ok(value.parameters),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HsmSendRequestCardsItem {
+            button_parameters: ::std::result::Result<
+                ::std::vec::Vec<super::HsmButtonParameter>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            params: ::std::result::Result<
+                ::std::vec::Vec<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HsmSendRequestCardsItem {
+            fn default() -> Self {
+                Self {
+                    button_parameters: Ok(Default::default()),
+                    media_url: Ok(Default::default()),
+                    params: Ok(Default::default()),
+                }
+            }
+        }
+        impl HsmSendRequestCardsItem {
+            pub fn button_parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::HsmButtonParameter>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for button_parameters: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmSendRequestCardsItem>
+        for super::HsmSendRequestCardsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmSendRequestCardsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    button_parameters: value.button_parameters?,
+                    media_url: value.media_url?,
+                    params: value.params?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmSendRequestCardsItem>
+        for HsmSendRequestCardsItem {
+            fn from(value: super::HsmSendRequestCardsItem) -> Self {
+                Self {
+                    button_parameters: Ok(value.button_parameters),
+                    media_url: Ok(value.media_url),
+                    params: Ok(value.params),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HsmSendRequestLtoParams {
+            expiration_time: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HsmSendRequestLtoParams {
+            fn default() -> Self {
+                Self {
+                    expiration_time: Ok(Default::default()),
+                }
+            }
+        }
+        impl HsmSendRequestLtoParams {
+            pub fn expiration_time<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.expiration_time = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for expiration_time: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmSendRequestLtoParams>
+        for super::HsmSendRequestLtoParams {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmSendRequestLtoParams,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    expiration_time: value.expiration_time?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmSendRequestLtoParams>
+        for HsmSendRequestLtoParams {
+            fn from(value: super::HsmSendRequestLtoParams) -> Self {
+                Self {
+                    expiration_time: Ok(value.expiration_time),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct HsmSent {
+            destination: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for HsmSent {
+            fn default() -> Self {
+                Self {
+                    destination: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                }
+            }
+        }
+        impl HsmSent {
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<HsmSent> for super::HsmSent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: HsmSent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    destination: value.destination?,
+                    id: value.id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::HsmSent> for HsmSent {
+            fn from(value: super::HsmSent) -> Self {
+                Self {
+                    destination: Ok(value.destination),
+                    id: Ok(value.id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct ImageMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<super::MediaUrl, ::std::string::String>,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::ImageMessageType, ::std::string::String>,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for ImageMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    media_url: Err("no value supplied for media_url".to_string()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl ImageMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MediaUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::ImageMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<ImageMessage> for super::ImageMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: ImageMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    media_url: value.media_url?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::ImageMessage> for ImageMessage {
+            fn from(value: super::ImageMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    media_url: Ok(value.media_url),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct LocalizedMessages {
             en: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
@@ -6569,6 +13668,289 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct LocationMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            coordinates: ::std::result::Result<
+                super::Coordinates,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::LocationMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for LocationMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    coordinates: Err("no value supplied for coordinates".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl LocationMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn coordinates<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::Coordinates>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.coordinates = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for coordinates: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LocationMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LocationMessage> for super::LocationMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LocationMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    coordinates: value.coordinates?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LocationMessage> for LocationMessage {
+            fn from(value: super::LocationMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    coordinates: Ok(value.coordinates),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct LocationRequestMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::LocationRequestMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for LocationRequestMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl LocationRequestMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::LocationRequestMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<LocationRequestMessage>
+        for super::LocationRequestMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: LocationRequestMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::LocationRequestMessage>
+        for LocationRequestMessage {
+            fn from(value: super::LocationRequestMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessageButtonOption {
+            description: ::std::result::Result<
+                ::std::option::Option<super::MessageButtonOptionDescription>,
+                ::std::string::String,
+            >,
+            payload: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                super::MessageButtonOptionTitle,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessageButtonOption {
+            fn default() -> Self {
+                Self {
+                    description: Ok(Default::default()),
+                    payload: Ok(Default::default()),
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl MessageButtonOption {
+            pub fn description<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MessageButtonOptionDescription>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.description = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for description: {e}")
+                    });
+                self
+            }
+            pub fn payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for payload: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageButtonOptionTitle>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessageButtonOption>
+        for super::MessageButtonOption {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessageButtonOption,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    description: value.description?,
+                    payload: value.payload?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessageButtonOption> for MessageButtonOption {
+            fn from(value: super::MessageButtonOption) -> Self {
+                Self {
+                    description: Ok(value.description),
+                    payload: Ok(value.payload),
+                    title: Ok(value.title),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct MessageButtonText {
             text: ::std::result::Result<::std::string::String, ::std::string::String>,
             type_: ::std::result::Result<
@@ -6628,6 +14010,91 @@ documented, and any other key is still allowed by the pattern.
                 Self {
                     text: Ok(value.text),
                     type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct MessageButtons {
+            button_text: ::std::result::Result<
+                ::std::option::Option<super::MessageButtonText>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::vec::Vec<super::MessageButtonOption>,
+                ::std::string::String,
+            >,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for MessageButtons {
+            fn default() -> Self {
+                Self {
+                    button_text: Ok(Default::default()),
+                    options: Err("no value supplied for options".to_string()),
+                    title: Ok(Default::default()),
+                }
+            }
+        }
+        impl MessageButtons {
+            pub fn button_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MessageButtonText>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for button_text: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MessageButtonOption>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<MessageButtons> for super::MessageButtons {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: MessageButtons,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    button_text: value.button_text?,
+                    options: value.options?,
+                    title: value.title?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::MessageButtons> for MessageButtons {
+            fn from(value: super::MessageButtons) -> Self {
+                Self {
+                    button_text: Ok(value.button_text),
+                    options: Ok(value.options),
+                    title: Ok(value.title),
                 }
             }
         }
@@ -6715,158 +14182,6 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
-        pub struct MessageSendRequest {
-            bot_id: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            button_text: ::std::result::Result<
-                ::std::option::Option<super::MessageButtonText>,
-                ::std::string::String,
-            >,
-            options: ::std::result::Result<
-                ::std::vec::Vec<super::MessageOption>,
-                ::std::string::String,
-            >,
-            text: ::std::result::Result<::std::string::String, ::std::string::String>,
-            title: ::std::result::Result<
-                ::std::option::Option<::std::string::String>,
-                ::std::string::String,
-            >,
-            type_: ::std::result::Result<super::MessageType, ::std::string::String>,
-            user_id: ::std::result::Result<::std::string::String, ::std::string::String>,
-        }
-        impl ::std::default::Default for MessageSendRequest {
-            fn default() -> Self {
-                Self {
-                    bot_id: Ok(Default::default()),
-                    button_text: Ok(Default::default()),
-                    options: Ok(Default::default()),
-                    text: Err("no value supplied for text".to_string()),
-                    title: Ok(Default::default()),
-                    type_: Err("no value supplied for type_".to_string()),
-                    user_id: Err("no value supplied for user_id".to_string()),
-                }
-            }
-        }
-        impl MessageSendRequest {
-            pub fn bot_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.bot_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for bot_id: {e}")
-                    });
-                self
-            }
-            pub fn button_text<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<
-                    ::std::option::Option<super::MessageButtonText>,
-                >,
-                T::Error: ::std::fmt::Display,
-            {
-                self.button_text = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for button_text: {e}")
-                    });
-                self
-            }
-            pub fn options<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::vec::Vec<super::MessageOption>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.options = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for options: {e}")
-                    });
-                self
-            }
-            pub fn text<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.text = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for text: {e}")
-                    });
-                self
-            }
-            pub fn title<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.title = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for title: {e}")
-                    });
-                self
-            }
-            pub fn type_<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<super::MessageType>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.type_ = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for type_: {e}")
-                    });
-                self
-            }
-            pub fn user_id<T>(mut self, value: T) -> Self
-            where
-                T: ::std::convert::TryInto<::std::string::String>,
-                T::Error: ::std::fmt::Display,
-            {
-                self.user_id = value
-                    .try_into()
-                    .map_err(|e| {
-                        format!("error converting supplied value for user_id: {e}")
-                    });
-                self
-            }
-        }
-        impl ::std::convert::TryFrom<MessageSendRequest> for super::MessageSendRequest {
-            type Error = super::error::ConversionError;
-            fn try_from(
-                value: MessageSendRequest,
-            ) -> ::std::result::Result<Self, super::error::ConversionError> {
-                Ok(Self {
-                    bot_id: value.bot_id?,
-                    button_text: value.button_text?,
-                    options: value.options?,
-                    text: value.text?,
-                    title: value.title?,
-                    type_: value.type_?,
-                    user_id: value.user_id?,
-                })
-            }
-        }
-        impl ::std::convert::From<super::MessageSendRequest> for MessageSendRequest {
-            fn from(value: super::MessageSendRequest) -> Self {
-                Self {
-                    bot_id: Ok(value.bot_id),
-                    button_text: Ok(value.button_text),
-                    options: Ok(value.options),
-                    text: Ok(value.text),
-                    title: Ok(value.title),
-                    type_: Ok(value.type_),
-                    user_id: Ok(value.user_id),
-                }
-            }
-        }
-        #[derive(Clone, Debug)]
         pub struct MessageSendResponse {
             message_id: ::std::result::Result<
                 ::std::string::String,
@@ -6932,6 +14247,239 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct Notification {
+            campaign_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            destination: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            element_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            error: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            internal_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            origin: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sent_date: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sent_status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            was_read: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Notification {
+            fn default() -> Self {
+                Self {
+                    campaign_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    destination: Ok(Default::default()),
+                    element_name: Ok(Default::default()),
+                    error: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    internal_id: Ok(Default::default()),
+                    origin: Ok(Default::default()),
+                    sent_date: Ok(Default::default()),
+                    sent_status: Ok(Default::default()),
+                    was_read: Ok(Default::default()),
+                }
+            }
+        }
+        impl Notification {
+            pub fn campaign_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.campaign_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for campaign_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn destination<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.destination = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for destination: {e}")
+                    });
+                self
+            }
+            pub fn element_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.element_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for element_name: {e}")
+                    });
+                self
+            }
+            pub fn error<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.error = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for error: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn internal_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.internal_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for internal_id: {e}")
+                    });
+                self
+            }
+            pub fn origin<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.origin = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for origin: {e}")
+                    });
+                self
+            }
+            pub fn sent_date<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_date = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_date: {e}")
+                    });
+                self
+            }
+            pub fn sent_status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sent_status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sent_status: {e}")
+                    });
+                self
+            }
+            pub fn was_read<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.was_read = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for was_read: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Notification> for super::Notification {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Notification,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    campaign_id: value.campaign_id?,
+                    created_at: value.created_at?,
+                    destination: value.destination?,
+                    element_name: value.element_name?,
+                    error: value.error?,
+                    id: value.id?,
+                    internal_id: value.internal_id?,
+                    origin: value.origin?,
+                    sent_date: value.sent_date?,
+                    sent_status: value.sent_status?,
+                    was_read: value.was_read?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Notification> for Notification {
+            fn from(value: super::Notification) -> Self {
+                Self {
+                    campaign_id: Ok(value.campaign_id),
+                    created_at: Ok(value.created_at),
+                    destination: Ok(value.destination),
+                    element_name: Ok(value.element_name),
+                    error: Ok(value.error),
+                    id: Ok(value.id),
+                    internal_id: Ok(value.internal_id),
+                    origin: Ok(value.origin),
+                    sent_date: Ok(value.sent_date),
+                    sent_status: Ok(value.sent_status),
+                    was_read: Ok(value.was_read),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct PageLink {
             number: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -6992,6 +14540,182 @@ documented, and any other key is still allowed by the pattern.
                 Self {
                     number: Ok(value.number),
                     url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QuickReply {
+            title: ::std::result::Result<super::QuickReplyTitle, ::std::string::String>,
+        }
+        impl ::std::default::Default for QuickReply {
+            fn default() -> Self {
+                Self {
+                    title: Err("no value supplied for title".to_string()),
+                }
+            }
+        }
+        impl QuickReply {
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QuickReplyTitle>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QuickReply> for super::QuickReply {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QuickReply,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { title: value.title? })
+            }
+        }
+        impl ::std::convert::From<super::QuickReply> for QuickReply {
+            fn from(value: super::QuickReply) -> Self {
+                Self { title: Ok(value.title) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct QuickReplyMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            quick_replies: ::std::result::Result<
+                ::std::vec::Vec<super::QuickReply>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<
+                ::std::option::Option<super::QuickReplyMessageTitle>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::QuickReplyMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for QuickReplyMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    quick_replies: Err(
+                        "no value supplied for quick_replies".to_string(),
+                    ),
+                    text: Err("no value supplied for text".to_string()),
+                    title: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl QuickReplyMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn quick_replies<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::QuickReply>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.quick_replies = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for quick_replies: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::QuickReplyMessageTitle>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::QuickReplyMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<QuickReplyMessage> for super::QuickReplyMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: QuickReplyMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    quick_replies: value.quick_replies?,
+                    text: value.text?,
+                    title: value.title?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::QuickReplyMessage> for QuickReplyMessage {
+            fn from(value: super::QuickReplyMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    quick_replies: Ok(value.quick_replies),
+                    text: Ok(value.text),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
                 }
             }
         }
@@ -7183,6 +14907,10 @@ documented, and any other key is still allowed by the pattern.
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for Row {
             fn default() -> Self {
@@ -7190,6 +14918,7 @@ documented, and any other key is still allowed by the pattern.
                     created_at: Ok(Default::default()),
                     id: Ok(Default::default()),
                     updated_at: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -7228,6 +14957,20 @@ documented, and any other key is still allowed by the pattern.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<Row> for super::Row {
             type Error = super::error::ConversionError;
@@ -7238,6 +14981,7 @@ documented, and any other key is still allowed by the pattern.
                     created_at: value.created_at?,
                     id: value.id?,
                     updated_at: value.updated_at?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -7247,6 +14991,7 @@ documented, and any other key is still allowed by the pattern.
                     created_at: Ok(value.created_at),
                     id: Ok(value.id),
                     updated_at: Ok(value.updated_at),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -7566,6 +15311,72 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct StatusEnvelope {
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for StatusEnvelope {
+            fn default() -> Self {
+                Self {
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl StatusEnvelope {
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StatusEnvelope> for super::StatusEnvelope {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StatusEnvelope,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    message: value.message?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StatusEnvelope> for StatusEnvelope {
+            fn from(value: super::StatusEnvelope) -> Self {
+                Self {
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct StatusResponse {
             status: ::std::result::Result<
                 ::std::option::Option<super::ResultStatus>,
@@ -7626,6 +15437,1492 @@ documented, and any other key is still allowed by the pattern.
                 Self {
                     status: Ok(value.status),
                     timestamp: Ok(value.timestamp),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct StickerMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<super::MediaUrl, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::StickerMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for StickerMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    media_url: Err("no value supplied for media_url".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl StickerMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MediaUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::StickerMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<StickerMessage> for super::StickerMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: StickerMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    media_url: value.media_url?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::StickerMessage> for StickerMessage {
+            fn from(value: super::StickerMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    media_url: Ok(value.media_url),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct Template {
+            category: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            element_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            is_visible: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            params: ::std::result::Result<
+                ::std::vec::Vec<super::TemplateParamsItem>,
+                ::std::string::String,
+            >,
+            params_number: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            template: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for Template {
+            fn default() -> Self {
+                Self {
+                    category: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    display_name: Ok(Default::default()),
+                    element_name: Ok(Default::default()),
+                    is_visible: Ok(Default::default()),
+                    language: Ok(Default::default()),
+                    params: Ok(Default::default()),
+                    params_number: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    template: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                }
+            }
+        }
+        impl Template {
+            pub fn category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn element_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.element_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for element_name: {e}")
+                    });
+                self
+            }
+            pub fn is_visible<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_visible = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_visible: {e}")
+                    });
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
+                self
+            }
+            pub fn params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::TemplateParamsItem>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params: {e}")
+                    });
+                self
+            }
+            pub fn params_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params_number: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn template<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.template = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for template: {e}")
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<Template> for super::Template {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: Template,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    category: value.category?,
+                    created_at: value.created_at?,
+                    display_name: value.display_name?,
+                    element_name: value.element_name?,
+                    is_visible: value.is_visible?,
+                    language: value.language?,
+                    params: value.params?,
+                    params_number: value.params_number?,
+                    status: value.status?,
+                    template: value.template?,
+                    updated_at: value.updated_at?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::Template> for Template {
+            fn from(value: super::Template) -> Self {
+                Self {
+                    category: Ok(value.category),
+                    created_at: Ok(value.created_at),
+                    display_name: Ok(value.display_name),
+                    element_name: Ok(value.element_name),
+                    is_visible: Ok(value.is_visible),
+                    language: Ok(value.language),
+                    params: Ok(value.params),
+                    params_number: Ok(value.params_number),
+                    status: Ok(value.status),
+                    template: Ok(value.template),
+                    updated_at: Ok(value.updated_at),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCreateRequest {
+            buttons: ::std::result::Result<
+                ::std::vec::Vec<super::TemplateCreateRequestButtonsItem>,
+                ::std::string::String,
+            >,
+            category: ::std::result::Result<
+                ::std::option::Option<super::TemplateCategory>,
+                ::std::string::String,
+            >,
+            display_name: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            element_name: ::std::result::Result<
+                ::std::option::Option<super::TemplateCreateRequestElementName>,
+                ::std::string::String,
+            >,
+            example: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            example_header: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra_settings: ::std::result::Result<
+                ::std::option::Option<super::TemplateCreateRequestExtraSettings>,
+                ::std::string::String,
+            >,
+            header: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            header_params: ::std::result::Result<
+                ::std::vec::Vec<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            interactive_action: ::std::result::Result<
+                ::std::option::Option<super::TemplateCreateRequestInteractiveAction>,
+                ::std::string::String,
+            >,
+            is_visible: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            language: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            params: ::std::result::Result<
+                ::std::vec::Vec<super::TemplateCreateRequestParamsItem>,
+                ::std::string::String,
+            >,
+            params_number: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            template: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::TemplateCreateRequestType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateCreateRequest {
+            fn default() -> Self {
+                Self {
+                    buttons: Ok(Default::default()),
+                    category: Ok(Default::default()),
+                    display_name: Ok(Default::default()),
+                    element_name: Ok(Default::default()),
+                    example: Ok(Default::default()),
+                    example_header: Ok(Default::default()),
+                    extra_settings: Ok(Default::default()),
+                    header: Ok(Default::default()),
+                    header_params: Ok(Default::default()),
+                    interactive_action: Ok(Default::default()),
+                    is_visible: Ok(Default::default()),
+                    language: Ok(Default::default()),
+                    media_url: Ok(Default::default()),
+                    params: Ok(Default::default()),
+                    params_number: Ok(Default::default()),
+                    template: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateCreateRequest {
+            pub fn buttons<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::TemplateCreateRequestButtonsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.buttons = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for buttons: {e}")
+                    });
+                self
+            }
+            pub fn category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TemplateCategory>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for category: {e}")
+                    });
+                self
+            }
+            pub fn display_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_name: {e}")
+                    });
+                self
+            }
+            pub fn element_name<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TemplateCreateRequestElementName>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.element_name = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for element_name: {e}")
+                    });
+                self
+            }
+            pub fn example<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.example = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for example: {e}")
+                    });
+                self
+            }
+            pub fn example_header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.example_header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for example_header: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn extra_settings<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TemplateCreateRequestExtraSettings>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra_settings = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for extra_settings: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
+                self
+            }
+            pub fn header_params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header_params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header_params: {e}")
+                    });
+                self
+            }
+            pub fn interactive_action<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TemplateCreateRequestInteractiveAction>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.interactive_action = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for interactive_action: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn is_visible<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.is_visible = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for is_visible: {e}")
+                    });
+                self
+            }
+            pub fn language<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.language = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for language: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn params<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::vec::Vec<super::TemplateCreateRequestParamsItem>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params: {e}")
+                    });
+                self
+            }
+            pub fn params_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.params_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for params_number: {e}")
+                    });
+                self
+            }
+            pub fn template<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.template = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for template: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TemplateCreateRequestType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCreateRequest>
+        for super::TemplateCreateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCreateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    buttons: value.buttons?,
+                    category: value.category?,
+                    display_name: value.display_name?,
+                    element_name: value.element_name?,
+                    example: value.example?,
+                    example_header: value.example_header?,
+                    extra_settings: value.extra_settings?,
+                    header: value.header?,
+                    header_params: value.header_params?,
+                    interactive_action: value.interactive_action?,
+                    is_visible: value.is_visible?,
+                    language: value.language?,
+                    media_url: value.media_url?,
+                    params: value.params?,
+                    params_number: value.params_number?,
+                    template: value.template?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCreateRequest>
+        for TemplateCreateRequest {
+            fn from(value: super::TemplateCreateRequest) -> Self {
+                Self {
+                    buttons: Ok(value.buttons),
+                    category: Ok(value.category),
+                    display_name: Ok(value.display_name),
+                    element_name: Ok(value.element_name),
+                    example: Ok(value.example),
+                    example_header: Ok(value.example_header),
+                    extra_settings: Ok(value.extra_settings),
+                    header: Ok(value.header),
+                    header_params: Ok(value.header_params),
+                    interactive_action: Ok(value.interactive_action),
+                    is_visible: Ok(value.is_visible),
+                    language: Ok(value.language),
+                    media_url: Ok(value.media_url),
+                    params: Ok(value.params),
+                    params_number: Ok(value.params_number),
+                    template: Ok(value.template),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCreateRequestButtonsItem {
+            example: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            phone_number: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateCreateRequestButtonsItem {
+            fn default() -> Self {
+                Self {
+                    example: Ok(Default::default()),
+                    phone_number: Ok(Default::default()),
+                    text: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateCreateRequestButtonsItem {
+            pub fn example<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.example = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for example: {e}")
+                    });
+                self
+            }
+            pub fn phone_number<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.phone_number = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for phone_number: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCreateRequestButtonsItem>
+        for super::TemplateCreateRequestButtonsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCreateRequestButtonsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    example: value.example?,
+                    phone_number: value.phone_number?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCreateRequestButtonsItem>
+        for TemplateCreateRequestButtonsItem {
+            fn from(value: super::TemplateCreateRequestButtonsItem) -> Self {
+                Self {
+                    example: Ok(value.example),
+                    phone_number: Ok(value.phone_number),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCreateRequestExtraSettings {
+            add_security_recommendation: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            allow_change_category: ::std::result::Result<
+                ::std::option::Option<bool>,
+                ::std::string::String,
+            >,
+            code_expiration_minutes: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateCreateRequestExtraSettings {
+            fn default() -> Self {
+                Self {
+                    add_security_recommendation: Ok(Default::default()),
+                    allow_change_category: Ok(Default::default()),
+                    code_expiration_minutes: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateCreateRequestExtraSettings {
+            pub fn add_security_recommendation<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.add_security_recommendation = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for add_security_recommendation: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn allow_change_category<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<bool>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.allow_change_category = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for allow_change_category: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn code_expiration_minutes<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.code_expiration_minutes = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for code_expiration_minutes: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCreateRequestExtraSettings>
+        for super::TemplateCreateRequestExtraSettings {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCreateRequestExtraSettings,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    add_security_recommendation: value.add_security_recommendation?,
+                    allow_change_category: value.allow_change_category?,
+                    code_expiration_minutes: value.code_expiration_minutes?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCreateRequestExtraSettings>
+        for TemplateCreateRequestExtraSettings {
+            fn from(value: super::TemplateCreateRequestExtraSettings) -> Self {
+                Self {
+                    add_security_recommendation: Ok(value.add_security_recommendation),
+                    allow_change_category: Ok(value.allow_change_category),
+                    code_expiration_minutes: Ok(value.code_expiration_minutes),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCreateRequestParamsItem {
+            example: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            param: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateCreateRequestParamsItem {
+            fn default() -> Self {
+                Self {
+                    example: Ok(Default::default()),
+                    label: Ok(Default::default()),
+                    param: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateCreateRequestParamsItem {
+            pub fn example<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.example = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for example: {e}")
+                    });
+                self
+            }
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn param<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for param: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCreateRequestParamsItem>
+        for super::TemplateCreateRequestParamsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCreateRequestParamsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    example: value.example?,
+                    label: value.label?,
+                    param: value.param?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCreateRequestParamsItem>
+        for TemplateCreateRequestParamsItem {
+            fn from(value: super::TemplateCreateRequestParamsItem) -> Self {
+                Self {
+                    example: Ok(value.example),
+                    label: Ok(value.label),
+                    param: Ok(value.param),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateCreateResponse {
+            data: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateCreateResponse {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateCreateResponse {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateCreateResponse>
+        for super::TemplateCreateResponse {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateCreateResponse,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateCreateResponse>
+        for TemplateCreateResponse {
+            fn from(value: super::TemplateCreateResponse) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateList {
+            data: ::std::result::Result<
+                ::std::vec::Vec<super::Template>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateList {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateList {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::Template>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateList> for super::TemplateList {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateList,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { data: value.data? })
+            }
+        }
+        impl ::std::convert::From<super::TemplateList> for TemplateList {
+            fn from(value: super::TemplateList) -> Self {
+                Self { data: Ok(value.data) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            parameters: ::std::result::Result<
+                ::std::option::Option<super::TemplateParameters>,
+                ::std::string::String,
+            >,
+            template_id: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::TemplateMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for TemplateMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    parameters: Ok(Default::default()),
+                    template_id: Err("no value supplied for template_id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl TemplateMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::TemplateParameters>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
+                self
+            }
+            pub fn template_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.template_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for template_id: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TemplateMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateMessage> for super::TemplateMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    parameters: value.parameters?,
+                    template_id: value.template_id?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateMessage> for TemplateMessage {
+            fn from(value: super::TemplateMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    parameters: Ok(value.parameters),
+                    template_id: Ok(value.template_id),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TemplateParamsItem {
+            label: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            param: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for TemplateParamsItem {
+            fn default() -> Self {
+                Self {
+                    label: Ok(Default::default()),
+                    param: Ok(Default::default()),
+                }
+            }
+        }
+        impl TemplateParamsItem {
+            pub fn label<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.label = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for label: {e}")
+                    });
+                self
+            }
+            pub fn param<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.param = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for param: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TemplateParamsItem> for super::TemplateParamsItem {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TemplateParamsItem,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    label: value.label?,
+                    param: value.param?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TemplateParamsItem> for TemplateParamsItem {
+            fn from(value: super::TemplateParamsItem) -> Self {
+                Self {
+                    label: Ok(value.label),
+                    param: Ok(value.param),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct TextMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            button_text: ::std::result::Result<
+                ::std::option::Option<super::MessageButtonText>,
+                ::std::string::String,
+            >,
+            buttons: ::std::result::Result<
+                ::std::option::Option<super::MessageButtons>,
+                ::std::string::String,
+            >,
+            options: ::std::result::Result<
+                ::std::vec::Vec<super::MessageOption>,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            title: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::TextMessageType, ::std::string::String>,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for TextMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    button_text: Ok(Default::default()),
+                    buttons: Ok(Default::default()),
+                    options: Ok(Default::default()),
+                    text: Err("no value supplied for text".to_string()),
+                    title: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl TextMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn button_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::MessageButtonText>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.button_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for button_text: {e}")
+                    });
+                self
+            }
+            pub fn buttons<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageButtons>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.buttons = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for buttons: {e}")
+                    });
+                self
+            }
+            pub fn options<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::MessageOption>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.options = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for options: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn title<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.title = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for title: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::TextMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<TextMessage> for super::TextMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: TextMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    button_text: value.button_text?,
+                    buttons: value.buttons?,
+                    options: value.options?,
+                    text: value.text?,
+                    title: value.title?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::TextMessage> for TextMessage {
+            fn from(value: super::TextMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    button_text: Ok(value.button_text),
+                    buttons: Ok(value.buttons),
+                    options: Ok(value.options),
+                    text: Ok(value.text),
+                    title: Ok(value.title),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
                 }
             }
         }
@@ -8499,6 +17796,204 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct UserHistory {
+            chat: ::std::result::Result<
+                ::std::vec::Vec<super::UserHistoryMessage>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserHistory {
+            fn default() -> Self {
+                Self {
+                    chat: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserHistory {
+            pub fn chat<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::vec::Vec<super::UserHistoryMessage>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.chat = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for chat: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserHistory> for super::UserHistory {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserHistory,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self { chat: value.chat? })
+            }
+        }
+        impl ::std::convert::From<super::UserHistory> for UserHistory {
+            fn from(value: super::UserHistory) -> Self {
+                Self { chat: Ok(value.chat) }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct UserHistoryMessage {
+            bubble: ::std::result::Result<
+                ::std::option::Option<super::HistoryBubble>,
+                ::std::string::String,
+            >,
+            by: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            received: ::std::result::Result<
+                ::std::option::Option<i64>,
+                ::std::string::String,
+            >,
+            recipient_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            sender_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for UserHistoryMessage {
+            fn default() -> Self {
+                Self {
+                    bubble: Ok(Default::default()),
+                    by: Ok(Default::default()),
+                    message_id: Ok(Default::default()),
+                    received: Ok(Default::default()),
+                    recipient_id: Ok(Default::default()),
+                    sender_id: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                }
+            }
+        }
+        impl UserHistoryMessage {
+            pub fn bubble<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::HistoryBubble>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bubble = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bubble: {e}")
+                    });
+                self
+            }
+            pub fn by<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.by = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for by: {e}"));
+                self
+            }
+            pub fn message_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message_id: {e}")
+                    });
+                self
+            }
+            pub fn received<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<i64>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.received = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for received: {e}")
+                    });
+                self
+            }
+            pub fn recipient_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.recipient_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for recipient_id: {e}")
+                    });
+                self
+            }
+            pub fn sender_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.sender_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for sender_id: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<UserHistoryMessage> for super::UserHistoryMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: UserHistoryMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bubble: value.bubble?,
+                    by: value.by?,
+                    message_id: value.message_id?,
+                    received: value.received?,
+                    recipient_id: value.recipient_id?,
+                    sender_id: value.sender_id?,
+                    status: value.status?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::UserHistoryMessage> for UserHistoryMessage {
+            fn from(value: super::UserHistoryMessage) -> Self {
+                Self {
+                    bubble: Ok(value.bubble),
+                    by: Ok(value.by),
+                    message_id: Ok(value.message_id),
+                    received: Ok(value.received),
+                    recipient_id: Ok(value.recipient_id),
+                    sender_id: Ok(value.sender_id),
+                    status: Ok(value.status),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct UserList {
             count: ::std::result::Result<
                 ::std::option::Option<i64>,
@@ -9224,6 +18719,299 @@ documented, and any other key is still allowed by the pattern.
             }
         }
         #[derive(Clone, Debug)]
+        pub struct VideoMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            media_url: ::std::result::Result<super::MediaUrl, ::std::string::String>,
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<super::VideoMessageType, ::std::string::String>,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for VideoMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    media_url: Err("no value supplied for media_url".to_string()),
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl VideoMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn media_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MediaUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.media_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for media_url: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VideoMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VideoMessage> for super::VideoMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VideoMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    media_url: value.media_url?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VideoMessage> for VideoMessage {
+            fn from(value: super::VideoMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    media_url: Ok(value.media_url),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VoiceCallMessage {
+            bot_id: ::std::result::Result<
+                ::std::option::Option<super::MessageBotId>,
+                ::std::string::String,
+            >,
+            header: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            parameters: ::std::result::Result<
+                super::VoiceCallMessageParameters,
+                ::std::string::String,
+            >,
+            text: ::std::result::Result<::std::string::String, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::VoiceCallMessageType,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<super::MessageUserId, ::std::string::String>,
+        }
+        impl ::std::default::Default for VoiceCallMessage {
+            fn default() -> Self {
+                Self {
+                    bot_id: Ok(Default::default()),
+                    header: Ok(Default::default()),
+                    parameters: Err("no value supplied for parameters".to_string()),
+                    text: Err("no value supplied for text".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl VoiceCallMessage {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MessageBotId>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn header<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.header = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for header: {e}")
+                    });
+                self
+            }
+            pub fn parameters<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VoiceCallMessageParameters>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.parameters = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for parameters: {e}")
+                    });
+                self
+            }
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::VoiceCallMessageType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::MessageUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VoiceCallMessage> for super::VoiceCallMessage {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VoiceCallMessage,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    header: value.header?,
+                    parameters: value.parameters?,
+                    text: value.text?,
+                    type_: value.type_?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VoiceCallMessage> for VoiceCallMessage {
+            fn from(value: super::VoiceCallMessage) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    header: Ok(value.header),
+                    parameters: Ok(value.parameters),
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct VoiceCallMessageParameters {
+            display_text: ::std::result::Result<
+                ::std::string::String,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for VoiceCallMessageParameters {
+            fn default() -> Self {
+                Self {
+                    display_text: Err("no value supplied for display_text".to_string()),
+                }
+            }
+        }
+        impl VoiceCallMessageParameters {
+            pub fn display_text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::string::String>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.display_text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for display_text: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<VoiceCallMessageParameters>
+        for super::VoiceCallMessageParameters {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: VoiceCallMessageParameters,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    display_text: value.display_text?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::VoiceCallMessageParameters>
+        for VoiceCallMessageParameters {
+            fn from(value: super::VoiceCallMessageParameters) -> Self {
+                Self {
+                    display_text: Ok(value.display_text),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct WidgetAnswer {
             data: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
@@ -9531,12 +19319,17 @@ documented, and any other key is still allowed by the pattern.
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
             >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
         }
         impl ::std::default::Default for WidgetCreateRequestWidget {
             fn default() -> Self {
                 Self {
                     properties: Ok(Default::default()),
                     theme: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
@@ -9569,6 +19362,20 @@ documented, and any other key is still allowed by the pattern.
                     });
                 self
             }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
         }
         impl ::std::convert::TryFrom<WidgetCreateRequestWidget>
         for super::WidgetCreateRequestWidget {
@@ -9579,6 +19386,7 @@ documented, and any other key is still allowed by the pattern.
                 Ok(Self {
                     properties: value.properties?,
                     theme: value.theme?,
+                    extra: value.extra?,
                 })
             }
         }
@@ -9588,6 +19396,7 @@ documented, and any other key is still allowed by the pattern.
                 Self {
                     properties: Ok(value.properties),
                     theme: Ok(value.theme),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -9802,6 +19611,8 @@ with "Inferred:" or "Ambiguous:".
   the page-number `parameter`, the JSON pointers to the `items` and to `totalPages`; or
   `style: cursor` with the cursor `parameter`, the `items` pointer, the item's
   `cursorField` and the page-size `sizeParameter`, whose schema gives the default size),
+  `x-jelou-format` (a string's `date` or `date-time` format, checked before sending but
+  kept a plain string in the generated types),
   `x-jelou-logic-error` (a successful status whose body has `field` equal to `equals` is
   the API's error; with `shape: exact`, only when the body is exactly that field and a
   `message` list of strings) and `x-jelou-key-pattern` (the pattern every key of an
@@ -10017,18 +19828,47 @@ let response = client.user_session_update()
     pub fn user_session_update(&self) -> builder::UserSessionUpdate<'_> {
         builder::UserSessionUpdate::new(self)
     }
+    /**Send a campaign's template to one of its users
+
+Sends an approved template to a user included in the campaign. Only an
+older-generation page documents it; it does not show the answer, read here as any
+JSON object. Not idempotent.
+
+
+Sends a `POST` request to `/v1/bots/{botId}/campaigns/{campaignId}/template-messages`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `campaign_id`: The campaign the user belongs to.
+- `body`: The template and the user.
+```ignore
+let response = client.campaign_template_send()
+    .bot_id(bot_id)
+    .campaign_id(campaign_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn campaign_template_send(&self) -> builder::CampaignTemplateSend<'_> {
+        builder::CampaignTemplateSend::new(self)
+    }
     /**Send a message to a user
 
-Sends a text message from the bot to a user, optionally with a list of up to ten
-selectable options shown behind a button. Not idempotent: sending twice delivers two
-messages.
+Sends a message from the bot to a user: a text (optionally with a list of up to ten
+options behind a button), quick replies, an image, audio, video, file or sticker, a
+location or a request for one, contact cards, a URL, flow or call button, a carousel,
+or an approved template. Only within 24 hours of the user's last message, except a
+template. Every kind answers `{"success": true, "messageId": …}`. Not idempotent:
+sending twice delivers two messages.
+Page 003 documents the text kind; the other kinds follow the newest messages pages
+(`x-jelou-source`), and the template kind an older-generation page.
 
 
 Sends a `POST` request to `/v1/bots/{botId}/messages`
 
 Arguments:
 - `bot_id`: The unique identifier of the bot.
-- `body`: Message payload. The structure varies with the message type; only `text` is documented.
+- `body`: The message, of one of the documented kinds (`type`).
 ```ignore
 let response = client.message_send()
     .bot_id(bot_id)
@@ -10038,6 +19878,179 @@ let response = client.message_send()
 ```*/
     pub fn message_send(&self) -> builder::MessageSend<'_> {
         builder::MessageSend::new(self)
+    }
+    /**List template notifications (older API)
+
+The templates sent by a bot, filtered by campaign, template and dates. Only the older
+documentation shows it (deprecated here); it does not show the answer, read here as
+any JSON object.
+
+
+Sends a `GET` request to `/v1/bots/{botId}/notifications`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `campaign_id`: Only this campaign's notifications.
+- `download`: Whether to download the list.
+- `element_name`: Only this template's notifications.
+- `from`: The first day.
+- `limit`: Notifications per page, at most 50.
+- `page`: The page, from 1 (default 1).
+- `to`: The last day.
+```ignore
+let response = client.notification_list()
+    .bot_id(bot_id)
+    .campaign_id(campaign_id)
+    .download(download)
+    .element_name(element_name)
+    .from(from)
+    .limit(limit)
+    .page(page)
+    .to(to)
+    .send()
+    .await;
+```*/
+    pub fn notification_list(&self) -> builder::NotificationList<'_> {
+        builder::NotificationList::new(self)
+    }
+    /**Get one template notification (older API)
+
+One template sent by a bot: where it went, whether it was delivered and read. Only the
+older documentation shows it (deprecated here). The example's dates and identifiers are
+illustrative: the page elides them.
+
+
+Sends a `GET` request to `/v1/bots/{botId}/notifications/{notificationId}`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `notification_id`: The notification.
+```ignore
+let response = client.notification_get()
+    .bot_id(bot_id)
+    .notification_id(notification_id)
+    .send()
+    .await;
+```*/
+    pub fn notification_get(&self) -> builder::NotificationGet<'_> {
+        builder::NotificationGet::new(self)
+    }
+    /**List templates
+
+The bot's templates, filtered by name, state or category. The newest pages' answer is
+followed (`data`); the older page shows a paginated one. Documented errors: 401, 404
+(`BOT_NOT_FOUND`), 422 (`E0422`, for instance a state outside the list).
+Ambiguous: the pages list the states `PENDING`, `REJECTED` and `APPROVED`; the API's
+validator also names `DELETED` and `DISABLED`, accepted here too.
+
+
+Sends a `GET` request to `/v1/bots/{botId}/templates`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `category`: Only the templates of this category.
+- `query`: Only the templates whose `elementName` matches this text.
+- `status`: Only the templates in this state.
+```ignore
+let response = client.template_list()
+    .bot_id(bot_id)
+    .category(category)
+    .query(query)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn template_list(&self) -> builder::TemplateList<'_> {
+        builder::TemplateList::new(self)
+    }
+    /**Create a template
+
+Creates a template and, with `sendToAprove`, submits it to WhatsApp for approval (a new
+template is `PENDING` until Meta decides). Not idempotent: `elementName` is unique, so
+a second request is refused or creates nothing new.
+Ambiguous: the pages do not say which fields are required; none is required here.
+They say `mediaUrl` is needed by image, video and document templates (not by
+authentication ones), `buttons` by the interactive ones, and that an authentication
+template takes one parameter.
+
+
+Sends a `POST` request to `/v1/bots/{botId}/templates`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `send_to_aprove`: Whether to submit the template to WhatsApp for approval (spelled this way).
+- `body`: The template.
+```ignore
+let response = client.template_create()
+    .bot_id(bot_id)
+    .send_to_aprove(send_to_aprove)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn template_create(&self) -> builder::TemplateCreate<'_> {
+        builder::TemplateCreate::new(self)
+    }
+    /**One user's chat history (older API)
+
+The messages exchanged with one user, around a reference message. Only the older
+documentation shows it (deprecated here); the newest pages document the bot's history
+(`history_list`) instead. `limit` is typed as a string on the page.
+
+
+Sends a `GET` request to `/v1/bots/{botId}/users/{userId}/history`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `user_id`: The user's phone number without `+`.
+- `direction`: Messages newer or older than the reference message (default `older`).
+- `limit`: Messages to return, 1 to 50 (default 20), written as a number.
+- `message_id`: The reference message (default the last one).
+```ignore
+let response = client.user_history_list()
+    .bot_id(bot_id)
+    .user_id(user_id)
+    .direction(direction)
+    .limit(limit)
+    .message_id(message_id)
+    .send()
+    .await;
+```*/
+    pub fn user_history_list(&self) -> builder::UserHistoryList<'_> {
+        builder::UserHistoryList::new(self)
+    }
+    /**List campaigns
+
+The campaigns of a bot created between two dates, newest pages' answer. The older page
+(`whatsapp/hsm/campaigns`) shows another answer (pagination at the top, `_id`,
+`fileName`, `rowCount`, …), not followed here; the older page's `elementName` filter is
+kept. The example answer's values are the page's placeholders.
+
+
+Sends a `GET` request to `/v1/campaigns`
+
+Arguments:
+- `bot_id`: The bot whose campaigns are listed.
+- `element_name`: Only the campaigns of this template (the older page).
+- `end_at`: The last day of the period.
+- `limit`: Campaigns per page, at most 50.
+- `page`: The page, from 1.
+- `start_at`: The first day of the period.
+- `status`: Only the campaigns in this state.
+```ignore
+let response = client.campaign_list()
+    .bot_id(bot_id)
+    .element_name(element_name)
+    .end_at(end_at)
+    .limit(limit)
+    .page(page)
+    .start_at(start_at)
+    .status(status)
+    .send()
+    .await;
+```*/
+    pub fn campaign_list(&self) -> builder::CampaignList<'_> {
+        builder::CampaignList::new(self)
     }
     /**Refresh a resource URL
 
@@ -10105,6 +20118,57 @@ let response = client.history_list()
 ```*/
     pub fn history_list(&self) -> builder::HistoryList<'_> {
         builder::HistoryList::new(self)
+    }
+    /**Send a template to every number of a CSV file
+
+Starts a campaign that sends an approved template to each row of a CSV file at a
+public URL (`fileUrl`). The CSV is UTF-8 with a header row whose names hold only
+letters, digits and `_`; its first column is the recipient's number with its country
+code and no `+`, the other columns the template's values, mapped by `params`.
+Not idempotent: a second request starts a second campaign.
+The pages also accept the CSV uploaded as `multipart/form-data`; that form is not in
+this spec (one request content type per operation). Ambiguous: the pages' list of
+required fields was cut off after `botId`; `campaignName`, `elementName` and `botId`
+are required here, the rest optional.
+
+
+Sends a `POST` request to `/v1/hsm/file`
+
+Arguments:
+- `body`: The campaign, its template and the CSV's URL.
+```ignore
+let response = client.hsm_bulk_send()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn hsm_bulk_send(&self) -> builder::HsmBulkSend<'_> {
+        builder::HsmBulkSend::new(self)
+    }
+    /**List the conversations people attended
+
+The conversations an operator (a person) attended between two moments, one page at a
+time. A read sent as `POST`: safe to repeat (`x-jelou-idempotent`). Documented answers:
+200, 401, 422, 429 (too many requests) and 500. The example answer's values are
+illustrative: the page shows placeholders.
+
+
+Sends a `POST` request to `/v1/metrics/conversations/attended/external`
+
+Arguments:
+- `limit`: Conversations per page (no maximum is documented).
+- `page`: The page, from 1.
+- `body`: The period.
+```ignore
+let response = client.attended_conversations_list()
+    .limit(limit)
+    .page(page)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn attended_conversations_list(&self) -> builder::AttendedConversationsList<'_> {
+        builder::AttendedConversationsList::new(self)
     }
     /**Change user state
 
@@ -10397,6 +20461,35 @@ let response = client.row_delete()
 ```*/
     pub fn row_delete(&self) -> builder::RowDelete<'_> {
         builder::RowDelete::new(self)
+    }
+    /**Send a template to one or more numbers
+
+Sends an approved WhatsApp template (HSM) to each of `destinations`; a template reaches
+a user outside the 24-hour window. Answers one `{id, destination}` per destination.
+Not idempotent: sending twice delivers twice.
+The fields follow the newest pages; the older page (`whatsapp/hsm/send`) spells
+`fileName` and adds `dynamicUrlParameter` (required when the template has a dynamic
+URL), not included here. The pages say templates must be approved by Meta, that
+authentication templates take no URLs, emoji or media, and that "parameters must have
+a maximum of 15 characters"; Ambiguous: whether that limit is per parameter is not
+said, so the client does not check it. The older page's error example (a template that
+does not exist or is not approved) gives no status.
+
+
+Sends a `POST` request to `/v2/whatsapp/{botId}/hsm`
+
+Arguments:
+- `bot_id`: The unique identifier of the bot.
+- `body`: The template, its values and its destinations.
+```ignore
+let response = client.hsm_send()
+    .bot_id(bot_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn hsm_send(&self) -> builder::HsmSend<'_> {
+        builder::HsmSend::new(self)
     }
 }
 /// Types for composing operation parameters.
@@ -11114,6 +21207,136 @@ pub mod builder {
             }
         }
     }
+    /**Builder for [`Client::campaign_template_send`]
+
+[`Client::campaign_template_send`]: super::Client::campaign_template_send*/
+    #[derive(Debug, Clone)]
+    pub struct CampaignTemplateSend<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        campaign_id: Result<::std::string::String, String>,
+        body: Result<types::builder::TemplateMessage, String>,
+    }
+    impl<'a> CampaignTemplateSend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                campaign_id: Err("campaign_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn campaign_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.campaign_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for campaign_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateMessage>,
+            <V as std::convert::TryInto<
+                types::TemplateMessage,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `TemplateMessage` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::TemplateMessage,
+            ) -> types::builder::TemplateMessage,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/bots/{botId}/campaigns/{campaignId}/template-messages`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UndocumentedAnswer>, Error<types::ApiError>> {
+            let Self { client, bot_id, campaign_id, body } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::TemplateMessage::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/bots/{}/campaigns/{}/template-messages", client.baseurl,
+                encode_path(& bot_id.to_string()), encode_path(& campaign_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "campaign_template_send",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
     /**Builder for [`Client::message_send`]
 
 [`Client::message_send`]: super::Client::message_send*/
@@ -11121,14 +21344,14 @@ pub mod builder {
     pub struct MessageSend<'a> {
         client: &'a super::Client,
         bot_id: Result<::std::string::String, String>,
-        body: Result<types::builder::MessageSendRequest, String>,
+        body: Result<types::MessageSendRequest, String>,
     }
     impl<'a> MessageSend<'a> {
         pub fn new(client: &'a super::Client) -> Self {
             Self {
                 client: client,
                 bot_id: Err("bot_id was not initialized".to_string()),
-                body: Ok(::std::default::Default::default()),
+                body: Err("body was not initialized".to_string()),
             }
         }
         pub fn bot_id<V>(mut self, value: V) -> Self
@@ -11146,25 +21369,12 @@ pub mod builder {
         pub fn body<V>(mut self, value: V) -> Self
         where
             V: std::convert::TryInto<types::MessageSendRequest>,
-            <V as std::convert::TryInto<
-                types::MessageSendRequest,
-            >>::Error: std::fmt::Display,
         {
             self.body = value
                 .try_into()
-                .map(From::from)
-                .map_err(|s| {
-                    format!("conversion to `MessageSendRequest` for body failed: {}", s)
+                .map_err(|_| {
+                    "conversion to `MessageSendRequest` for body failed".to_string()
                 });
-            self
-        }
-        pub fn body_map<F>(mut self, f: F) -> Self
-        where
-            F: std::ops::FnOnce(
-                types::builder::MessageSendRequest,
-            ) -> types::builder::MessageSendRequest,
-        {
-            self.body = self.body.map(f);
             self
         }
         ///Sends a `POST` request to `/v1/bots/{botId}/messages`
@@ -11173,11 +21383,7 @@ pub mod builder {
         ) -> Result<ResponseValue<types::MessageSendResponse>, Error<types::ApiError>> {
             let Self { client, bot_id, body } = self;
             let bot_id = bot_id.map_err(Error::InvalidRequest)?;
-            let body = body
-                .and_then(|v| {
-                    types::MessageSendRequest::try_from(v).map_err(|e| e.to_string())
-                })
-                .map_err(Error::InvalidRequest)?;
+            let body = body.map_err(Error::InvalidRequest)?;
             let url = format!(
                 "{}/v1/bots/{}/messages", client.baseurl, encode_path(& bot_id
                 .to_string()),
@@ -11253,6 +21459,921 @@ pub mod builder {
                     )
                 }
                 500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::notification_list`]
+
+[`Client::notification_list`]: super::Client::notification_list*/
+    #[derive(Debug, Clone)]
+    pub struct NotificationList<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        campaign_id: Result<Option<::std::string::String>, String>,
+        download: Result<Option<bool>, String>,
+        element_name: Result<Option<::std::string::String>, String>,
+        from: Result<Option<::std::string::String>, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        to: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> NotificationList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                campaign_id: Ok(None),
+                download: Ok(None),
+                element_name: Ok(None),
+                from: Ok(None),
+                limit: Ok(None),
+                page: Ok(None),
+                to: Ok(None),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn campaign_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.campaign_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for campaign_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn download<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.download = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| "conversion to `bool` for download failed".to_string());
+            self
+        }
+        pub fn element_name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.element_name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for element_name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn from<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.from = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for from failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn to<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.to = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for to failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/bots/{botId}/notifications`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UndocumentedAnswer>, Error<types::ApiError>> {
+            let Self {
+                client,
+                bot_id,
+                campaign_id,
+                download,
+                element_name,
+                from,
+                limit,
+                page,
+                to,
+            } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let campaign_id = campaign_id.map_err(Error::InvalidRequest)?;
+            let download = download.map_err(Error::InvalidRequest)?;
+            let element_name = element_name.map_err(Error::InvalidRequest)?;
+            let from = from.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let to = to.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/bots/{}/notifications", client.baseurl, encode_path(& bot_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("campaignId", &campaign_id))
+                .query(&progenitor_client::QueryParam::new("download", &download))
+                .query(&progenitor_client::QueryParam::new("elementName", &element_name))
+                .query(&progenitor_client::QueryParam::new("from", &from))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("to", &to))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "notification_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::notification_get`]
+
+[`Client::notification_get`]: super::Client::notification_get*/
+    #[derive(Debug, Clone)]
+    pub struct NotificationGet<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        notification_id: Result<::std::string::String, String>,
+    }
+    impl<'a> NotificationGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                notification_id: Err("notification_id was not initialized".to_string()),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn notification_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.notification_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for notification_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/bots/{botId}/notifications/{notificationId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::Notification>, Error<types::ApiError>> {
+            let Self { client, bot_id, notification_id } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let notification_id = notification_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/bots/{}/notifications/{}", client.baseurl, encode_path(& bot_id
+                .to_string()), encode_path(& notification_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "notification_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_list`]
+
+[`Client::template_list`]: super::Client::template_list*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateList<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        category: Result<Option<types::TemplateCategory>, String>,
+        query: Result<Option<::std::string::String>, String>,
+        status: Result<Option<types::TemplateStatus>, String>,
+    }
+    impl<'a> TemplateList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                category: Ok(None),
+                query: Ok(None),
+                status: Ok(None),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn category<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateCategory>,
+        {
+            self.category = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TemplateCategory` for category failed".to_string()
+                });
+            self
+        }
+        pub fn query<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.query = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for query failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `TemplateStatus` for status failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/bots/{botId}/templates`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::TemplateList>, Error<types::ApiError>> {
+            let Self { client, bot_id, category, query, status } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let category = category.map_err(Error::InvalidRequest)?;
+            let query = query.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/bots/{}/templates", client.baseurl, encode_path(& bot_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("category", &category))
+                .query(&progenitor_client::QueryParam::new("query", &query))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::template_create`]
+
+[`Client::template_create`]: super::Client::template_create*/
+    #[derive(Debug, Clone)]
+    pub struct TemplateCreate<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        send_to_aprove: Result<Option<bool>, String>,
+        body: Result<types::builder::TemplateCreateRequest, String>,
+    }
+    impl<'a> TemplateCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                send_to_aprove: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn send_to_aprove<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<bool>,
+        {
+            self.send_to_aprove = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `bool` for send_to_aprove failed".to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::TemplateCreateRequest>,
+            <V as std::convert::TryInto<
+                types::TemplateCreateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `TemplateCreateRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::TemplateCreateRequest,
+            ) -> types::builder::TemplateCreateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/bots/{botId}/templates`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::TemplateCreateResponse>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, bot_id, send_to_aprove, body } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let send_to_aprove = send_to_aprove.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::TemplateCreateRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/bots/{}/templates", client.baseurl, encode_path(& bot_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(
+                    &progenitor_client::QueryParam::new("sendToAprove", &send_to_aprove),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "template_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::user_history_list`]
+
+[`Client::user_history_list`]: super::Client::user_history_list*/
+    #[derive(Debug, Clone)]
+    pub struct UserHistoryList<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        user_id: Result<types::UserHistoryListUserId, String>,
+        direction: Result<Option<types::UserHistoryListDirection>, String>,
+        limit: Result<Option<types::UserHistoryListLimit>, String>,
+        message_id: Result<Option<::std::string::String>, String>,
+    }
+    impl<'a> UserHistoryList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                user_id: Err("user_id was not initialized".to_string()),
+                direction: Ok(None),
+                limit: Ok(None),
+                message_id: Ok(None),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn user_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserHistoryListUserId>,
+        {
+            self.user_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `UserHistoryListUserId` for user_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn direction<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserHistoryListDirection>,
+        {
+            self.direction = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserHistoryListDirection` for direction failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::UserHistoryListLimit>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `UserHistoryListLimit` for limit failed".to_string()
+                });
+            self
+        }
+        pub fn message_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.message_id = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for message_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/bots/{botId}/users/{userId}/history`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UserHistory>, Error<types::ApiError>> {
+            let Self { client, bot_id, user_id, direction, limit, message_id } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let user_id = user_id.map_err(Error::InvalidRequest)?;
+            let direction = direction.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let message_id = message_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/bots/{}/users/{}/history", client.baseurl, encode_path(& bot_id
+                .to_string()), encode_path(& user_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("direction", &direction))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("messageId", &message_id))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "user_history_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::campaign_list`]
+
+[`Client::campaign_list`]: super::Client::campaign_list*/
+    #[derive(Debug, Clone)]
+    pub struct CampaignList<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        element_name: Result<Option<::std::string::String>, String>,
+        end_at: Result<::std::string::String, String>,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        start_at: Result<::std::string::String, String>,
+        status: Result<Option<types::CampaignStatus>, String>,
+    }
+    impl<'a> CampaignList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                element_name: Ok(None),
+                end_at: Err("end_at was not initialized".to_string()),
+                limit: Ok(None),
+                page: Ok(None),
+                start_at: Err("start_at was not initialized".to_string()),
+                status: Ok(None),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn element_name<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.element_name = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for element_name failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn end_at<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.end_at = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for end_at failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn start_at<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.start_at = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for start_at failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn status<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::CampaignStatus>,
+        {
+            self.status = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `CampaignStatus` for status failed".to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/campaigns`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::CampaignList>, Error<types::ApiError>> {
+            let Self {
+                client,
+                bot_id,
+                element_name,
+                end_at,
+                limit,
+                page,
+                start_at,
+                status,
+            } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let element_name = element_name.map_err(Error::InvalidRequest)?;
+            let end_at = end_at.map_err(Error::InvalidRequest)?;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let start_at = start_at.map_err(Error::InvalidRequest)?;
+            let status = status.map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/campaigns", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .query(&progenitor_client::QueryParam::new("botId", &bot_id))
+                .query(&progenitor_client::QueryParam::new("elementName", &element_name))
+                .query(&progenitor_client::QueryParam::new("endAt", &end_at))
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .query(&progenitor_client::QueryParam::new("startAt", &start_at))
+                .query(&progenitor_client::QueryParam::new("status", &status))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "campaign_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -11573,6 +22694,262 @@ pub mod builder {
                     )
                 }
                 500u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::hsm_bulk_send`]
+
+[`Client::hsm_bulk_send`]: super::Client::hsm_bulk_send*/
+    #[derive(Debug, Clone)]
+    pub struct HsmBulkSend<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::HsmBulkSendRequest, String>,
+    }
+    impl<'a> HsmBulkSend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::HsmBulkSendRequest>,
+            <V as std::convert::TryInto<
+                types::HsmBulkSendRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `HsmBulkSendRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::HsmBulkSendRequest,
+            ) -> types::builder::HsmBulkSendRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/hsm/file`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::StatusEnvelope>, Error<types::ApiError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::HsmBulkSendRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/hsm/file", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "hsm_bulk_send",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::attended_conversations_list`]
+
+[`Client::attended_conversations_list`]: super::Client::attended_conversations_list*/
+    #[derive(Debug, Clone)]
+    pub struct AttendedConversationsList<'a> {
+        client: &'a super::Client,
+        limit: Result<Option<::std::num::NonZeroU64>, String>,
+        page: Result<Option<::std::num::NonZeroU64>, String>,
+        body: Result<types::builder::AttendedConversationsRequest, String>,
+    }
+    impl<'a> AttendedConversationsList<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                limit: Ok(None),
+                page: Ok(None),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn limit<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.limit = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for limit failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn page<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::num::NonZeroU64>,
+        {
+            self.page = value
+                .try_into()
+                .map(Some)
+                .map_err(|_| {
+                    "conversion to `:: std :: num :: NonZeroU64` for page failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::AttendedConversationsRequest>,
+            <V as std::convert::TryInto<
+                types::AttendedConversationsRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `AttendedConversationsRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::AttendedConversationsRequest,
+            ) -> types::builder::AttendedConversationsRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/metrics/conversations/attended/external`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::AttendedConversations>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, limit, page, body } = self;
+            let limit = limit.map_err(Error::InvalidRequest)?;
+            let page = page.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::AttendedConversationsRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/metrics/conversations/attended/external", client.baseurl,
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .query(&progenitor_client::QueryParam::new("limit", &limit))
+                .query(&progenitor_client::QueryParam::new("page", &page))
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "attended_conversations_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                401u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                422u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                429u16 => {
                     Err(
                         Error::ErrorResponse(
                             ResponseValue::from_response(response).await?,
@@ -12873,6 +24250,120 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "row_delete",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::hsm_send`]
+
+[`Client::hsm_send`]: super::Client::hsm_send*/
+    #[derive(Debug, Clone)]
+    pub struct HsmSend<'a> {
+        client: &'a super::Client,
+        bot_id: Result<::std::string::String, String>,
+        body: Result<types::builder::HsmSendRequest, String>,
+    }
+    impl<'a> HsmSend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                bot_id: Err("bot_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn bot_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.bot_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for bot_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::HsmSendRequest>,
+            <V as std::convert::TryInto<
+                types::HsmSendRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!("conversion to `HsmSendRequest` for body failed: {}", s)
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::HsmSendRequest,
+            ) -> types::builder::HsmSendRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v2/whatsapp/{botId}/hsm`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::HsmSendResponse>, Error<types::ApiError>> {
+            let Self { client, bot_id, body } = self;
+            let bot_id = bot_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::HsmSendRequest::try_from(v).map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v2/whatsapp/{}/hsm", client.baseurl, encode_path(& bot_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "hsm_send",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

@@ -330,6 +330,57 @@ pub static OPERATIONS: &[OperationSpec] = &[
         decode: decode_answer::<types::StatusResponse, types::ApiError>,
     },
     OperationSpec {
+        id: "campaign_template_send",
+        method: "POST",
+        path: "/v1/bots/{botId}/campaigns/{campaignId}/template-messages",
+        summary: "Send a campaign's template to one of its users",
+        tags: &["templates"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "campaignId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The campaign the user belongs to.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("CAMPAIGN_ID"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"parameters\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"},\"templateId\":{\"type\":\"string\"},\"type\":{\"enum\":[\"template\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"templateId\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"parameters\":{\"codigo\":\"XYZ987\",\"nombre\":\"Ana\"},\"templateId\":\"TEMPLATE_ID\",\"type\":\"template\",\"userId\":\"USER_ID\"}",
+            ),
+            decode: decode_body::<types::TemplateMessage>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some("{}"),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
+    },
+    OperationSpec {
         id: "message_send",
         method: "POST",
         path: "/v1/bots/{botId}/messages",
@@ -350,9 +401,9 @@ pub static OPERATIONS: &[OperationSpec] = &[
         ],
         body: Some(BodySpec {
             required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"buttonText\":{\"additionalProperties\":false,\"properties\":{\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"text\"],\"type\":\"string\"}},\"type\":\"object\"},\"options\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"description\":{\"maxLength\":72,\"type\":\"string\"},\"id\":{\"type\":\"string\"},\"title\":{\"maxLength\":24,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"title\"],\"type\":\"object\"},\"maxItems\":10,\"minItems\":1,\"type\":\"array\"},\"text\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"type\":{\"enum\":[\"text\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"text\"],\"type\":\"object\"}",
+            schema: "{\"oneOf\":[{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"buttonText\":{\"additionalProperties\":false,\"properties\":{\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"text\"],\"type\":\"string\"}},\"type\":\"object\"},\"buttons\":{\"additionalProperties\":false,\"properties\":{\"buttonText\":{\"additionalProperties\":false,\"properties\":{\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"text\"],\"type\":\"string\"}},\"type\":\"object\"},\"options\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"description\":{\"maxLength\":72,\"type\":\"string\"},\"payload\":{\"type\":\"string\"},\"title\":{\"maxLength\":24,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"title\"],\"type\":\"object\"},\"maxItems\":10,\"minItems\":1,\"type\":\"array\"},\"title\":{\"type\":\"string\"}},\"required\":[\"options\"],\"type\":\"object\"},\"options\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"description\":{\"maxLength\":72,\"type\":\"string\"},\"id\":{\"type\":\"string\"},\"title\":{\"maxLength\":24,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"title\"],\"type\":\"object\"},\"maxItems\":10,\"minItems\":1,\"type\":\"array\"},\"text\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"type\":{\"enum\":[\"text\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"text\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"quick_replies\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"title\":{\"maxLength\":20,\"minLength\":1,\"type\":\"string\"}},\"required\":[\"title\"],\"type\":\"object\"},\"maxItems\":3,\"minItems\":1,\"type\":\"array\",\"uniqueItems\":true},\"text\":{\"type\":\"string\"},\"title\":{\"maxLength\":20,\"type\":\"string\"},\"type\":{\"enum\":[\"quick_reply\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"text\",\"quick_replies\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"mediaUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"},\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"image\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"mediaUrl\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"mediaUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"},\"type\":{\"enum\":[\"audio\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"mediaUrl\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"mediaUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"},\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"video\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"mediaUrl\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"filename\":{\"type\":\"string\"},\"mediaUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"},\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"file\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"mediaUrl\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"mediaUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"},\"type\":{\"enum\":[\"sticker\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"mediaUrl\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"coordinates\":{\"additionalProperties\":false,\"properties\":{\"lat\":{\"maximum\":90,\"minimum\":-90,\"type\":\"number\"},\"long\":{\"maximum\":180,\"minimum\":-180,\"type\":\"number\"}},\"required\":[\"lat\",\"long\"],\"type\":\"object\"},\"type\":{\"enum\":[\"location\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"coordinates\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"location_request\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"text\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"contacts\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"addresses\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"city\":{\"type\":\"string\"},\"country\":{\"type\":\"string\"},\"country_code\":{\"type\":\"string\"},\"state\":{\"type\":\"string\"},\"street\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},\"zip\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"emails\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"email\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"name\":{\"additionalProperties\":false,\"properties\":{\"first_name\":{\"type\":\"string\"},\"formatted_name\":{\"type\":\"string\"},\"last_name\":{\"type\":\"string\"}},\"type\":\"object\"},\"phones\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"phone\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},\"wa_id\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"}},\"type\":\"object\"},\"type\":\"array\"},\"type\":{\"enum\":[\"contacts\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"contacts\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"caption\":{\"type\":\"string\"},\"parameters\":{\"additionalProperties\":false,\"properties\":{\"display_text\":{\"type\":\"string\"},\"url\":{\"format\":\"uri\",\"type\":\"string\"}},\"required\":[\"url\",\"display_text\"],\"type\":\"object\"},\"text\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"type\":{\"enum\":[\"cta_url\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"parameters\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"caption\":{\"type\":\"string\"},\"parameters\":{\"additionalProperties\":true,\"type\":\"object\"},\"text\":{\"type\":\"string\"},\"title\":{\"type\":\"string\"},\"type\":{\"enum\":[\"flow\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"parameters\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"header\":{\"type\":\"string\"},\"parameters\":{\"additionalProperties\":false,\"properties\":{\"display_text\":{\"type\":\"string\"}},\"required\":[\"display_text\"],\"type\":\"object\"},\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"voice_call\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"text\",\"parameters\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"parameters\":{\"additionalProperties\":false,\"properties\":{\"cards\":{\"items\":{\"additionalProperties\":{},\"properties\":{\"action\":{\"additionalProperties\":true,\"type\":\"object\"},\"body\":{\"additionalProperties\":true,\"type\":\"object\"},\"card_index\":{\"type\":\"integer\"},\"header\":{\"additionalProperties\":true,\"type\":\"object\"},\"type\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"}},\"required\":[\"cards\"],\"type\":\"object\"},\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"CAROUSEL\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"parameters\"],\"type\":\"object\"},{\"additionalProperties\":false,\"properties\":{\"botId\":{\"type\":\"string\"},\"parameters\":{\"additionalProperties\":{\"type\":\"string\"},\"type\":\"object\"},\"templateId\":{\"type\":\"string\"},\"type\":{\"enum\":[\"template\"],\"type\":\"string\"},\"userId\":{\"type\":\"string\"}},\"required\":[\"type\",\"userId\",\"templateId\"],\"type\":\"object\"}]}",
             example: Some(
-                "{\"buttonText\":{\"text\":\"Ver Opciones\",\"type\":\"text\"},\"options\":[{\"description\":\"Esta es la primera opción\",\"id\":\"option_1\",\"title\":\"Opción 1\"},{\"description\":\"Esta es la segunda opción\",\"id\":\"option_2\",\"title\":\"Opción 2\"},{\"description\":\"Esta es la tercera opción\",\"id\":\"option_3\",\"title\":\"Opción 3\"}],\"text\":\"Por favor selecciona una opción\",\"title\":\"Elige una opción\",\"type\":\"text\",\"userId\":\"USER_ID\"}",
+                "{\"mediaUrl\":\"https://example.com/saludo.mp3\",\"type\":\"audio\",\"userId\":\"USER_ID\"}",
             ),
             decode: decode_body::<types::MessageSendRequest>,
         }),
@@ -407,6 +458,425 @@ pub static OPERATIONS: &[OperationSpec] = &[
             },
         ],
         decode: decode_answer::<types::MessageSendResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "notification_list",
+        method: "GET",
+        path: "/v1/bots/{botId}/notifications",
+        summary: "List template notifications (older API)",
+        tags: &["notifications"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "download",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Whether to download the list.",
+                schema: "{\"type\":\"boolean\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "campaignId",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only this campaign's notifications.",
+                schema: "{\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "elementName",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only this template's notifications.",
+                schema: "{\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "from",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The first day.",
+                schema: "{\"format\":\"date\",\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "to",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The last day.",
+                schema: "{\"format\":\"date\",\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "limit",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Notifications per page, at most 50.",
+                schema: "{\"maximum\":50,\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "page",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The page, from 1 (default 1).",
+                schema: "{\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some("{}"),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "notification_get",
+        method: "GET",
+        path: "/v1/bots/{botId}/notifications/{notificationId}",
+        summary: "Get one template notification (older API)",
+        tags: &["notifications"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "notificationId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The notification.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("NOTIFICATION_ID"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"campaignId\":\"CAMPAIGN_ID\",\"createdAt\":\"2021-03-01T15:00:00.000Z\",\"destination\":\"593999999999\",\"elementName\":\"recordatorio_cita\",\"error\":null,\"id\":\"NOTIFICATION_ID\",\"internalId\":\"INTERNAL_ID\",\"origin\":\"BULK\",\"sentDate\":\"2021-03-01T15:00:01.000Z\",\"sentStatus\":\"DELIVERED_USER\",\"wasRead\":true}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::Notification, types::ApiError>,
+    },
+    OperationSpec {
+        id: "template_list",
+        method: "GET",
+        path: "/v1/bots/{botId}/templates",
+        summary: "List templates",
+        tags: &["templates"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "query",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only the templates whose `elementName` matches this text.",
+                schema: "{\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "status",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only the templates in this state.",
+                schema: "{\"enum\":[\"PENDING\",\"REJECTED\",\"APPROVED\",\"DELETED\",\"DISABLED\"],\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "category",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only the templates of this category.",
+                schema: "{\"enum\":[\"UTILITY\",\"MARKETING\",\"AUTHENTICATION\"],\"type\":\"string\"}",
+                example: None,
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":[{\"category\":\"UTILITY\",\"createdAt\":\"2024-05-01T10:00:00.000Z\",\"displayName\":\"Recordatorio de cita\",\"elementName\":\"recordatorio_cita\",\"isVisible\":true,\"language\":\"ES\",\"params\":[{\"label\":\"nombre\",\"param\":\"1\"},{\"label\":\"hora\",\"param\":\"2\"}],\"paramsNumber\":2,\"status\":\"APPROVED\",\"template\":\"Hola {{1}}, tu cita es a las {{2}}.\",\"updatedAt\":\"2024-05-02T10:00:00.000Z\"}]}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::TemplateList, types::ApiError>,
+    },
+    OperationSpec {
+        id: "template_create",
+        method: "POST",
+        path: "/v1/bots/{botId}/templates",
+        summary: "Create a template",
+        tags: &["templates"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "sendToAprove",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Whether to submit the template to WhatsApp for approval (spelled this way).",
+                schema: "{\"type\":\"boolean\"}",
+                example: None,
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"buttons\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"example\":{\"type\":\"string\"},\"phone_number\":{\"type\":\"string\"},\"text\":{\"type\":\"string\"},\"type\":{\"type\":\"string\"},\"url\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"category\":{\"enum\":[\"UTILITY\",\"MARKETING\",\"AUTHENTICATION\"],\"type\":\"string\"},\"displayName\":{\"type\":\"string\"},\"elementName\":{\"pattern\":\"^[a-z0-9_]+$\",\"type\":\"string\"},\"example\":{\"type\":\"string\"},\"exampleHeader\":{\"type\":\"string\"},\"extraSettings\":{\"additionalProperties\":false,\"properties\":{\"addSecurityRecommendation\":{\"type\":\"boolean\"},\"allowChangeCategory\":{\"type\":\"boolean\"},\"codeExpirationMinutes\":{\"type\":\"integer\"}},\"type\":\"object\"},\"header\":{\"type\":\"string\"},\"headerParams\":{\"items\":{},\"type\":\"array\"},\"interactiveAction\":{\"enum\":[\"NONE\",\"CALL_TO_ACTION\",\"QUICK_REPLY\",\"OTP\"],\"type\":\"string\"},\"isVisible\":{\"type\":\"boolean\"},\"language\":{\"type\":\"string\"},\"mediaUrl\":{\"type\":\"string\"},\"params\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"example\":{\"type\":\"string\"},\"label\":{\"type\":\"string\"},\"param\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"paramsNumber\":{\"type\":\"integer\"},\"template\":{\"type\":\"string\"},\"type\":{\"enum\":[\"HSM\",\"IMAGE\",\"VIDEO\",\"DOCUMENT\"],\"type\":\"string\"}},\"type\":\"object\"}",
+            example: Some(
+                "{\"category\":\"UTILITY\",\"displayName\":\"Recordatorio de cita\",\"elementName\":\"recordatorio_cita\",\"interactiveAction\":\"NONE\",\"isVisible\":true,\"language\":\"es\",\"params\":[{\"example\":\"Ana\",\"label\":\"nombre\",\"param\":\"1\"},{\"example\":\"10:30\",\"label\":\"hora\",\"param\":\"2\"}],\"paramsNumber\":2,\"template\":\"Hola {{1}}, tu cita es a las {{2}}.\",\"type\":\"HSM\"}",
+            ),
+            decode: decode_body::<types::TemplateCreateRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{},\"message\":[\"Template created\"],\"status\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::TemplateCreateResponse, types::ApiError>,
+    },
+    OperationSpec {
+        id: "user_history_list",
+        method: "GET",
+        path: "/v1/bots/{botId}/users/{userId}/history",
+        summary: "One user's chat history (older API)",
+        tags: &["history"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "userId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The user's phone number without `+`.",
+                schema: "{\"minLength\":1,\"type\":\"string\"}",
+                example: Some("593999999999"),
+            },
+            ParameterSpec {
+                name: "limit",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Messages to return, 1 to 50 (default 20), written as a number.",
+                schema: "{\"pattern\":\"^([1-9]|[1-4][0-9]|50)$\",\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "direction",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Messages newer or older than the reference message (default `older`).",
+                schema: "{\"enum\":[\"newer\",\"older\"],\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "messageId",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The reference message (default the last one).",
+                schema: "{\"type\":\"string\"}",
+                example: None,
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"chat\":[{\"bubble\":{\"text\":\"Hola\",\"type\":\"TEXT\"},\"by\":\"user\",\"messageId\":\"msg-12345\",\"received\":1736937000000,\"recipientId\":\"BOT_ID\",\"senderId\":\"593999999999\",\"status\":\"DELIVERED_USER\"}]}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::UserHistory, types::ApiError>,
+    },
+    OperationSpec {
+        id: "campaign_list",
+        method: "GET",
+        path: "/v1/campaigns",
+        summary: "List campaigns",
+        tags: &["templates"],
+        idempotent: true,
+        pagination: Some(Pagination::Page {
+            parameter: "page",
+            items: "/data/results",
+            total_pages: "/data/pagination/totalPages",
+        }),
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Query,
+                required: true,
+                description: "The bot whose campaigns are listed.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+            ParameterSpec {
+                name: "startAt",
+                location: ParameterLocation::Query,
+                required: true,
+                description: "The first day of the period.",
+                schema: "{\"format\":\"date\",\"type\":\"string\"}",
+                example: Some("2025-01-01"),
+            },
+            ParameterSpec {
+                name: "endAt",
+                location: ParameterLocation::Query,
+                required: true,
+                description: "The last day of the period.",
+                schema: "{\"format\":\"date\",\"type\":\"string\"}",
+                example: Some("2025-01-31"),
+            },
+            ParameterSpec {
+                name: "page",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The page, from 1.",
+                schema: "{\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "limit",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Campaigns per page, at most 50.",
+                schema: "{\"maximum\":50,\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "elementName",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only the campaigns of this template (the older page).",
+                schema: "{\"type\":\"string\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "status",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Only the campaigns in this state.",
+                schema: "{\"enum\":[\"COMPLETED\",\"PENDING\",\"IN_PROGRESS\",\"SCHEDULED\"],\"type\":\"string\"}",
+                example: None,
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"pagination\":{\"limit\":10,\"offset\":0,\"page\":1,\"total\":1,\"totalPages\":1},\"results\":[{\"botId\":\"BOT_ID\",\"completedAt\":\"2023-11-07T05:31:56Z\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"deliveredMessages\":0,\"elementName\":\"recordatorio_cita\",\"failedMessages\":0,\"id\":\"CAMPAIGN_ID\",\"name\":\"Recordatorios de diciembre\",\"status\":\"PENDING\",\"totalMessages\":0}]},\"message\":[\"Campaigns retrieved\"],\"status\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::CampaignList, types::ApiError>,
     },
     OperationSpec {
         id: "resource_refresh",
@@ -555,6 +1025,111 @@ pub static OPERATIONS: &[OperationSpec] = &[
             },
         ],
         decode: decode_answer::<types::HistoryPage, types::ApiError>,
+    },
+    OperationSpec {
+        id: "hsm_bulk_send",
+        method: "POST",
+        path: "/v1/hsm/file",
+        summary: "Send a template to every number of a CSV file",
+        tags: &["templates"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"actions\":{\"additionalProperties\":true,\"type\":\"object\"},\"botId\":{\"minLength\":1,\"type\":\"string\"},\"buttonPayloads\":{\"items\":{\"additionalProperties\":true,\"type\":\"object\"},\"type\":\"array\"},\"campaignName\":{\"minLength\":1,\"type\":\"string\"},\"elementName\":{\"minLength\":1,\"type\":\"string\"},\"fileUrl\":{\"format\":\"uri\",\"type\":\"string\"},\"mediaUrl\":{\"type\":\"string\"},\"params\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"column\":{\"type\":\"string\"},\"param\":{\"type\":\"integer\"}},\"required\":[\"param\",\"column\"],\"type\":\"object\"},\"type\":\"array\"},\"scheduledAt\":{\"format\":\"date-time\",\"type\":\"string\"},\"type\":{\"type\":\"string\"}},\"required\":[\"campaignName\",\"elementName\",\"botId\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"botId\":\"BOT_ID\",\"campaignName\":\"Recordatorios de diciembre\",\"elementName\":\"recordatorio_cita\",\"fileUrl\":\"https://example.com/destinatarios.csv\",\"params\":[{\"column\":\"nombre\",\"param\":1}],\"type\":\"text\"}",
+            ),
+            decode: decode_body::<types::HsmBulkSendRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"message\":[\"Campaign created\"],\"status\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::StatusEnvelope, types::ApiError>,
+    },
+    OperationSpec {
+        id: "attended_conversations_list",
+        method: "POST",
+        path: "/v1/metrics/conversations/attended/external",
+        summary: "List the conversations people attended",
+        tags: &["history"],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "page",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "The page, from 1.",
+                schema: "{\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+            ParameterSpec {
+                name: "limit",
+                location: ParameterLocation::Query,
+                required: false,
+                description: "Conversations per page (no maximum is documented).",
+                schema: "{\"minimum\":1,\"type\":\"integer\"}",
+                example: None,
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"endAt\":{\"type\":\"string\"},\"getJson\":{\"enum\":[true],\"type\":\"boolean\"},\"startAt\":{\"type\":\"string\"}},\"required\":[\"startAt\",\"endAt\",\"getJson\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"endAt\":\"2025-01-31T23:59:59-05:00\",\"getJson\":true,\"startAt\":\"2025-01-01T00:00:00-05:00\"}",
+            ),
+            decode: decode_body::<types::AttendedConversationsRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"links\":[],\"message\":[\"Conversations retrieved\"],\"pagination\":{\"limit\":10,\"offset\":0,\"page\":1,\"total\":1,\"totalPages\":1},\"results\":[{\"_id\":\"65a1b2c3d4e5f6a7b8c9d0e1\",\"assignationMethod\":{\"teamName\":\"Soporte\"},\"bot\":{\"name\":\"Your Company Bot\"},\"company\":{\"id\":\"135\"},\"conversationDuration\":900,\"endAt\":\"2025-01-15T10:45:00.000Z\",\"endedReason\":\"resolved\",\"operator\":{\"names\":\"Ana Operadora\"},\"origin\":\"whatsapp\",\"startAt\":\"2025-01-15T10:30:00.000Z\",\"state\":\"active\",\"timeRepliedOperator\":35,\"user\":{\"id\":\"593999999999\"}}],\"status\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "401",
+                example: Some(
+                    "{\"code\":\"unauthorized\",\"description\":\"Authorization is not allowed for this request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "422",
+                example: Some(
+                    "{\"code\":\"unprocessable_entity\",\"description\":\"Missing or bad field to process request\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "429",
+                example: None,
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::AttendedConversations, types::ApiError>,
     },
     OperationSpec {
         id: "user_state_set",
@@ -793,7 +1368,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         parameters: &[],
         body: Some(BodySpec {
             required: true,
-            schema: "{\"additionalProperties\":false,\"properties\":{\"bot\":{\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"],\"type\":\"object\"},\"credentials\":{\"additionalProperties\":false,\"properties\":{\"blackList\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"whiteList\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"widget\":{\"additionalProperties\":true,\"properties\":{\"properties\":{\"additionalProperties\":true,\"type\":\"object\"},\"theme\":{\"additionalProperties\":true,\"type\":\"object\"}},\"type\":\"object\"}},\"required\":[\"bot\",\"widget\"],\"type\":\"object\"}",
+            schema: "{\"additionalProperties\":false,\"properties\":{\"bot\":{\"additionalProperties\":false,\"properties\":{\"id\":{\"type\":\"string\"}},\"required\":[\"id\"],\"type\":\"object\"},\"credentials\":{\"additionalProperties\":false,\"properties\":{\"blackList\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"whiteList\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"widget\":{\"additionalProperties\":{},\"properties\":{\"properties\":{\"additionalProperties\":true,\"type\":\"object\"},\"theme\":{\"additionalProperties\":true,\"type\":\"object\"}},\"type\":\"object\"}},\"required\":[\"bot\",\"widget\"],\"type\":\"object\"}",
             example: Some(
                 "{\"bot\":{\"id\":\"BOT_ID\"},\"credentials\":{\"blackList\":[],\"whiteList\":[\"https://www.example.com\"]},\"widget\":{\"properties\":{\"type\":\"group\"},\"theme\":{\"position\":\"br\"}}}",
             ),
@@ -1157,6 +1732,53 @@ pub static OPERATIONS: &[OperationSpec] = &[
         ],
         decode: decode_answer::<types::DatumEnvelope, types::ApiError>,
     },
+    OperationSpec {
+        id: "hsm_send",
+        method: "POST",
+        path: "/v2/whatsapp/{botId}/hsm",
+        summary: "Send a template to one or more numbers",
+        tags: &["templates"],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "botId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The unique identifier of the bot.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("BOT_ID"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"actions\":{\"additionalProperties\":true,\"type\":\"object\"},\"buttonParameters\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"param\":{\"type\":\"integer\"},\"payload\":{\"additionalProperties\":true,\"type\":\"object\"},\"type\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"buttonPayloads\":{\"items\":{\"additionalProperties\":true,\"type\":\"object\"},\"type\":\"array\"},\"campaignId\":{\"type\":\"string\"},\"cards\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"buttonParameters\":{\"items\":{\"additionalProperties\":false,\"properties\":{\"param\":{\"type\":\"integer\"},\"payload\":{\"additionalProperties\":true,\"type\":\"object\"},\"type\":{\"type\":\"string\"}},\"type\":\"object\"},\"type\":\"array\"},\"mediaUrl\":{\"type\":\"string\"},\"params\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"}},\"type\":\"object\"},\"type\":\"array\"},\"destinations\":{\"items\":{\"minLength\":1,\"type\":\"string\"},\"minItems\":1,\"type\":\"array\"},\"elementName\":{\"minLength\":1,\"type\":\"string\"},\"expirationTime\":{\"type\":\"string\"},\"filename\":{\"type\":\"string\"},\"headerParameters\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"language\":{\"type\":\"string\"},\"ltoParams\":{\"additionalProperties\":false,\"properties\":{\"expirationTime\":{\"type\":\"integer\"}},\"type\":\"object\"},\"mediaUrl\":{\"type\":\"string\"},\"parameters\":{\"items\":{\"type\":\"string\"},\"type\":\"array\"},\"type\":{\"enum\":[\"text\",\"image\",\"document\",\"video\"],\"type\":\"string\"}},\"required\":[\"elementName\",\"destinations\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"destinations\":[\"593999999999\"],\"elementName\":\"recordatorio_cita\",\"language\":\"es\",\"parameters\":[\"Ana\",\"10:30\"],\"type\":\"text\"}",
+            ),
+            decode: decode_body::<types::HsmSendRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "[{\"destination\":\"593999999999\",\"id\":\"09d0fc2b-2d7c-4b9e-9d4b-2f8f0a6c1e11\"}]",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: Some(
+                    "{\"_metadata\":{\"body\":{},\"error\":{}},\"message\":[\"Template does not exist\"],\"status\":\"failed\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        decode: decode_answer::<types::HsmSendResponse, types::ApiError>,
+    },
 ];
 impl<'a> Call<'a> for builder::ChatQuery<'a> {
     type Output = types::ChatQueryResponse;
@@ -1226,21 +1848,104 @@ impl<'a> Call<'a> for builder::UserSessionUpdate<'a> {
         Box::pin(builder::UserSessionUpdate::send(self))
     }
 }
-impl<'a> Call<'a> for builder::MessageSend<'a> {
-    type Output = types::MessageSendResponse;
+impl<'a> Call<'a> for builder::CampaignTemplateSend<'a> {
+    type Output = types::UndocumentedAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
         &OPERATIONS[6usize]
     }
+    fn send(self) -> CallFuture<'a, types::UndocumentedAnswer, types::ApiError> {
+        Box::pin(builder::CampaignTemplateSend::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::MessageSend<'a> {
+    type Output = types::MessageSendResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[7usize]
+    }
     fn send(self) -> CallFuture<'a, types::MessageSendResponse, types::ApiError> {
         Box::pin(builder::MessageSend::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::NotificationList<'a> {
+    type Output = types::UndocumentedAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[8usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UndocumentedAnswer, types::ApiError> {
+        Box::pin(builder::NotificationList::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::NotificationGet<'a> {
+    type Output = types::Notification;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[9usize]
+    }
+    fn send(self) -> CallFuture<'a, types::Notification, types::ApiError> {
+        Box::pin(builder::NotificationGet::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::TemplateList<'a> {
+    type Output = types::TemplateList;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[10usize]
+    }
+    fn send(self) -> CallFuture<'a, types::TemplateList, types::ApiError> {
+        Box::pin(builder::TemplateList::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::TemplateCreate<'a> {
+    type Output = types::TemplateCreateResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[11usize]
+    }
+    fn send(self) -> CallFuture<'a, types::TemplateCreateResponse, types::ApiError> {
+        Box::pin(builder::TemplateCreate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::UserHistoryList<'a> {
+    type Output = types::UserHistory;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[12usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UserHistory, types::ApiError> {
+        Box::pin(builder::UserHistoryList::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::CampaignList<'a> {
+    type Output = types::CampaignList;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[13usize]
+    }
+    fn send(self) -> CallFuture<'a, types::CampaignList, types::ApiError> {
+        Box::pin(builder::CampaignList::send(self))
+    }
+}
+impl<'a> PagedCall<'a> for builder::CampaignList<'a> {
+    fn at(self, token: &PageToken) -> Option<Self> {
+        match token {
+            PageToken::Page(page) => {
+                page.to_string()
+                    .parse::<::std::num::NonZeroU64>()
+                    .ok()
+                    .map(|page| self.page(page))
+            }
+            PageToken::Cursor(_) => None,
+        }
     }
 }
 impl<'a> Call<'a> for builder::ResourceRefresh<'a> {
     type Output = types::ResourceRefreshResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[7usize]
+        &OPERATIONS[14usize]
     }
     fn send(self) -> CallFuture<'a, types::ResourceRefreshResponse, types::ApiError> {
         Box::pin(builder::ResourceRefresh::send(self))
@@ -1250,7 +1955,7 @@ impl<'a> Call<'a> for builder::HistoryList<'a> {
     type Output = types::HistoryPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[8usize]
+        &OPERATIONS[15usize]
     }
     fn send(self) -> CallFuture<'a, types::HistoryPage, types::ApiError> {
         Box::pin(builder::HistoryList::send(self))
@@ -1269,11 +1974,31 @@ impl<'a> PagedCall<'a> for builder::HistoryList<'a> {
         }
     }
 }
+impl<'a> Call<'a> for builder::HsmBulkSend<'a> {
+    type Output = types::StatusEnvelope;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[16usize]
+    }
+    fn send(self) -> CallFuture<'a, types::StatusEnvelope, types::ApiError> {
+        Box::pin(builder::HsmBulkSend::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::AttendedConversationsList<'a> {
+    type Output = types::AttendedConversations;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[17usize]
+    }
+    fn send(self) -> CallFuture<'a, types::AttendedConversations, types::ApiError> {
+        Box::pin(builder::AttendedConversationsList::send(self))
+    }
+}
 impl<'a> Call<'a> for builder::UserStateSet<'a> {
     type Output = types::UserState;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[9usize]
+        &OPERATIONS[18usize]
     }
     fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
         Box::pin(builder::UserStateSet::send(self))
@@ -1283,7 +2008,7 @@ impl<'a> Call<'a> for builder::CacheGet<'a> {
     type Output = types::UserCache;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[10usize]
+        &OPERATIONS[19usize]
     }
     fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
         Box::pin(builder::CacheGet::send(self))
@@ -1293,7 +2018,7 @@ impl<'a> Call<'a> for builder::CacheSet<'a> {
     type Output = types::CacheSetResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[11usize]
+        &OPERATIONS[20usize]
     }
     fn send(self) -> CallFuture<'a, types::CacheSetResponse, types::ApiError> {
         Box::pin(builder::CacheSet::send(self))
@@ -1303,7 +2028,7 @@ impl<'a> Call<'a> for builder::UserStateGet<'a> {
     type Output = types::UserState;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[12usize]
+        &OPERATIONS[21usize]
     }
     fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
         Box::pin(builder::UserStateGet::send(self))
@@ -1313,7 +2038,7 @@ impl<'a> Call<'a> for builder::WidgetCreate<'a> {
     type Output = types::WidgetAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[13usize]
+        &OPERATIONS[22usize]
     }
     fn send(self) -> CallFuture<'a, types::WidgetAnswer, types::ApiError> {
         Box::pin(builder::WidgetCreate::send(self))
@@ -1323,7 +2048,7 @@ impl<'a> Call<'a> for builder::WidgetUserUpsert<'a> {
     type Output = types::WidgetAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[14usize]
+        &OPERATIONS[23usize]
     }
     fn send(self) -> CallFuture<'a, types::WidgetAnswer, types::ApiError> {
         Box::pin(builder::WidgetUserUpsert::send(self))
@@ -1333,7 +2058,7 @@ impl<'a> Call<'a> for builder::DatabaseList<'a> {
     type Output = types::DatabaseList;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[15usize]
+        &OPERATIONS[24usize]
     }
     fn send(self) -> CallFuture<'a, types::DatabaseList, types::ApiError> {
         Box::pin(builder::DatabaseList::send(self))
@@ -1343,7 +2068,7 @@ impl<'a> Call<'a> for builder::RowList<'a> {
     type Output = types::RowPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[16usize]
+        &OPERATIONS[25usize]
     }
     fn send(self) -> CallFuture<'a, types::RowPage, types::ApiError> {
         Box::pin(builder::RowList::send(self))
@@ -1366,7 +2091,7 @@ impl<'a> Call<'a> for builder::RowCreate<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[17usize]
+        &OPERATIONS[26usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowCreate::send(self))
@@ -1376,7 +2101,7 @@ impl<'a> Call<'a> for builder::RowGet<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[18usize]
+        &OPERATIONS[27usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowGet::send(self))
@@ -1386,7 +2111,7 @@ impl<'a> Call<'a> for builder::RowUpdate<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[19usize]
+        &OPERATIONS[28usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowUpdate::send(self))
@@ -1396,9 +2121,19 @@ impl<'a> Call<'a> for builder::RowDelete<'a> {
     type Output = types::DatumEnvelope;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[20usize]
+        &OPERATIONS[29usize]
     }
     fn send(self) -> CallFuture<'a, types::DatumEnvelope, types::ApiError> {
         Box::pin(builder::RowDelete::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::HsmSend<'a> {
+    type Output = types::HsmSendResponse;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[30usize]
+    }
+    fn send(self) -> CallFuture<'a, types::HsmSendResponse, types::ApiError> {
+        Box::pin(builder::HsmSend::send(self))
     }
 }

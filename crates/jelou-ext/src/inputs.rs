@@ -18,94 +18,6 @@ pub const MAX_OPTION_TITLE_CHARS: usize = 24;
 /// An option's description holds at most this many characters (page 003).
 pub const MAX_OPTION_DESCRIPTION_CHARS: usize = 72;
 
-/// A text message, optionally with a list of options behind a button (page 003).
-///
-/// ```
-/// use jelou_ext::{ListOption, Message};
-///
-/// let message = Message::text("593987654321", "Por favor selecciona una opción")
-///     .title("Elige una opción")
-///     .button_text("Ver Opciones")
-///     .option(ListOption::new("Opción 1").id("option_1").description("La primera"))
-///     .option(ListOption::new("Opción 2").id("option_2"));
-/// assert!(message.validate().is_ok());
-/// ```
-#[derive(Clone, Debug, PartialEq, Serialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Message {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    user_id: String,
-    text: String,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bot_id: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    title: Option<String>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    button_text: Option<ButtonText>,
-    #[serde(skip_serializing_if = "Vec::is_empty")]
-    options: Vec<ListOption>,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize)]
-struct ButtonText {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    text: String,
-}
-
-impl Message {
-    /// A text message to the user `user_id` (a phone number without `+`, or the API's id).
-    pub fn text(user_id: impl Into<String>, text: impl Into<String>) -> Self {
-        Self {
-            kind: "text",
-            user_id: user_id.into(),
-            text: text.into(),
-            bot_id: None,
-            title: None,
-            button_text: None,
-            options: Vec::new(),
-        }
-    }
-
-    /// The title shown above the options.
-    pub fn title(mut self, title: impl Into<String>) -> Self {
-        self.title = Some(title.into());
-        self
-    }
-
-    /// The label of the button that opens the options ("Opciones" when not set).
-    pub fn button_text(mut self, label: impl Into<String>) -> Self {
-        self.button_text = Some(ButtonText {
-            kind: "text",
-            text: label.into(),
-        });
-        self
-    }
-
-    /// Adds one option (1 to 10 in all).
-    pub fn option(mut self, option: ListOption) -> Self {
-        self.options.push(option);
-        self
-    }
-
-    /// Also names the sending bot in the body (it is always in the path).
-    pub fn bot_id(mut self, bot_id: impl Into<String>) -> Self {
-        self.bot_id = Some(bot_id.into());
-        self
-    }
-
-    /// The options added so far.
-    pub fn options(&self) -> &[ListOption] {
-        &self.options
-    }
-
-    /// Checks every limit the spec states for a message (`message_send`'s body).
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        validate::body("message_send", self)
-    }
-}
-
 /// One selectable option of a [`Message`].
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct ListOption {
@@ -406,6 +318,7 @@ impl HistoryQuery {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Message;
 
     fn options(n: usize) -> Message {
         (0..n).fold(Message::text("u", "t"), |m, i| {

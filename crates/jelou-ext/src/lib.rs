@@ -8,11 +8,13 @@ mod error;
 mod generic;
 mod inputs;
 pub mod limiter;
+mod message;
 mod operations;
 mod pipeline;
 #[cfg(feature = "redis")]
 pub mod redis_limiter;
 pub mod retry;
+mod template;
 pub mod transport;
 mod transport_failure;
 mod validate;
@@ -24,15 +26,17 @@ pub use client::{
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
 pub use inputs::{
     Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, ListOption, MAX_HISTORY_LIMIT,
-    MAX_OPTION_DESCRIPTION_CHARS, MAX_OPTION_TITLE_CHARS, MAX_OPTIONS, Message, NewUser, UserQuery,
+    MAX_OPTION_DESCRIPTION_CHARS, MAX_OPTION_TITLE_CHARS, MAX_OPTIONS, NewUser, UserQuery,
 };
 /// The generated request and response types, as `jelou-client` defines them.
 pub use jelou_client::types;
 pub use jelou_client::{BoxFuture, JsonRequest};
 pub use limiter::{Permit, RateLimit, RateLimiter, SlidingWindowLimiter};
+pub use message::{Contact, Message};
 #[cfg(feature = "redis")]
 pub use redis_limiter::{IfRedisUnreachable, RedisLimiter, RedisLimiterBuilder, SharedStart};
 /// The HTTP status of answers and errors (`reqwest`'s, which is `http`'s).
 pub use reqwest::StatusCode;
 pub use retry::{RetryPolicy, retry_reason};
+pub use template::TemplateSend;
 pub use validate::ValidationError;

@@ -11,9 +11,11 @@ use serde_json::{Map, Value};
 use crate::client::Jelou;
 use crate::error::Error;
 use crate::inputs::{
-    Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, MAX_HISTORY_LIMIT, Message,
-    NewUser, UserQuery,
+    Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, MAX_HISTORY_LIMIT, NewUser,
+    UserQuery,
 };
+use crate::message::Message;
+use crate::template::TemplateSend;
 use crate::validate::{self, ValidationError};
 
 /// Turns a validated input into the generated request type. The generated type re-checks the
@@ -159,6 +161,48 @@ impl Jelou {
             .try_flatten()
     }
 
+    /// Sends an approved template to each of its destinations (`hsm_send`), and returns one
+    /// `{id, destination}` per destination. Not retried after a server error: a template is
+    /// never sent twice by the SDK.
+    pub async fn send_template(
+        &self,
+        bot_id: &str,
+        template: &TemplateSend,
+    ) -> Result<Vec<types::HsmSent>, Error> {
+        template.validate()?;
+        let body: types::HsmSendRequest = to_generated("template", template)?;
+        let call = self.raw().hsm_send().bot_id(bot_id).body(body);
+        Ok(self.send(call).await?.0)
+    }
+
+    /// Every row of a Datum database, page after page (`row_list`, `limit` rows a page),
+    /// each row's own fields in `extra` beside its `_id`, `createdAt` and `updatedAt`.
+    ///
+    /// ```no_run
+    /// # async fn example(jelou: &jelou_ext::Jelou) -> Result<(), jelou_ext::Error> {
+    /// use futures_util::TryStreamExt;
+    /// let rows: Vec<_> = jelou.rows("123456789", 50).try_collect().await?;
+    /// for row in &rows {
+    ///     println!("{:?}: {:?}", row.id, row.extra.get("name"));
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn rows<'a>(
+        &'a self,
+        database_id: &'a str,
+        limit: u32,
+    ) -> impl Stream<Item = Result<types::Row, Error>> + Send + 'a {
+        let call = self
+            .raw()
+            .row_list()
+            .database_id(database_id)
+            .limit(limit)
+            .page(1u32);
+        self.pages(call)
+            .map_ok(|page: types::RowPage| stream::iter(page.results.into_iter().map(Ok)))
+            .try_flatten()
+    }
+
     /// Creates a user (`user_create`).
     pub async fn create_user(&self, user: &NewUser) -> Result<types::UserCreateResponse, Error> {
         user.validate()?;
@@ -270,7 +314,10 @@ mod tests {
     fn validated_inputs_convert_into_the_generated_types() {
         let message = Message::text("u", "hola").option(crate::ListOption::new("Opción 1"));
         let body: types::MessageSendRequest = to_generated("message", &message).expect("converts");
-        assert_eq!(body.options.len(), 1);
+        let types::MessageSendRequest::TextMessage(text) = body else {
+            panic!("a text message decodes as one: {body:?}");
+        };
+        assert_eq!(text.options.len(), 1);
         let chat = ChatInput::new("session-123").query("hola").confidence(0.3);
         let body: types::ChatQueryRequest = to_generated("chat", &chat).expect("converts");
         assert_eq!(body.confidence, 0.3);

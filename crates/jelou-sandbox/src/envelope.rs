@@ -33,6 +33,9 @@ pub(crate) enum Refusal {
     UserNotFound,
     /// A path the API does not have.
     NoSuchPath,
+    /// A resource the path names that does not exist (a database, a row): the pages document
+    /// the 404 without a body, so the sandbox answers its own not-found envelope.
+    NotFound(&'static str),
     /// A path the API has, with a method it does not take there; the methods it takes.
     WrongMethod(Vec<&'static str>),
     /// `E0422 VALIDATOR_ERROR` (page 004), with the messages about each invalid field.
@@ -174,6 +177,26 @@ impl IntoResponse for Refusal {
                         "La ruta o el método no existen en el API.",
                         "The path or method is not part of the API.",
                         "O caminho ou método não existe na API.",
+                    ),
+                    localized(
+                        "El recurso solicitado no existe.",
+                        "The requested resource does not exist.",
+                        "O recurso solicitado não existe.",
+                    ),
+                ),
+                None,
+            ),
+            Self::NotFound(what) => (
+                StatusCode::NOT_FOUND,
+                envelope(
+                    &format!("The {what} could not be found."),
+                    "E0404",
+                    "NOT_FOUND",
+                    "Error to be thrown when the resource the path names does not exist.",
+                    localized(
+                        "El recurso no existe o fue eliminado.",
+                        "The resource does not exist or was deleted.",
+                        "O recurso não existe ou foi apagado.",
                     ),
                     localized(
                         "El recurso solicitado no existe.",

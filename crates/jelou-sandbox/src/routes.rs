@@ -39,6 +39,23 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .route("/query", post(chat_query))
         .route("/v1/users/{user}/state", get(user_state_get))
         .route("/v1/users/state", post(user_state_set))
+        .route(
+            "/v1/bots/{bot}/templates",
+            get(template_list).post(template_create),
+        )
+        .route("/v2/whatsapp/{bot}/hsm", post(hsm_send))
+        .route(
+            "/v1/bots/{bot}/campaigns/{campaign}/template-messages",
+            post(campaign_template_send),
+        )
+        .route(
+            "/v2/databases/{database}/rows",
+            get(row_list).post(row_create),
+        )
+        .route(
+            "/v2/databases/{database}/rows/{row}",
+            get(row_get).put(row_update).delete(row_delete),
+        )
         // An operation of the spec that no route above serves, on a new path or on the path
         // of one that is served: `spec_rules` has already found it.
         .fallback(documented_answer)
@@ -108,7 +125,8 @@ async fn spec_rules(request: Request, next: Next) -> Response {
 }
 
 /// An operation of the spec that keeps no state in the sandbox answers its documented
-/// example (the first success the spec shows an example for).
+/// example (the first success the spec shows an example for), or an empty object when the
+/// pages show none.
 async fn documented_answer(request: Request) -> Response {
     let Some(operation) = request
         .extensions()
@@ -128,7 +146,8 @@ async fn documented_answer(request: Request) -> Response {
             axum::Json(example),
         )
             .into_response(),
-        None => axum::http::StatusCode::NO_CONTENT.into_response(),
+        // The pages show no answer: any JSON object is what the spec promises.
+        None => axum::Json(serde_json::json!({})).into_response(),
     }
 }
 
@@ -280,4 +299,109 @@ async fn user_state_set(State(sandbox): State<Sandbox>, request: Body) -> Answer
         .lock()
         .user_state_set(request, Instant::now())
         .map(axum::Json)
+}
+
+async fn template_list(
+    State(sandbox): State<Sandbox>,
+    bot: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Answer {
+    let bot = segment(bot)?;
+    let query = query_map(query);
+    sandbox.lock().template_list(&bot, &query).map(axum::Json)
+}
+
+async fn template_create(
+    State(sandbox): State<Sandbox>,
+    bot: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let bot = segment(bot)?;
+    let request = body(request).await?;
+    sandbox
+        .lock()
+        .template_create(&bot, request)
+        .map(axum::Json)
+}
+
+async fn hsm_send(
+    State(sandbox): State<Sandbox>,
+    bot: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let bot = segment(bot)?;
+    let request = body(request).await?;
+    sandbox.lock().hsm_send(&bot, request).map(axum::Json)
+}
+
+async fn campaign_template_send(
+    State(sandbox): State<Sandbox>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let Path((bot, _campaign)) = path.map_err(|_| Refusal::NoSuchPath)?;
+    let request = body(request).await?;
+    sandbox
+        .lock()
+        .campaign_template_send(&bot, request)
+        .map(axum::Json)
+}
+
+async fn row_list(
+    State(sandbox): State<Sandbox>,
+    database: Result<Path<String>, PathRejection>,
+    query: RawQuery,
+) -> Answer {
+    let database = segment(database)?;
+    let query = query_map(query);
+    sandbox.lock().row_list(&database, &query).map(axum::Json)
+}
+
+async fn row_create(
+    State(sandbox): State<Sandbox>,
+    database: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let database = segment(database)?;
+    let request = body(request).await?;
+    sandbox
+        .lock()
+        .row_create(&database, request)
+        .map(axum::Json)
+}
+
+/// The database and row a row path names.
+fn row_path(
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Result<(String, String), Refusal> {
+    path.map(|Path(ids)| ids).map_err(|_| Refusal::NoSuchPath)
+}
+
+async fn row_get(
+    State(sandbox): State<Sandbox>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Answer {
+    let (database, row) = row_path(path)?;
+    sandbox.lock().row_get(&database, &row).map(axum::Json)
+}
+
+async fn row_update(
+    State(sandbox): State<Sandbox>,
+    path: Result<Path<(String, String)>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let (database, row) = row_path(path)?;
+    let request = body(request).await?;
+    sandbox
+        .lock()
+        .row_update(&database, &row, request)
+        .map(axum::Json)
+}
+
+async fn row_delete(
+    State(sandbox): State<Sandbox>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Answer {
+    let (database, row) = row_path(path)?;
+    sandbox.lock().row_delete(&database, &row).map(axum::Json)
 }

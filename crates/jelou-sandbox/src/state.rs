@@ -85,6 +85,24 @@ pub(crate) struct State {
     next_message: u64,
     next_user: u64,
     recent_requests: VecDeque<Instant>,
+    /// Templates by bot, created on a bot's first template request.
+    templates: BTreeMap<String, Vec<Value>>,
+    /// The account's databases (the spec's documented ones), and their rows by database id.
+    databases: Vec<Value>,
+    rows: BTreeMap<String, Vec<Value>>,
+    next_row: u64,
+}
+
+mod datum;
+mod templates;
+
+/// The example answer the spec documents for `operation`'s success, if any.
+fn documented(operation: &str) -> Option<Value> {
+    jelou_client::operation_spec(operation)?
+        .responses
+        .iter()
+        .filter(|response| response.status.starts_with('2'))
+        .find_map(|response| serde_json::from_str(response.example?).ok())
 }
 
 fn status_ok() -> Value {
@@ -141,6 +159,10 @@ impl State {
             next_message: 1,
             next_user: 1,
             recent_requests: VecDeque::new(),
+            templates: BTreeMap::new(),
+            databases: Self::documented_databases(),
+            rows: BTreeMap::new(),
+            next_row: 0,
             seed,
         }
     }
@@ -232,7 +254,13 @@ impl State {
         request: types::MessageSendRequest,
     ) -> Result<Value, Refusal> {
         self.bot_exists(bot_id)?;
-        if request.options.len() > 10 {
+        let request = serde_json::to_value(&request).unwrap_or_default();
+        let options = request
+            .get("options")
+            .or_else(|| request.pointer("/buttons/options"))
+            .and_then(Value::as_array)
+            .map_or(0, Vec::len);
+        if options > 10 {
             return Err(Refusal::field_rule(
                 "options",
                 "debe tener de 1 a 10 elementos",
@@ -240,6 +268,12 @@ impl State {
                 "deve ter de 1 a 10 itens",
             ));
         }
+        let user_id = request.get("userId").cloned().unwrap_or_default();
+        Ok(self.record_bot_message(bot_id, user_id, bubble(&request)))
+    }
+
+    /// Appends a message the bot sent to its history, and answers as the send operations do.
+    fn record_bot_message(&mut self, bot_id: &str, user_id: Value, bubble: Value) -> Value {
         let message_id = format!("msg_{:09}", self.next_message);
         self.next_message += 1;
         let message = json!({
@@ -247,15 +281,15 @@ impl State {
             "by": "bot",
             "status": "DELIVERED_USER",
             "createdAt": now(),
-            "recipient": {"id": request.user_id},
+            "recipient": {"id": user_id},
             "sender": {"id": bot_id, "type": "Whatsapp"},
-            "bubble": {"type": "TEXT", "text": request.text},
+            "bubble": bubble,
         });
         self.history
             .entry(bot_id.to_owned())
             .or_default()
             .push(message);
-        Ok(json!({"success": true, "messageId": message_id}))
+        json!({"success": true, "messageId": message_id})
     }
 
     /// `history_list`: the bot's messages, oldest first, filtered, one page.
@@ -690,6 +724,19 @@ fn string_map(attributes: &impl serde::Serialize) -> BTreeMap<String, String> {
 }
 
 /// A required whole number of at least 1.
+/// The positive whole number `field` holds, or `default` when it is not given.
+fn positive_or(
+    query: &BTreeMap<String, String>,
+    field: &str,
+    default: u64,
+) -> Result<u64, Refusal> {
+    if query.contains_key(field) {
+        positive(query, field)
+    } else {
+        Ok(default)
+    }
+}
+
 fn positive(query: &BTreeMap<String, String>, field: &str) -> Result<u64, Refusal> {
     let Some(text) = query.get(field) else {
         return Err(Refusal::field_rule(
@@ -721,6 +768,27 @@ fn date_filter(
             .map(Some)
             .ok_or_else(|| Refusal::not_a_date(field)),
     }
+}
+
+/// The history bubble of a sent message. The pages document only `TEXT` bubbles (with `text`
+/// and `mediaUrl`); for the other kinds the sandbox names the bubble after the message's
+/// `type` in upper case and keeps the message's own fields in it, as the history's bubbles
+/// keep fields they do not document.
+pub(crate) fn bubble(message: &Value) -> Value {
+    let mut bubble = serde_json::Map::new();
+    for (key, value) in message.as_object().into_iter().flatten() {
+        match key.as_str() {
+            "type" => {
+                let kind = value.as_str().unwrap_or("text").to_uppercase();
+                bubble.insert("type".into(), Value::String(kind));
+            }
+            "userId" | "botId" => {}
+            _ => {
+                bubble.insert(key.clone(), value.clone());
+            }
+        }
+    }
+    Value::Object(bubble)
 }
 
 #[cfg(test)]

@@ -330,9 +330,23 @@ async fn bad_input_of_any_kind_gets_an_envelope() {
         (
             reqwest::Method::POST,
             url("/v1/bots/demo-bot/messages"),
-            Some(r#"{"type":"video","userId":"u","text":"t"}"#.into()),
+            Some(r#"{"type":"carta","userId":"u","text":"t"}"#.into()),
             422,
             Some("type"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(r#"{"type":"video","userId":"u","text":"t"}"#.into()),
+            422,
+            Some("mediaUrl"),
+        ),
+        (
+            reqwest::Method::POST,
+            url("/v1/bots/demo-bot/messages"),
+            Some(r#"{"type":"image","userId":"u","mediaUrl":"http://e.com/a.png"}"#.into()),
+            422,
+            Some("mediaUrl"),
         ),
         (
             reqwest::Method::POST,
@@ -611,4 +625,236 @@ async fn a_user_in_manual_state_gets_no_bot_answers() {
         .await
         .expect_err("unknown user");
     assert_eq!(api(&unknown).status().as_u16(), 404);
+}
+
+#[tokio::test]
+async fn every_kind_of_message_and_every_template_send_lands_in_the_history() {
+    use jelou_ext::TemplateSend;
+
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+    let to = DEMO_PHONE;
+    let kinds = [
+        Message::image(to, "https://example.com/a.png").caption("Foto"),
+        Message::quick_reply(to, "¿Seguimos?")
+            .reply("Sí")
+            .reply("No"),
+        Message::location(to, -0.18, -78.47),
+        Message::template(to, "TEMPLATE_ID").parameter("nombre", "Ana"),
+    ];
+    for message in &kinds {
+        jelou.send_message(DEMO_BOT, message).await.expect("sent");
+    }
+    let sent = jelou
+        .send_template(
+            DEMO_BOT,
+            &TemplateSend::new("recordatorio_cita")
+                .to("593999999999")
+                .to("593988888888")
+                .parameter("Ana"),
+        )
+        .await
+        .expect("sent");
+    let destinations: Vec<_> = sent.iter().filter_map(|s| s.destination.clone()).collect();
+    assert_eq!(destinations, ["593999999999", "593988888888"]);
+    assert!(sent.iter().all(|s| s.id.is_some()), "{sent:?}");
+
+    let page = jelou
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                limit: Some(50),
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .expect("history");
+    let bubbles: Vec<Value> = page
+        .results
+        .iter()
+        .skip(3) // the demo's three messages
+        .map(|m| serde_json::to_value(m.bubble.as_ref().expect("a bubble")).expect("json"))
+        .collect();
+    let kinds: Vec<&str> = bubbles
+        .iter()
+        .map(|b| b["type"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        kinds,
+        ["IMAGE", "QUICK_REPLY", "LOCATION", "TEMPLATE", "HSM", "HSM"]
+    );
+    assert_eq!(bubbles[0]["mediaUrl"], "https://example.com/a.png");
+    assert_eq!(bubbles[0]["text"], "Foto");
+    assert_eq!(
+        bubbles[2]["coordinates"],
+        json!({"lat": -0.18, "long": -78.47})
+    );
+    assert_eq!(bubbles[4]["elementName"], "recordatorio_cita");
+    let recipients: Vec<_> = page.results[7..]
+        .iter()
+        .map(|m| m.recipient.as_ref().and_then(|r| r.id.clone()))
+        .collect();
+    assert_eq!(
+        recipients,
+        [
+            Some("593999999999".to_owned()),
+            Some("593988888888".to_owned())
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_created_template_is_listed_as_pending_beside_the_approved_one() {
+    use jelou_ext::JsonRequest;
+
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+    jelou
+        .send_json(
+            "template_create",
+            JsonRequest::new().path("botId", DEMO_BOT).body(json!({
+                "elementName": "pedido_enviado", "category": "UTILITY",
+                "template": "Tu pedido {{1}} va en camino.",
+            })),
+        )
+        .await
+        .expect("created");
+    let list = |query: &'static [(&'static str, &'static str)]| {
+        let jelou = jelou.clone();
+        async move {
+            let mut request = JsonRequest::new().path("botId", DEMO_BOT);
+            for (name, value) in query {
+                request = request.query(*name, *value);
+            }
+            let answer = jelou
+                .send_json("template_list", request)
+                .await
+                .expect("listed");
+            answer["data"]
+                .as_array()
+                .expect("a list")
+                .iter()
+                .map(|t| {
+                    format!(
+                        "{} {}",
+                        t["elementName"].as_str().unwrap_or("?"),
+                        t["status"].as_str().unwrap_or("?")
+                    )
+                })
+                .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(
+        list(&[]).await,
+        ["recordatorio_cita APPROVED", "pedido_enviado PENDING"]
+    );
+    assert_eq!(
+        list(&[("status", "PENDING")]).await,
+        ["pedido_enviado PENDING"]
+    );
+    assert_eq!(
+        list(&[("query", "cita")]).await,
+        ["recordatorio_cita APPROVED"]
+    );
+    assert!(list(&[("category", "MARKETING")]).await.is_empty());
+}
+
+#[tokio::test]
+async fn rows_are_written_read_updated_paged_and_deleted_under_the_database_schema() {
+    use futures_util::TryStreamExt;
+    use jelou_ext::JsonRequest;
+
+    let sandbox = demo().await;
+    let jelou = client(&sandbox, DEMO_CLIENT_SECRET);
+    let database = "123456789";
+    let create = |fields: Value| {
+        JsonRequest::new()
+            .path("databaseId", database)
+            .body(json!({ "fields": fields }))
+    };
+    let missing = jelou
+        .send_json("row_create", create(json!({"total": "1"})))
+        .await
+        .expect_err("name is required");
+    assert_eq!(api(&missing).status().as_u16(), 422);
+    assert!(
+        !api(&missing)
+            .field_messages("fields.name", Language::English)
+            .is_empty(),
+        "{missing:?}"
+    );
+    let unknown = jelou
+        .send_json(
+            "row_create",
+            create(json!({"total": "1", "name": "x", "color": "red"})),
+        )
+        .await
+        .expect_err("no such field");
+    assert!(
+        !api(&unknown)
+            .field_messages("fields.color", Language::English)
+            .is_empty(),
+        "{unknown:?}"
+    );
+
+    let mut ids = Vec::new();
+    for n in 0..3 {
+        let row = jelou
+            .send_json(
+                "row_create",
+                create(json!({"total": n.to_string(), "name": format!("n{n}")})),
+            )
+            .await
+            .expect("created");
+        ids.push(row["data"]["_id"].as_str().expect("an id").to_owned());
+    }
+    let row = |id: &str| {
+        JsonRequest::new()
+            .path("databaseId", database)
+            .path("rowId", id)
+    };
+    jelou
+        .send_json(
+            "row_update",
+            row(&ids[0]).body(json!({"fields": {"total": "99"}})),
+        )
+        .await
+        .expect("updated");
+    let read = jelou
+        .send_json("row_get", row(&ids[0]))
+        .await
+        .expect("read");
+    assert_eq!(read["data"]["total"], "99");
+    assert_eq!(read["data"]["name"], "n0", "the other fields stay");
+
+    // Two rows a page: two pages, newest first, every field kept.
+    let rows: Vec<_> = jelou.rows(database, 2).try_collect().await.expect("rows");
+    let names: Vec<_> = rows
+        .iter()
+        .map(|r| {
+            r.extra
+                .get("name")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+        })
+        .collect();
+    assert_eq!(names, ["n2", "n1", "n0"]);
+
+    jelou
+        .send_json("row_delete", row(&ids[1]))
+        .await
+        .expect("deleted");
+    let gone = jelou
+        .send_json("row_get", row(&ids[1]))
+        .await
+        .expect_err("deleted");
+    assert_eq!(api(&gone).status().as_u16(), 404);
+    let nowhere = jelou
+        .send_json(
+            "row_list",
+            JsonRequest::new().path("databaseId", "no-such-db"),
+        )
+        .await
+        .expect_err("no such database");
+    assert_eq!(api(&nowhere).status().as_u16(), 404);
 }
