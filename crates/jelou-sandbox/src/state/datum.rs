@@ -27,6 +27,15 @@ impl State {
             .ok_or(Refusal::NotFound("database"))
     }
 
+    /// The database's JSON Schema for its rows.
+    fn schema_of(&self, database_id: &str) -> Result<Value, Refusal> {
+        Ok(self
+            .database(database_id)?
+            .get("schema")
+            .cloned()
+            .unwrap_or_default())
+    }
+
     fn rows_of(&mut self, database_id: &str) -> Result<&mut Vec<Value>, Refusal> {
         self.database(database_id)?;
         Ok(self.rows.entry(database_id.to_owned()).or_default())
@@ -76,11 +85,7 @@ impl State {
         database_id: &str,
         request: types::RowFields,
     ) -> Result<Value, Refusal> {
-        let schema = self
-            .database(database_id)?
-            .get("schema")
-            .cloned()
-            .unwrap_or_default();
+        let schema = self.schema_of(database_id)?;
         keeps_schema(&schema, &request.fields, true)?;
         let created = now();
         let mut row = request.fields;
@@ -105,11 +110,7 @@ impl State {
         row_id: &str,
         request: types::RowFields,
     ) -> Result<Value, Refusal> {
-        let schema = self
-            .database(database_id)?
-            .get("schema")
-            .cloned()
-            .unwrap_or_default();
+        let schema = self.schema_of(database_id)?;
         keeps_schema(&schema, &request.fields, false)?;
         let row = self.row_mut(database_id, row_id)?;
         if let Value::Object(stored) = row {
