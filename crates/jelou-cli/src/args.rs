@@ -91,6 +91,9 @@ pub(crate) enum Command {
     /// Datum databases and their rows.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Receive what Jelou sends: verify and print each delivery.
+    #[command(subcommand)]
+    Webhooks(WebhooksCommand),
     /// Run the local sandbox of the API.
     #[command(subcommand)]
     Sandbox(SandboxCommand),
@@ -361,6 +364,25 @@ pub(crate) enum SandboxCommand {
         /// A seed file (JSON); the demo data otherwise.
         #[arg(long)]
         seed: Option<PathBuf>,
+        /// Deliver the sandbox's events (message deliveries, users' messages) to this URL,
+        /// signed with --webhook-secret as Jelou signs them.
+        #[arg(long, requires = "webhook_secret")]
+        webhook_url: Option<String>,
+        /// The secret the deliveries are signed with.
+        #[arg(long, env = "JELOU_SIGNING_SECRET", hide_env_values = true)]
+        webhook_secret: Option<String>,
+    },
+    /// Tell a running sandbox (at --base-url) that a user wrote to the bot: the message joins
+    /// the history and the sandbox delivers a `message` event to its webhook.
+    Say {
+        /// The user, a phone number without `+`.
+        #[arg(long)]
+        user: String,
+        /// The bot [default: the demo bot].
+        #[arg(long)]
+        bot: Option<String>,
+        /// What the user wrote.
+        text: String,
     },
 }
 
@@ -540,5 +562,26 @@ pub(crate) enum RowsCommand {
         /// Write to this file instead of stdout; run again to resume.
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+}
+
+/// `jelou webhooks …`
+#[derive(Debug, Subcommand)]
+pub(crate) enum WebhooksCommand {
+    /// Listen for deliveries, verify each signature and print each event as one JSON line (a
+    /// readable line on a terminal); a bad signature is answered 401 and reported on stderr.
+    Listen {
+        /// The port to listen on.
+        #[arg(long, default_value_t = 8080)]
+        port: u16,
+        /// The address to listen on.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// The integration's signing secret.
+        #[arg(long, env = "JELOU_SIGNING_SECRET", hide_env_values = true)]
+        secret: String,
+        /// The largest body accepted, in bytes.
+        #[arg(long, default_value_t = jelou_webhooks::DEFAULT_BODY_LIMIT)]
+        max_body: usize,
     },
 }

@@ -10,13 +10,17 @@ mod rows;
 mod run;
 mod spec_commands;
 mod templates;
+mod webhooks;
 
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
 use jelou_ext::{IfRedisUnreachable, Jelou, JelouBuilder, RedisLimiter};
-use jelou_sandbox::{DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed};
+use jelou_sandbox::{
+    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed, WebhookTarget,
+};
+use jelou_webhooks::SigningSecret;
 
 use args::{Cli, Command, Globals, OutputFormat, SandboxCommand};
 use failure::{EXIT_OK, Failure};
@@ -106,7 +110,12 @@ async fn execute(matches: &clap::ArgMatches) -> Result<(), Failure> {
         return Err(Failure::usage("a command is needed; see `jelou --help`"));
     };
     match command {
-        Command::Sandbox(SandboxCommand::Serve { addr, seed }) => {
+        Command::Sandbox(SandboxCommand::Serve {
+            addr,
+            seed,
+            webhook_url,
+            webhook_secret,
+        }) => {
             let seed = match seed {
                 Some(path) => Seed::from_file(&path).map_err(Failure::usage)?,
                 None => Seed::demo(),
@@ -115,12 +124,23 @@ async fn execute(matches: &clap::ArgMatches) -> Result<(), Failure> {
                 "sandbox listening on http://{addr} (client id {:?})",
                 seed.credentials.client_id
             );
+            let mut sandbox = Sandbox::new(seed);
+            if let Some(url) = webhook_url {
+                let secret = SigningSecret::new(webhook_secret.unwrap_or_default())
+                    .map_err(|e| Failure::usage(format!("--webhook-secret: {e}")))?;
+                eprintln!("delivering its events to {url}");
+                sandbox = sandbox.with_webhook(WebhookTarget::new(url, secret));
+            }
             tokio::select! {
-                served = Sandbox::new(seed).serve(addr) => served
+                served = sandbox.serve(addr) => served
                     .map_err(|e| Failure::usage(format!("cannot serve on {addr}: {e}"))),
                 _ = tokio::signal::ctrl_c() => Ok(()),
             }
         }
+        Command::Sandbox(SandboxCommand::Say { user, bot, text }) => {
+            webhooks::say(&cli.globals, &user, bot.as_deref(), &text).await
+        }
+        Command::Webhooks(command) => webhooks::webhooks(command).await,
         Command::Completions { shell } => {
             let mut command = spec_commands::add_to(Cli::command());
             clap_complete::generate(shell, &mut command, "jelou", &mut std::io::stdout());
@@ -139,7 +159,7 @@ async fn execute(matches: &clap::ArgMatches) -> Result<(), Failure> {
                 Command::Campaigns(command) => templates::campaigns(&jelou, command, format).await,
                 Command::Db(command) => rows::db(&jelou, command, format).await,
                 Command::Demo => demo::demo(&jelou).await,
-                Command::Sandbox(_) | Command::Completions { .. } => Ok(()),
+                Command::Sandbox(_) | Command::Completions { .. } | Command::Webhooks(_) => Ok(()),
             }
         }
     }

@@ -901,3 +901,94 @@ fn db_rows_are_written_read_and_exported_resumably_with_each_row_once() {
     expected.sort();
     assert_eq!(again, expected);
 }
+
+/// One raw HTTP/1.1 POST to `port`, with the signature header when given; the status.
+fn post_raw(port: u16, body: &[u8], signature: Option<&str>) -> u16 {
+    use std::io::{Read, Write};
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let mut stream = loop {
+        match std::net::TcpStream::connect(("127.0.0.1", port)) {
+            Ok(stream) => break stream,
+            Err(_) if Instant::now() < deadline => std::thread::sleep(Duration::from_millis(50)),
+            Err(e) => panic!("nothing listens on {port}: {e}"),
+        }
+    };
+    let mut request = format!(
+        "POST /jelou HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n",
+        body.len()
+    );
+    if let Some(signature) = signature {
+        request.push_str(&format!("X-Jelou-Signature: {signature}\r\n"));
+    }
+    request.push_str("\r\n");
+    stream.write_all(request.as_bytes()).expect("sent");
+    stream.write_all(body).expect("sent");
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).expect("an answer");
+    answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|status| status.parse().ok())
+        .unwrap_or_else(|| panic!("not HTTP: {answer}"))
+}
+
+#[test]
+fn webhooks_listen_prints_each_verified_delivery_and_refuses_the_others() {
+    let port = free_port();
+    let mut listener = StdCommand::new(assert_cmd::cargo::cargo_bin("jelou"))
+        .args([
+            "webhooks",
+            "listen",
+            "--port",
+            &port.to_string(),
+            "--secret",
+            "whsec_test",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("starts");
+    let body = br#"{"event_type":"message","contact":{"id":"593987654321"},"value":{"type":"text","content":{"body":"hola"}}}"#;
+    let good = {
+        // openssl dgst -sha256 -hmac whsec_test over the same bytes.
+        let output = StdCommand::new("openssl")
+            .args(["dgst", "-sha256", "-hmac", "whsec_test", "-r"])
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .and_then(|mut child| {
+                use std::io::Write;
+                child.stdin.take().expect("stdin").write_all(body)?;
+                child.wait_with_output()
+            })
+            .expect("openssl runs");
+        let text = String::from_utf8_lossy(&output.stdout);
+        format!(
+            "sha256={}",
+            text.split_whitespace().next().expect("a digest")
+        )
+    };
+    assert_eq!(post_raw(port, body, Some(&good)), 200);
+    assert_eq!(
+        post_raw(port, b"{\"event_type\":\"message\"}", Some(&good)),
+        401,
+        "another body"
+    );
+    assert_eq!(post_raw(port, body, None), 401, "no signature");
+    assert_eq!(post_raw(port, body, Some("sha256=xyz")), 401, "malformed");
+    listener.kill().expect("stops");
+    let output = listener.wait_with_output().expect("ends");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let lines: Vec<Value> = stdout
+        .lines()
+        .map(|line| serde_json::from_str(line).expect("a JSON line"))
+        .collect();
+    assert_eq!(
+        lines.len(),
+        1,
+        "only the verified delivery is printed: {stdout}"
+    );
+    assert_eq!(lines[0]["value"]["content"]["body"], "hola");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(stderr.matches("refused a delivery").count(), 3, "{stderr}");
+}

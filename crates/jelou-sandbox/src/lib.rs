@@ -6,6 +6,7 @@ mod envelope;
 mod routes;
 mod seed;
 mod state;
+mod webhook;
 
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -19,11 +20,14 @@ pub use seed::{
 };
 
 use state::State;
+use webhook::Outbox;
+pub use webhook::WebhookTarget;
 
 /// A simulated Jelou API: its state and its HTTP routes. Cloning shares the state.
 #[derive(Clone, Debug)]
 pub struct Sandbox {
     state: Arc<Mutex<State>>,
+    outbox: Outbox,
 }
 
 impl Sandbox {
@@ -31,7 +35,25 @@ impl Sandbox {
     pub fn new(seed: Seed) -> Self {
         Self {
             state: Arc::new(Mutex::new(State::new(seed))),
+            outbox: Outbox::default(),
         }
+    }
+
+    /// Delivers the sandbox's events to your own service at `target`, signed as Jelou signs
+    /// them: after each message it accepts, the template delivery events `delivered_channel`
+    /// and `delivered_user`; when told that a user wrote (`POST /_sandbox/say`, or
+    /// `jelou sandbox say`), the external panel's `message` event. Each event carries a stable
+    /// `event_id`; a delivery that fails or times out is retried, in order.
+    #[must_use]
+    pub fn with_webhook(mut self, target: WebhookTarget) -> Self {
+        self.outbox = Outbox::to(target);
+        self
+    }
+
+    /// Sends the events the last request produced.
+    pub(crate) fn flush_events(&self) {
+        let events = self.lock().take_events();
+        self.outbox.send(events);
     }
 
     /// The sandbox's routes, to serve yourself or to call in-process.

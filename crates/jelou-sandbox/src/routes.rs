@@ -61,6 +61,8 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         .fallback(documented_answer)
         .method_not_allowed_fallback(documented_answer)
         .layer(middleware::from_fn(spec_rules))
+        // The sandbox's own: not an operation of the API, so not under the spec's rules.
+        .route("/_sandbox/say", post(say))
         .layer(middleware::from_fn_with_state(sandbox.clone(), guard))
         .with_state(sandbox)
 }
@@ -84,7 +86,10 @@ async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> 
     if let Err(refusal) = sandbox.lock().admit(Instant::now()) {
         return refusal.into_response();
     }
-    next.run(request).await
+    let response = next.run(request).await;
+    // The request's events go out after its answer is decided, in the order they happened.
+    sandbox.flush_events();
+    response
 }
 
 /// The spec's rules for every request, after authentication and the rate limit and before
@@ -404,4 +409,26 @@ async fn row_delete(
 ) -> Answer {
     let (database, row) = row_path(path)?;
     sandbox.lock().row_delete(&database, &row).map(axum::Json)
+}
+
+/// `POST /_sandbox/say` `{"userId", "text", "botId"?}`: a user wrote to the bot (the demo bot
+/// unless `botId` says otherwise). The sandbox's own route, for testing webhooks.
+async fn say(State(sandbox): State<Sandbox>, request: Body) -> Answer {
+    let request: Value = body(request).await?;
+    let text = |field: &str| {
+        request
+            .get(field)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+    };
+    let (Some(user), Some(said)) = (text("userId"), text("text")) else {
+        return Err(Refusal::field_rule(
+            "userId",
+            "y text son obligatorios",
+            "and text are required",
+            "e text são obrigatórios",
+        ));
+    };
+    let bot = text("botId").unwrap_or_else(|| crate::DEMO_BOT.to_owned());
+    sandbox.lock().say(&bot, &user, &said).map(axum::Json)
 }

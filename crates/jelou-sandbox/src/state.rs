@@ -91,6 +91,9 @@ pub(crate) struct State {
     databases: Vec<Value>,
     rows: BTreeMap<String, Vec<Value>>,
     next_row: u64,
+    /// Events produced by the last requests, for the webhook (`Sandbox::with_webhook`).
+    events: Vec<Value>,
+    next_event: u64,
 }
 
 mod datum;
@@ -111,6 +114,12 @@ fn status_ok() -> Value {
 
 fn now() -> String {
     timestamp(SystemTime::now())
+}
+
+fn epoch_millis() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .map_or(0, |d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
 }
 
 impl State {
@@ -163,6 +172,8 @@ impl State {
             databases: Self::documented_databases(),
             rows: BTreeMap::new(),
             next_row: 0,
+            events: Vec::new(),
+            next_event: 0,
             seed,
         }
     }
@@ -269,7 +280,67 @@ impl State {
             ));
         }
         let user_id = request.get("userId").cloned().unwrap_or_default();
-        Ok(self.record_bot_message(bot_id, user_id, bubble(&request)))
+        let answer = self.record_bot_message(bot_id, user_id.clone(), bubble(&request));
+        self.emit_deliveries(bot_id, &user_id, &answer["messageId"]);
+        Ok(answer)
+    }
+
+    /// The events produced since the last call, oldest first.
+    pub(crate) fn take_events(&mut self) -> Vec<Value> {
+        std::mem::take(&mut self.events)
+    }
+
+    /// Queues `event` with a stable id of its own.
+    fn emit(&mut self, mut event: Value) {
+        self.next_event += 1;
+        event["event_id"] = json!(format!("evt_{:09}", self.next_event));
+        event["timestamp"] = json!(epoch_millis());
+        self.events.push(event);
+    }
+
+    /// A message accepted for `user_id`: sent through WhatsApp, then delivered to the phone.
+    /// The pages name these events without showing their payload; the sandbox's carry the
+    /// message, the bot and the destination.
+    pub(super) fn emit_deliveries(&mut self, bot_id: &str, user_id: &Value, message_id: &Value) {
+        for event in ["delivered_channel", "delivered_user"] {
+            self.emit(json!({
+                "event": event, "messageId": message_id, "botId": bot_id, "destination": user_id,
+            }));
+        }
+    }
+
+    /// A user of `bot_id` wrote `text`: the message joins the history, and the external
+    /// panel's `message` event (the documented payload) goes to the webhook.
+    pub(crate) fn say(
+        &mut self,
+        bot_id: &str,
+        user_id: &str,
+        text: &str,
+    ) -> Result<Value, Refusal> {
+        self.bot_exists(bot_id)?;
+        let message_id = format!("msg_{:09}", self.next_message);
+        self.next_message += 1;
+        self.history
+            .entry(bot_id.to_owned())
+            .or_default()
+            .push(json!({
+                "messageId": message_id,
+                "by": "user",
+                "status": "DELIVERED_USER",
+                "createdAt": now(),
+                "recipient": {"id": bot_id},
+                "sender": {"id": user_id, "type": "Whatsapp"},
+                "bubble": {"type": "TEXT", "text": text},
+            }));
+        let room = format!("{bot_id}:{user_id}");
+        self.emit(json!({
+            "field": "messages", "object": "message_event", "event_type": "message",
+            "project_id": "sandbox", "room_id": room,
+            "contact": {"id": user_id}, "conversation": {"id": room},
+            "bot": {"id": bot_id},
+            "value": {"id": message_id, "type": "text", "content": {"body": text}},
+        }));
+        Ok(json!({"messageId": message_id}))
     }
 
     /// Appends a message the bot sent to its history, and answers as the send operations do.

@@ -102,6 +102,7 @@ impl State {
             .into_iter()
             .map(|destination| {
                 let answer = self.record_bot_message(bot_id, json!(destination), bubble.clone());
+                self.emit_deliveries(bot_id, &json!(destination), &answer["messageId"]);
                 json!({"id": answer["messageId"], "destination": destination})
             })
             .collect();
@@ -118,7 +119,8 @@ impl State {
         self.bot_exists(bot_id)?;
         let request = serde_json::to_value(&request).unwrap_or_default();
         let user_id = request.get("userId").cloned().unwrap_or_default();
-        self.record_bot_message(bot_id, user_id, super::bubble(&request));
+        let answer = self.record_bot_message(bot_id, user_id.clone(), super::bubble(&request));
+        self.emit_deliveries(bot_id, &user_id, &answer["messageId"]);
         Ok(json!({}))
     }
 }
