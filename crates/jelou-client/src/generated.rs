@@ -20355,7 +20355,10 @@ is documented.
 Sends a `GET` request to `/v2/databases/{databaseId}/rows`
 
 Arguments:
-- `database_id`: The database's id (`id` in `database_list`).
+- `database_id`: The database's id (`id` in `database_list`). The example is the rows pages' own
+placeholder: their example rows (`Plan`, `Precio`) belong to another database than the
+one `database_list`'s example shows.
+
 - `limit`: Rows per page. The page gives no default and no range.
 - `page`: Page number, starting at 1.
 ```ignore
@@ -20383,7 +20386,10 @@ Documented answers: 200, 404, 500.
 Sends a `POST` request to `/v2/databases/{databaseId}/rows`
 
 Arguments:
-- `database_id`: The database's id (`id` in `database_list`).
+- `database_id`: The database's id (`id` in `database_list`). The example is the rows pages' own
+placeholder: their example rows (`Plan`, `Precio`) belong to another database than the
+one `database_list`'s example shows.
+
 - `body`: The row's fields.
 ```ignore
 let response = client.row_create()
@@ -20404,7 +20410,10 @@ example. Documented answers: 200, 404, 500.
 Sends a `GET` request to `/v2/databases/{databaseId}/rows/{rowId}`
 
 Arguments:
-- `database_id`: The database's id (`id` in `database_list`).
+- `database_id`: The database's id (`id` in `database_list`). The example is the rows pages' own
+placeholder: their example rows (`Plan`, `Precio`) belong to another database than the
+one `database_list`'s example shows.
+
 - `row_id`: The row's `_id`.
 ```ignore
 let response = client.row_get()
@@ -20426,7 +20435,10 @@ the page; the example's is illustrative.
 Sends a `PUT` request to `/v2/databases/{databaseId}/rows/{rowId}`
 
 Arguments:
-- `database_id`: The database's id (`id` in `database_list`).
+- `database_id`: The database's id (`id` in `database_list`). The example is the rows pages' own
+placeholder: their example rows (`Plan`, `Precio`) belong to another database than the
+one `database_list`'s example shows.
+
 - `row_id`: The row's `_id`.
 - `body`: The fields to set.
 ```ignore
@@ -20450,7 +20462,10 @@ JSON object, and the example follows the other row answers' envelope (illustrati
 Sends a `DELETE` request to `/v2/databases/{databaseId}/rows/{rowId}`
 
 Arguments:
-- `database_id`: The database's id (`id` in `database_list`).
+- `database_id`: The database's id (`id` in `database_list`). The example is the rows pages' own
+placeholder: their example rows (`Plan`, `Precio`) belong to another database than the
+one `database_list`'s example shows.
+
 - `row_id`: The row's `_id`.
 ```ignore
 let response = client.row_delete()

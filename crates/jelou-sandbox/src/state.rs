@@ -259,13 +259,8 @@ impl State {
     }
 
     /// `message_send`: stores the message in the bot's history and returns its new id.
-    pub(crate) fn message_send(
-        &mut self,
-        bot_id: &str,
-        request: types::MessageSendRequest,
-    ) -> Result<Value, Refusal> {
+    pub(crate) fn message_send(&mut self, bot_id: &str, request: Value) -> Result<Value, Refusal> {
         self.bot_exists(bot_id)?;
-        let request = serde_json::to_value(&request).unwrap_or_default();
         let options = request
             .get("options")
             .or_else(|| request.pointer("/buttons/options"))

@@ -4,7 +4,6 @@
 
 use std::collections::BTreeMap;
 
-use jelou_client::types;
 use serde_json::{Value, json};
 
 use super::{State, documented, now};
@@ -63,10 +62,10 @@ impl State {
     pub(crate) fn template_create(
         &mut self,
         bot_id: &str,
-        request: types::TemplateCreateRequest,
+        request: Value,
     ) -> Result<Value, Refusal> {
         self.bot_exists(bot_id)?;
-        let mut template = serde_json::to_value(&request).unwrap_or_default();
+        let mut template = request;
         let created = now();
         if let Value::Object(fields) = &mut template {
             fields.insert("status".into(), json!("PENDING"));
@@ -78,13 +77,8 @@ impl State {
     }
 
     /// `hsm_send`: one history message per destination, one `{id, destination}` each.
-    pub(crate) fn hsm_send(
-        &mut self,
-        bot_id: &str,
-        request: types::HsmSendRequest,
-    ) -> Result<Value, Refusal> {
+    pub(crate) fn hsm_send(&mut self, bot_id: &str, request: Value) -> Result<Value, Refusal> {
         self.bot_exists(bot_id)?;
-        let request = serde_json::to_value(&request).unwrap_or_default();
         let mut bubble = json!({"type": HSM_BUBBLE});
         for field in ["elementName", "language", "parameters", "mediaUrl"] {
             if let Some(value) = request.get(field) {
@@ -114,10 +108,9 @@ impl State {
     pub(crate) fn campaign_template_send(
         &mut self,
         bot_id: &str,
-        request: types::TemplateMessage,
+        request: Value,
     ) -> Result<Value, Refusal> {
         self.bot_exists(bot_id)?;
-        let request = serde_json::to_value(&request).unwrap_or_default();
         let user_id = request.get("userId").cloned().unwrap_or_default();
         let answer = self.record_bot_message(bot_id, user_id.clone(), super::bubble(&request));
         self.emit_deliveries(bot_id, &user_id, &answer["messageId"]);
