@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex};
 
 use anyhow::{Context, Result, anyhow};
 use openapiv3::{OpenAPI, PathItem, ReferenceOr};
-use progenitor_impl::{GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle};
+use progenitor_impl::{
+    GenerationSettings, Generator, HooksMode, InterfaceStyle, TagStyle, TypeImpl,
+};
 use quote::quote;
 
 /// The spec, relative to the workspace root.
@@ -34,7 +36,13 @@ fn settings() -> GenerationSettings {
         .with_hooks(HooksMode::Expected)
         .with_derive("PartialEq")
         // Ordered maps keep request bodies byte-identical from run to run.
-        .with_map_type("::std::collections::BTreeMap");
+        .with_map_type("::std::collections::BTreeMap")
+        // A secret the API shows once is never printed by `Debug`.
+        .with_replacement(
+            "SigningSecret",
+            "crate::Secret",
+            [TypeImpl::Display].into_iter(),
+        );
     settings
 }
 

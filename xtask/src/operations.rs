@@ -359,6 +359,105 @@ fn logic_error(at: &str, operation: &Value) -> Result<TokenStream> {
     })
 }
 
+/// The operation's own host (`servers`, each named by the same `x-jelou-server`), or `None`.
+fn server(at: &str, operation: &Value) -> Result<TokenStream> {
+    let Some(servers) = operation.get("servers") else {
+        return Ok(quote! { None });
+    };
+    let servers = servers
+        .as_array()
+        .filter(|servers| !servers.is_empty())
+        .ok_or_else(|| anyhow!("{at}: `servers` must be a list of at least one server"))?;
+    let mut name = None;
+    let mut urls = Vec::new();
+    for server in servers {
+        let url = text(server.get("url"));
+        let own = text(server.get("x-jelou-server"));
+        if url.is_empty() || url.contains('{') {
+            bail!("{at}: a server needs a plain `url` (no variables), got {url:?}");
+        }
+        if own.is_empty() {
+            bail!("{at}: the server {url} needs `x-jelou-server`, the name it is configured by");
+        }
+        if name.get_or_insert_with(|| own.clone()) != &own {
+            bail!("{at}: its servers are named both {name:?} and {own:?}; one host, one name");
+        }
+        urls.push(url.trim_end_matches('/').to_owned());
+    }
+    let name = name.unwrap_or_default();
+    let url = &urls[0];
+    let alternatives = &urls[1..];
+    Ok(quote! {
+        Some(ServerSpec { name: #name, url: #url, alternatives: &[#(#alternatives),*] })
+    })
+}
+
+/// The operation's security (its own, or the spec's), each requirement one scheme.
+fn auth(at: &str, spec: &Value, operation: &Value) -> Result<Vec<TokenStream>> {
+    let requirements = operation
+        .get("security")
+        .or_else(|| spec.get("security"))
+        .and_then(Value::as_array)
+        .cloned()
+        .unwrap_or_default();
+    let mut schemes = Vec::new();
+    for requirement in &requirements {
+        let names: Vec<&String> = requirement.as_object().into_iter().flatten().map(|(k, _)| k).collect();
+        let [name] = names.as_slice() else {
+            bail!("{at}: a security requirement must name exactly one scheme, got {requirement}");
+        };
+        let scheme = spec
+            .pointer(&format!("/components/securitySchemes/{name}"))
+            .ok_or_else(|| anyhow!("{at}: no security scheme {name}"))?;
+        let header = text(scheme.get("name"));
+        schemes.push(match (text(scheme.get("type")).as_str(), text(scheme.get("in")).as_str()) {
+            ("http", _) if text(scheme.get("scheme")).eq_ignore_ascii_case("basic") => {
+                quote! { AuthScheme::Basic }
+            }
+            ("apiKey", "header") => match scheme.get("x-jelou-signature").and_then(Value::as_str) {
+                None => quote! { AuthScheme::ApiKey { header: #header } },
+                Some("hmac-sha256") => quote! { AuthScheme::Signature { header: #header } },
+                Some(other) => bail!("{at}: x-jelou-signature {other:?} is not hmac-sha256"),
+            },
+            (kind, place) => bail!(
+                "{at}: the security scheme {name} ({kind} in {place:?}) is neither http basic nor an apiKey header"
+            ),
+        });
+    }
+    Ok(schemes)
+}
+
+/// JSON pointers to the strings of `format: password` in the operation's successful
+/// answers' schemas (through objects' properties, not into lists).
+fn secret_fields(spec: &Value, operation: &Value) -> Result<Vec<String>> {
+    fn walk(spec: &Value, schema: &Value, at: String, depth: usize, out: &mut Vec<String>) -> Result<()> {
+        let schema = resolve(spec, schema)?;
+        if depth > 8 {
+            return Ok(());
+        }
+        if schema.get("format").and_then(Value::as_str) == Some("password") {
+            out.push(at.clone());
+        }
+        for (name, property) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+            let escaped = name.replace('~', "~0").replace('/', "~1");
+            walk(spec, property, format!("{at}/{escaped}"), depth + 1, out)?;
+        }
+        Ok(())
+    }
+    let mut out = Vec::new();
+    for (status, response) in operation.get("responses").and_then(Value::as_object).into_iter().flatten() {
+        if !status.starts_with('2') {
+            continue;
+        }
+        if let Some(schema) = json_content(spec, response)?.and_then(|media| media.get("schema")) {
+            walk(spec, schema, String::new(), 0, &mut out)?;
+        }
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
 /// The path item's parameters followed by the operation's, resolved.
 fn parameters<'a>(spec: &'a Value, operation: &'a Value) -> Result<Vec<&'a Value>> {
     let mut all = Vec::new();
@@ -407,6 +506,12 @@ pub(crate) fn generate(
             let mut operation = operation.clone();
             if let Some(shared) = item.get("parameters") {
                 operation["x-path-parameters"] = shared.clone();
+            }
+            // An operation's own `servers` replace its path item's.
+            if operation.get("servers").is_none()
+                && let Some(servers) = item.get("servers")
+            {
+                operation["servers"] = servers.clone();
             }
             let id = text(operation.get("operationId"));
             let at = format!("operation {id}");
@@ -487,8 +592,8 @@ pub(crate) fn generate(
     Ok(quote! {
         #![allow(unused_imports)]
         use crate::operation::{
-            BodySpec, Call, CallFuture, LogicError, decode_answer, decode_body, OperationSpec, PageToken, PagedCall, Pagination,
-            ParameterLocation, ParameterSpec, ResponseSpec,
+            AuthScheme, BodySpec, Call, CallFuture, LogicError, decode_answer, decode_body, OperationSpec, PageToken, PagedCall, Pagination,
+            ParameterLocation, ParameterSpec, ResponseSpec, ServerSpec,
         };
         use crate::generated::{builder, types};
 
@@ -525,6 +630,8 @@ fn entry(
     };
     let pagination = pagination(&at, spec, operation)?;
     let logic_error = logic_error(&at, operation)?;
+    let server = server(&at, operation)?;
+    let auth = auth(&at, spec, operation)?;
 
     let mut parameter_entries = Vec::new();
     for parameter in parameters(spec, operation)? {
@@ -601,6 +708,8 @@ fn entry(
         responses.push(quote! { ResponseSpec { status: #status, example: #example } });
     }
 
+    let secrets = secret_fields(spec, operation)?;
+
     Ok(quote! {
         OperationSpec {
             id: #id,
@@ -608,12 +717,15 @@ fn entry(
             path: #path,
             summary: #summary,
             tags: &[#(#tags),*],
+            server: #server,
+            auth: &[#(#auth),*],
             idempotent: #idempotent,
             pagination: #pagination,
             logic_error: #logic_error,
             parameters: &[#(#parameter_entries),*],
             body: #body,
             responses: &[#(#responses),*],
+            secrets: &[#(#secrets),*],
             decode: #decode,
         }
     })

@@ -16,9 +16,10 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 use clap::{CommandFactory, FromArgMatches};
-use jelou_ext::{IfRedisUnreachable, Jelou, JelouBuilder, RedisLimiter};
+use jelou_ext::{IfRedisUnreachable, Jelou, JelouBuilder, RedisLimiter, server_env_var};
 use jelou_sandbox::{
-    DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed, WebhookTarget,
+    DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed,
+    WebhookTarget,
 };
 use jelou_webhooks::SigningSecret;
 
@@ -52,21 +53,57 @@ async fn connect(cli: &Globals) -> Result<(Jelou, Option<RunningSandbox>), Failu
             .start(([127, 0, 0, 1], 0).into())
             .await
             .map_err(|e| Failure::internal(format!("the sandbox could not start: {e}")))?;
-        let builder = Jelou::builder()
+        let mut builder = Jelou::builder()
             .base_url(sandbox.base_url())
-            .credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET);
+            .credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET)
+            .api_key(DEMO_API_KEY);
+        for (server, base_url) in sandbox.server_base_urls() {
+            builder = builder.server_base_url(server, base_url);
+        }
+        builder = with_signing_secret(builder, cli)?;
         return Ok((rate_limited(builder, cli)?.build()?, Some(sandbox)));
     }
-    let (Some(client_id), Some(client_secret)) = (&cli.client_id, &cli.client_secret) else {
-        return Err(Failure::usage(
-            "credentials are needed: --client-id and --client-secret (or JELOU_CLIENT_ID and JELOU_CLIENT_SECRET), or --sandbox",
-        ));
-    };
-    let mut builder = Jelou::builder().credentials(client_id, client_secret);
+    let mut builder = Jelou::builder();
+    match (&cli.client_id, &cli.client_secret) {
+        (Some(client_id), Some(client_secret)) => {
+            builder = builder.credentials(client_id, client_secret);
+        }
+        // The panel's commands alone need no account credentials.
+        (None, None) if cli.api_key.is_some() || cli.signing_secret.is_some() => {}
+        _ => {
+            return Err(Failure::usage(
+                "credentials are needed: --client-id and --client-secret (or JELOU_CLIENT_ID and JELOU_CLIENT_SECRET), or --sandbox",
+            ));
+        }
+    }
+    if let Some(api_key) = &cli.api_key {
+        builder = builder.api_key(api_key);
+    }
+    builder = with_signing_secret(builder, cli)?;
     if let Some(base_url) = &cli.base_url {
         builder = builder.base_url(base_url);
     }
+    // The panel's hosts: JELOU_PANEL_BASE_URL and JELOU_PANEL_DELIVERY_BASE_URL.
+    for server in jelou_client::OPERATIONS
+        .iter()
+        .filter_map(|op| op.server.map(|s| s.name))
+    {
+        if let Ok(base_url) = std::env::var(server_env_var(server))
+            && !base_url.is_empty()
+        {
+            builder = builder.server_base_url(server, base_url);
+        }
+    }
     Ok((rate_limited(builder, cli)?.build()?, None))
+}
+
+fn with_signing_secret(builder: JelouBuilder, cli: &Globals) -> Result<JelouBuilder, Failure> {
+    let Some(secret) = &cli.signing_secret else {
+        return Ok(builder);
+    };
+    let secret = SigningSecret::new(secret.as_str())
+        .map_err(|e| Failure::usage(format!("--signing-secret (JELOU_SIGNING_SECRET): {e}")))?;
+    Ok(builder.signing_secret(secret))
 }
 
 /// The shared limiter when `--redis-url` is given; the in-process one otherwise.
@@ -124,6 +161,10 @@ async fn execute(matches: &clap::ArgMatches) -> Result<(), Failure> {
                 "sandbox listening on http://{addr} (client id {:?})",
                 seed.credentials.client_id
             );
+            eprintln!("  JELOU_BASE_URL={}", jelou_sandbox::base_url(addr));
+            for (server, base_url) in jelou_sandbox::server_base_urls(addr) {
+                eprintln!("  {}={base_url}", server_env_var(server));
+            }
             let mut sandbox = Sandbox::new(seed);
             if let Some(url) = webhook_url {
                 let secret = SigningSecret::new(webhook_secret.unwrap_or_default())

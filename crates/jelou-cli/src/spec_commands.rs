@@ -7,6 +7,9 @@
 //! (friendlier spellings, several calls in one) take precedence over generated ones of the
 //! same name.
 
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
 use clap::{Arg, ArgAction, ArgMatches, Command};
 use jelou_client::operation::{OperationSpec, ParameterLocation};
 use jelou_ext::{Jelou, JsonRequest};
@@ -82,6 +85,8 @@ struct BodyField {
     name: String,
     kind: String,
     description: String,
+    /// The one value the field may have (an `enum` of one), filled in when not given.
+    constant: Option<Value>,
 }
 
 fn body_schema(operation: &OperationSpec) -> Option<Value> {
@@ -126,6 +131,13 @@ fn body_fields(operation: &OperationSpec) -> Vec<BodyField> {
                     .and_then(Value::as_str)
                     .map(first_line)
                     .unwrap_or_default(),
+                // Only the body's own fields: one shape's constant (a message's `type`) is
+                // not the others'.
+                constant: match property.get("enum").and_then(Value::as_array).map(Vec::as_slice)
+                {
+                    Some([only]) if std::ptr::eq(shape, &schema) => Some(only.clone()),
+                    _ => None,
+                },
             });
         }
     }
@@ -157,6 +169,20 @@ fn operation_command(
         ));
     let mut taken: Vec<String> = reserved.to_vec();
     taken.push("body".into());
+    if !operation.secrets.is_empty() {
+        taken.push(SECRET_FILE.into());
+        command = command.arg(
+            Arg::new(SECRET_FILE)
+                .long(SECRET_FILE)
+                .value_name("FILE")
+                .value_parser(clap::value_parser!(PathBuf))
+                .required(true)
+                .help(format!(
+                    "A new file (readable by you alone) to keep the answer's {} in: the API shows it only once, and it is never printed",
+                    secret_names(operation)
+                )),
+        );
+    }
     for parameter in operation.parameters {
         let mut long = kebab(parameter.name);
         if taken.contains(&long) {
@@ -179,6 +205,10 @@ fn operation_command(
                 long = format!("body-{long}");
             }
             taken.push(long.clone());
+            let help = match &field.constant {
+                Some(constant) => format!("{} (default {constant})", field.description),
+                None => field.description.clone(),
+            };
             let value_name = match field.kind.as_str() {
                 "object" | "array" | "json" => "JSON",
                 "integer" | "number" => "NUMBER",
@@ -189,7 +219,7 @@ fn operation_command(
                 Arg::new(field_id(&field.name))
                     .long(long)
                     .value_name(value_name)
-                    .help(field.description),
+                    .help(help),
             );
         }
         command = command.arg(
@@ -323,6 +353,9 @@ pub(crate) fn request(
         for field in body_fields(operation) {
             if let Some(text) = args.get_one::<String>(&field_id(&field.name)) {
                 body.insert(field.name.clone(), field_value(&field, text)?);
+            } else if let Some(constant) = &field.constant {
+                // A field with one possible value needs no flag.
+                body.entry(field.name.clone()).or_insert_with(|| constant.clone());
             }
         }
         request = request.body(Value::Object(body));
@@ -330,7 +363,60 @@ pub(crate) fn request(
     Ok(request)
 }
 
-/// Runs the spec's command for `operation` and prints its answer.
+/// The flag of the file an answer's secrets are kept in.
+const SECRET_FILE: &str = "secret-file";
+
+/// The secrets of an operation's answer, in words: `signingSecret`.
+fn secret_names(operation: &OperationSpec) -> String {
+    operation
+        .secrets
+        .iter()
+        .map(|pointer| pointer.rsplit('/').next().unwrap_or(pointer))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Creates `path` for secrets: it must not exist yet, and only its owner may read it.
+fn create_secret_file(path: &Path) -> Result<std::fs::File, Failure> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options.open(path).map_err(|e| {
+        Failure::usage(format!(
+            "--{SECRET_FILE} {}: cannot create it as a new file: {e}",
+            path.display()
+        ))
+    })
+}
+
+/// Writes `secrets` (taken from an answer) to `file`: the secret alone when there is one, a
+/// JSON object by field otherwise.
+fn keep_secrets(
+    mut file: std::fs::File,
+    path: &Path,
+    secrets: &[(&str, String)],
+) -> Result<(), Failure> {
+    let text = match secrets {
+        [(_, secret)] => format!("{secret}\n"),
+        many => {
+            let object: Map<String, Value> = many
+                .iter()
+                .map(|(pointer, secret)| ((*pointer).to_owned(), Value::String(secret.clone())))
+                .collect();
+            format!("{}\n", Value::Object(object))
+        }
+    };
+    file.write_all(text.as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Failure::internal(format!("cannot write {}: {e}", path.display())))
+}
+
+/// Runs the spec's command for `operation` and prints its answer, its secrets kept in the
+/// `--secret-file` and redacted from what is printed.
 pub(crate) async fn run(
     jelou: &Jelou,
     operation: &'static OperationSpec,
@@ -338,11 +424,31 @@ pub(crate) async fn run(
     format: OutputFormat,
 ) -> Result<(), Failure> {
     let request = request(operation, args)?;
-    print(
-        format,
-        operation.id,
-        &jelou.send_json(operation.id, request).await?,
-    )
+    // The file exists before the call: a secret the API shows once has somewhere to go.
+    let secret_file = match args.try_get_one::<PathBuf>(SECRET_FILE).ok().flatten() {
+        Some(path) => Some((create_secret_file(path)?, path.clone())),
+        None => None,
+    };
+    let mut answer = jelou.send_json(operation.id, request).await;
+    let secrets = match &mut answer {
+        Ok(value) => operation.take_secrets(value),
+        Err(_) => Vec::new(),
+    };
+    if let Some((file, path)) = secret_file {
+        if secrets.is_empty() {
+            // Nothing to keep: the file is not left behind empty.
+            drop(file);
+            let _ = std::fs::remove_file(&path);
+        } else {
+            keep_secrets(file, &path, &secrets)?;
+            eprintln!(
+                "{} kept in {} (it is not shown again)",
+                secret_names(operation),
+                path.display()
+            );
+        }
+    }
+    print(format, operation.id, &answer?)
 }
 
 #[cfg(test)]

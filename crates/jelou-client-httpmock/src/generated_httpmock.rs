@@ -1218,6 +1218,460 @@ pub mod operations {
             )
         }
     }
+    pub struct PanelMessageSendWhen(::httpmock::When);
+    impl PanelMessageSendWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new("^/v1/external-support/webhook$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn body(self, value: &types::PanelMessageSendRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct PanelMessageSendThen(::httpmock::Then);
+    impl PanelMessageSendThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UndocumentedAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct PanelIntegrationGetWhen(::httpmock::When);
+    impl PanelIntegrationGetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new("^/v1/external-support/[^/]*$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn project_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/external-support/{}$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+    }
+    pub struct PanelIntegrationGetThen(::httpmock::Then);
+    impl PanelIntegrationGetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::PanelIntegrationAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct PanelIntegrationCreateWhen(::httpmock::When);
+    impl PanelIntegrationCreateWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new("^/v1/external-support/[^/]*$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn project_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/external-support/{}$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::PanelIntegrationCreateRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct PanelIntegrationCreateThen(::httpmock::Then);
+    impl PanelIntegrationCreateThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::PanelIntegrationCreated) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct PanelIntegrationUpdateWhen(::httpmock::When);
+    impl PanelIntegrationUpdateWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::PATCH)
+                    .path_matches(
+                        regex::Regex::new("^/v1/external-support/[^/]*$").unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn project_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!("^/v1/external-support/{}$", value.to_string()),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::PanelIntegrationUpdateRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct PanelIntegrationUpdateThen(::httpmock::Then);
+    impl PanelIntegrationUpdateThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::PanelIntegration) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct PanelConversationCloseWhen(::httpmock::When);
+    impl PanelConversationCloseWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new(
+                                "^/v1/external-support/[^/]*/conversations/close$",
+                            )
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn project_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/v1/external-support/{}/conversations/close$", value
+                        .to_string()
+                    ),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::PanelConversationCloseRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct PanelConversationCloseThen(::httpmock::Then);
+    impl PanelConversationCloseThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UndocumentedAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct PanelConversationStartWhen(::httpmock::When);
+    impl PanelConversationStartWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::POST)
+                    .path_matches(
+                        regex::Regex::new(
+                                "^/v1/external-support/[^/]*/conversations/start$",
+                            )
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn project_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/v1/external-support/{}/conversations/start$", value
+                        .to_string()
+                    ),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn body(self, value: &types::PanelConversationStartRequest) -> Self {
+            Self(self.0.json_body_obj(value))
+        }
+    }
+    pub struct PanelConversationStartThen(::httpmock::Then);
+    impl PanelConversationStartThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::UndocumentedAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
+    pub struct PanelConversationGetWhen(::httpmock::When);
+    impl PanelConversationGetWhen {
+        pub fn new(inner: ::httpmock::When) -> Self {
+            Self(
+                inner
+                    .method(::httpmock::Method::GET)
+                    .path_matches(
+                        regex::Regex::new(
+                                "^/v1/external-support/[^/]*/conversations/[^/]*$",
+                            )
+                            .unwrap(),
+                    ),
+            )
+        }
+        pub fn into_inner(self) -> ::httpmock::When {
+            self.0
+        }
+        pub fn project_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/v1/external-support/{}/conversations/.*$", value.to_string()
+                    ),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+        pub fn conversation_id(self, value: &str) -> Self {
+            let re = regex::Regex::new(
+                    &format!(
+                        "^/v1/external-support/.*/conversations/{}$", value.to_string()
+                    ),
+                )
+                .unwrap();
+            Self(self.0.path_matches(re))
+        }
+    }
+    pub struct PanelConversationGetThen(::httpmock::Then);
+    impl PanelConversationGetThen {
+        pub fn new(inner: ::httpmock::Then) -> Self {
+            Self(inner)
+        }
+        pub fn into_inner(self) -> ::httpmock::Then {
+            self.0
+        }
+        pub fn ok(self, value: &types::PanelConversationAnswer) -> Self {
+            Self(
+                self
+                    .0
+                    .status(200u16)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn client_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 4u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+        pub fn server_error(self, status: u16, value: &types::ApiError) -> Self {
+            assert_eq!(status / 100u16, 5u16);
+            Self(
+                self
+                    .0
+                    .status(status)
+                    .header("content-type", "application/json")
+                    .json_body_obj(value),
+            )
+        }
+    }
     pub struct ResourceRefreshWhen(::httpmock::When);
     impl ResourceRefreshWhen {
         pub fn new(inner: ::httpmock::When) -> Self {
@@ -2571,6 +3025,45 @@ pub trait MockServerExt {
     fn campaign_list<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::CampaignListWhen, operations::CampaignListThen);
+    fn panel_message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::PanelMessageSendWhen, operations::PanelMessageSendThen);
+    fn panel_integration_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelIntegrationGetWhen,
+            operations::PanelIntegrationGetThen,
+        );
+    fn panel_integration_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelIntegrationCreateWhen,
+            operations::PanelIntegrationCreateThen,
+        );
+    fn panel_integration_update<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelIntegrationUpdateWhen,
+            operations::PanelIntegrationUpdateThen,
+        );
+    fn panel_conversation_close<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelConversationCloseWhen,
+            operations::PanelConversationCloseThen,
+        );
+    fn panel_conversation_start<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelConversationStartWhen,
+            operations::PanelConversationStartThen,
+        );
+    fn panel_conversation_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelConversationGetWhen,
+            operations::PanelConversationGetThen,
+        );
     fn resource_refresh<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
     where
         F: FnOnce(operations::ResourceRefreshWhen, operations::ResourceRefreshThen);
@@ -2781,6 +3274,101 @@ impl MockServerExt for ::httpmock::MockServer {
             config_fn(
                 operations::CampaignListWhen::new(when),
                 operations::CampaignListThen::new(then),
+            )
+        })
+    }
+    fn panel_message_send<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(operations::PanelMessageSendWhen, operations::PanelMessageSendThen),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelMessageSendWhen::new(when),
+                operations::PanelMessageSendThen::new(then),
+            )
+        })
+    }
+    fn panel_integration_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelIntegrationGetWhen,
+            operations::PanelIntegrationGetThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelIntegrationGetWhen::new(when),
+                operations::PanelIntegrationGetThen::new(then),
+            )
+        })
+    }
+    fn panel_integration_create<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelIntegrationCreateWhen,
+            operations::PanelIntegrationCreateThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelIntegrationCreateWhen::new(when),
+                operations::PanelIntegrationCreateThen::new(then),
+            )
+        })
+    }
+    fn panel_integration_update<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelIntegrationUpdateWhen,
+            operations::PanelIntegrationUpdateThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelIntegrationUpdateWhen::new(when),
+                operations::PanelIntegrationUpdateThen::new(then),
+            )
+        })
+    }
+    fn panel_conversation_close<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelConversationCloseWhen,
+            operations::PanelConversationCloseThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelConversationCloseWhen::new(when),
+                operations::PanelConversationCloseThen::new(then),
+            )
+        })
+    }
+    fn panel_conversation_start<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelConversationStartWhen,
+            operations::PanelConversationStartThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelConversationStartWhen::new(when),
+                operations::PanelConversationStartThen::new(then),
+            )
+        })
+    }
+    fn panel_conversation_get<F>(&self, config_fn: F) -> ::httpmock::Mock<'_>
+    where
+        F: FnOnce(
+            operations::PanelConversationGetWhen,
+            operations::PanelConversationGetThen,
+        ),
+    {
+        self.mock(|when, then| {
+            config_fn(
+                operations::PanelConversationGetWhen::new(when),
+                operations::PanelConversationGetThen::new(then),
             )
         })
     }

@@ -161,10 +161,18 @@ fn fits(template: &str, path: &str) -> bool {
         })
 }
 
-/// The operation that `method` and `path` (without a base path) name.
+/// The operation of the API's own host that `method` and `path` (without a base path) name.
 pub fn route(method: &str, path: &str) -> Route {
-    let matching: Vec<&'static OperationSpec> =
-        OPERATIONS.iter().filter(|op| fits(op.path, path)).collect();
+    route_on(None, method, path)
+}
+
+/// The operation that `method` and `path` (without its host's base path) name among those on
+/// the host named `server` (`x-jelou-server`), or on the API's own host with `None`.
+pub fn route_on(server: Option<&str>, method: &str, path: &str) -> Route {
+    let matching: Vec<&'static OperationSpec> = OPERATIONS
+        .iter()
+        .filter(|op| op.server.map(|s| s.name) == server && fits(op.path, path))
+        .collect();
     if matching.is_empty() {
         return Route::NoSuchPath;
     }

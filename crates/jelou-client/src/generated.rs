@@ -3410,6 +3410,1510 @@ number without `+`, as the user pages define `userId` (the messages pages do not
             Default::default()
         }
     }
+    ///Where the conversation is routed.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelAssignment {
+        ///The queue's name or the agent's identifier.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub target: ::std::option::Option<::std::string::String>,
+        ///A queue, an operator or a team.
+        #[serde(rename = "type", skip_serializing_if = "::std::option::Option::is_none")]
+        pub type_: ::std::option::Option<PanelAssignmentType>,
+    }
+    impl PanelAssignment {
+        pub fn builder() -> builder::PanelAssignment {
+            Default::default()
+        }
+    }
+    ///A queue, an operator or a team.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelAssignmentType {
+        #[serde(rename = "queue")]
+        Queue,
+        #[serde(rename = "operator")]
+        Operator,
+        #[serde(rename = "team")]
+        Team,
+    }
+    impl ::std::fmt::Display for PanelAssignmentType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Queue => f.write_str("queue"),
+                Self::Operator => f.write_str("operator"),
+                Self::Team => f.write_str("team"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelAssignmentType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "queue" => Ok(Self::Queue),
+                "operator" => Ok(Self::Operator),
+                "team" => Ok(Self::Team),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelAssignmentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelAssignmentType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**The authentication Jelou adds when it calls the webhook: `bearer` (`Authorization:
+Bearer <authorization>`), `api_key` (`X-API-Key: <authorization>`), `basic`
+(`Authorization: Basic <authorization>`) or `no_auth` (nothing; the signature still
+comes). Answers keep any other value.
+*/
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    #[serde(transparent)]
+    pub struct PanelAuthType(pub ::std::string::String);
+    impl ::std::ops::Deref for PanelAuthType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelAuthType> for ::std::string::String {
+        fn from(value: PanelAuthType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::convert::From<::std::string::String> for PanelAuthType {
+        fn from(value: ::std::string::String) -> Self {
+            Self(value)
+        }
+    }
+    impl ::std::fmt::Display for PanelAuthType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            self.0.fmt(f)
+        }
+    }
+    impl ::std::str::FromStr for PanelAuthType {
+        type Err = ::std::convert::Infallible;
+        fn from_str(value: &str) -> ::std::result::Result<Self, Self::Err> {
+            Ok(Self(value.to_string()))
+        }
+    }
+    ///The authentication Jelou adds when it calls the webhook (see `PanelAuthType`).
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelAuthTypeRequest {
+        #[serde(rename = "no_auth")]
+        NoAuth,
+        #[serde(rename = "bearer")]
+        Bearer,
+        #[serde(rename = "api_key")]
+        ApiKey,
+        #[serde(rename = "basic")]
+        Basic,
+    }
+    impl ::std::fmt::Display for PanelAuthTypeRequest {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::NoAuth => f.write_str("no_auth"),
+                Self::Bearer => f.write_str("bearer"),
+                Self::ApiKey => f.write_str("api_key"),
+                Self::Basic => f.write_str("basic"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelAuthTypeRequest {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "no_auth" => Ok(Self::NoAuth),
+                "bearer" => Ok(Self::Bearer),
+                "api_key" => Ok(Self::ApiKey),
+                "basic" => Ok(Self::Basic),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelAuthTypeRequest {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelAuthTypeRequest {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**A panel conversation. The page's example is cut off after `endAt` (the next field
+starts `endedRe…`); every field it did not show is kept as it comes.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PanelConversation {
+        ///When it ended.
+        #[serde(
+            rename = "endAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub end_at: ::std::option::Option<::std::string::String>,
+        ///The conversation.
+        #[serde(rename = "_id", skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///Its room.
+        #[serde(
+            rename = "roomId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub room_id: ::std::option::Option<::std::string::String>,
+        ///When it started.
+        #[serde(
+            rename = "startAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub start_at: ::std::option::Option<::std::string::String>,
+        ///Its state, such as `closed` (the pages name no other).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub state: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PanelConversation {
+        pub fn builder() -> builder::PanelConversation {
+            Default::default()
+        }
+    }
+    ///A conversation in the API's envelope.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PanelConversationAnswer {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<PanelConversation>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///`1`; any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+        ///`success`.
+        #[serde(
+            rename = "statusMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_message: ::std::option::Option<::std::string::String>,
+    }
+    impl PanelConversationAnswer {
+        pub fn builder() -> builder::PanelConversationAnswer {
+            Default::default()
+        }
+    }
+    ///A conversation to close.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelConversationCloseRequest {
+        ///The bot of the conversation.
+        #[serde(rename = "botId")]
+        pub bot_id: PanelConversationCloseRequestBotId,
+        #[serde(
+            rename = "redirectPayload",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub redirect_payload: ::std::option::Option<PanelRedirectPayload>,
+        ///The user whose conversation closes.
+        #[serde(rename = "userId")]
+        pub user_id: PanelConversationCloseRequestUserId,
+    }
+    impl PanelConversationCloseRequest {
+        pub fn builder() -> builder::PanelConversationCloseRequest {
+            Default::default()
+        }
+    }
+    ///The bot of the conversation.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelConversationCloseRequestBotId(::std::string::String);
+    impl ::std::ops::Deref for PanelConversationCloseRequestBotId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelConversationCloseRequestBotId>
+    for ::std::string::String {
+        fn from(value: PanelConversationCloseRequestBotId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelConversationCloseRequestBotId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelConversationCloseRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelConversationCloseRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelConversationCloseRequestBotId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The user whose conversation closes.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelConversationCloseRequestUserId(::std::string::String);
+    impl ::std::ops::Deref for PanelConversationCloseRequestUserId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelConversationCloseRequestUserId>
+    for ::std::string::String {
+        fn from(value: PanelConversationCloseRequestUserId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelConversationCloseRequestUserId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelConversationCloseRequestUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelConversationCloseRequestUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelConversationCloseRequestUserId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A conversation to hand to the panel.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelConversationStartRequest {
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub assignment: ::std::option::Option<PanelAssignment>,
+        ///The bot that handles the conversation.
+        #[serde(rename = "botId")]
+        pub bot_id: PanelConversationStartRequestBotId,
+        ///A first message to send; without it the conversation starts with none.
+        #[serde(
+            rename = "initialMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub initial_message: ::std::option::Option<::std::string::String>,
+        ///The business's own data about the conversation, such as `{"ticketId":"T-12345"}`.
+        #[serde(default, skip_serializing_if = "::serde_json::Map::is_empty")]
+        pub metadata: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+        ///The user the conversation is with.
+        #[serde(rename = "userId")]
+        pub user_id: PanelConversationStartRequestUserId,
+    }
+    impl PanelConversationStartRequest {
+        pub fn builder() -> builder::PanelConversationStartRequest {
+            Default::default()
+        }
+    }
+    ///The bot that handles the conversation.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelConversationStartRequestBotId(::std::string::String);
+    impl ::std::ops::Deref for PanelConversationStartRequestBotId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelConversationStartRequestBotId>
+    for ::std::string::String {
+        fn from(value: PanelConversationStartRequestBotId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelConversationStartRequestBotId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelConversationStartRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelConversationStartRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelConversationStartRequestBotId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The user the conversation is with.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelConversationStartRequestUserId(::std::string::String);
+    impl ::std::ops::Deref for PanelConversationStartRequestUserId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelConversationStartRequestUserId>
+    for ::std::string::String {
+        fn from(value: PanelConversationStartRequestUserId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelConversationStartRequestUserId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelConversationStartRequestUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelConversationStartRequestUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelConversationStartRequestUserId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///A project's panel integration.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PanelIntegration {
+        #[serde(
+            rename = "authType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auth_type: ::std::option::Option<PanelAuthType>,
+        ///The project's brain (Jelou's name for the project's AI workspace; not explained further).
+        #[serde(
+            rename = "brainId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brain_id: ::std::option::Option<::std::string::String>,
+        ///When it was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The integration.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///When it was last changed.
+        #[serde(
+            rename = "updatedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+        ///Where Jelou posts the panel's events.
+        #[serde(
+            rename = "webhookUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub webhook_url: ::std::option::Option<::std::string::String>,
+    }
+    impl PanelIntegration {
+        pub fn builder() -> builder::PanelIntegration {
+            Default::default()
+        }
+    }
+    /**The integration, either bare (the reference's example) or in the API's envelope (the
+prose's example): every field is optional so that both decode.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PanelIntegrationAnswer {
+        #[serde(
+            rename = "authType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auth_type: ::std::option::Option<PanelAuthType>,
+        ///The project's brain (bare shape).
+        #[serde(
+            rename = "brainId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brain_id: ::std::option::Option<::std::string::String>,
+        ///When it was created (bare shape).
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub data: ::std::option::Option<PanelIntegration>,
+        ///The integration (bare shape).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub message: ::std::option::Option<ApiErrorMessage>,
+        ///`1` in the envelope; any JSON value is kept.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub status: ::std::option::Option<::serde_json::Value>,
+        ///`success` in the envelope.
+        #[serde(
+            rename = "statusMessage",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub status_message: ::std::option::Option<::std::string::String>,
+        ///When it was last changed (bare shape).
+        #[serde(
+            rename = "updatedAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub updated_at: ::std::option::Option<::std::string::String>,
+        ///Where Jelou posts the panel's events (bare shape).
+        #[serde(
+            rename = "webhookUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub webhook_url: ::std::option::Option<::std::string::String>,
+    }
+    impl PanelIntegrationAnswer {
+        pub fn builder() -> builder::PanelIntegrationAnswer {
+            Default::default()
+        }
+    }
+    /**A new integration. Only `webhookUrl` is documented as a body parameter; `authType` and
+`authorization` appear in the reference's example and in the signature page's table.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelIntegrationCreateRequest {
+        #[serde(
+            rename = "authType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auth_type: ::std::option::Option<PanelAuthTypeRequest>,
+        ///The token or credentials Jelou sends to the webhook, as `authType` says.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub authorization: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "webhookUrl")]
+        pub webhook_url: PanelWebhookUrl,
+    }
+    impl PanelIntegrationCreateRequest {
+        pub fn builder() -> builder::PanelIntegrationCreateRequest {
+            Default::default()
+        }
+    }
+    ///The new integration, with its signing secret.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    pub struct PanelIntegrationCreated {
+        #[serde(
+            rename = "authType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auth_type: ::std::option::Option<PanelAuthType>,
+        ///The project's brain.
+        #[serde(
+            rename = "brainId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub brain_id: ::std::option::Option<::std::string::String>,
+        ///When it was created.
+        #[serde(
+            rename = "createdAt",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub created_at: ::std::option::Option<::std::string::String>,
+        ///The integration.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "signingSecret",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub signing_secret: ::std::option::Option<crate::Secret>,
+        ///Where Jelou posts the panel's events.
+        #[serde(
+            rename = "webhookUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub webhook_url: ::std::option::Option<::std::string::String>,
+    }
+    impl PanelIntegrationCreated {
+        pub fn builder() -> builder::PanelIntegrationCreated {
+            Default::default()
+        }
+    }
+    ///The fields of the integration to change; the others stay as they are.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelIntegrationUpdateRequest {
+        #[serde(
+            rename = "authType",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub auth_type: ::std::option::Option<PanelAuthTypeRequest>,
+        ///The token or credentials Jelou sends to the webhook, as `authType` says.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub authorization: ::std::option::Option<::std::string::String>,
+        #[serde(
+            rename = "webhookUrl",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub webhook_url: ::std::option::Option<PanelWebhookUrl>,
+    }
+    impl PanelIntegrationUpdateRequest {
+        pub fn builder() -> builder::PanelIntegrationUpdateRequest {
+            Default::default()
+        }
+    }
+    /**What the message holds, by `type`: `text` takes `body`; `image`, `video`, `audio` and
+`document` take `url` (HTTPS) and `mime_type` (such as `image/jpeg`, `video/mp4`,
+`audio/mpeg`, `application/pdf`), with an optional `caption` (image, video) or
+`filename` (document). Ambiguous: the pages list `caption` and `filename` as
+"additional fields" without saying whether they sit in `content` (read so) or beside
+it.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelMessageContent {
+        ///The text (`text`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub body: ::std::option::Option<PanelMessageContentBody>,
+        ///A caption (`image`, `video`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub caption: ::std::option::Option<::std::string::String>,
+        ///The file's name as the user sees it (`document`).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub filename: ::std::option::Option<::std::string::String>,
+        ///The file's media type (media kinds).
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub mime_type: ::std::option::Option<PanelMessageContentMimeType>,
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub url: ::std::option::Option<MediaUrl>,
+    }
+    impl PanelMessageContent {
+        pub fn builder() -> builder::PanelMessageContent {
+            Default::default()
+        }
+    }
+    ///The text (`text`).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageContentBody(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageContentBody {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageContentBody> for ::std::string::String {
+        fn from(value: PanelMessageContentBody) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageContentBody {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageContentBody {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelMessageContentBody {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageContentBody {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The file's media type (media kinds).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageContentMimeType(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageContentMimeType {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageContentMimeType> for ::std::string::String {
+        fn from(value: PanelMessageContentMimeType) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageContentMimeType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageContentMimeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelMessageContentMimeType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageContentMimeType {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///An agent's message for the user of an active panel conversation.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelMessageSendRequest {
+        ///The bot of the conversation.
+        pub bot_id: PanelMessageSendRequestBotId,
+        ///Always `incoming_message`.
+        pub event_type: PanelMessageSendRequestEventType,
+        ///Always `messages`.
+        pub field: PanelMessageSendRequestField,
+        ///Always `message_event`.
+        pub object: PanelMessageSendRequestObject,
+        ///The project of the conversation.
+        pub project_id: PanelMessageSendRequestProjectId,
+        ///The conversation's room (the `room_id` of the panel's events).
+        pub room_id: PanelMessageSendRequestRoomId,
+        ///The user who gets the message.
+        pub user_id: PanelMessageSendRequestUserId,
+        pub value: PanelMessageValue,
+    }
+    impl PanelMessageSendRequest {
+        pub fn builder() -> builder::PanelMessageSendRequest {
+            Default::default()
+        }
+    }
+    ///The bot of the conversation.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageSendRequestBotId(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageSendRequestBotId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageSendRequestBotId> for ::std::string::String {
+        fn from(value: PanelMessageSendRequestBotId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestBotId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestBotId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageSendRequestBotId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///Always `incoming_message`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelMessageSendRequestEventType {
+        #[serde(rename = "incoming_message")]
+        IncomingMessage,
+    }
+    impl ::std::fmt::Display for PanelMessageSendRequestEventType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::IncomingMessage => f.write_str("incoming_message"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestEventType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "incoming_message" => Ok(Self::IncomingMessage),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestEventType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Always `messages`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelMessageSendRequestField {
+        #[serde(rename = "messages")]
+        Messages,
+    }
+    impl ::std::fmt::Display for PanelMessageSendRequestField {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Messages => f.write_str("messages"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestField {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "messages" => Ok(Self::Messages),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestField {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///Always `message_event`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelMessageSendRequestObject {
+        #[serde(rename = "message_event")]
+        MessageEvent,
+    }
+    impl ::std::fmt::Display for PanelMessageSendRequestObject {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::MessageEvent => f.write_str("message_event"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestObject {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "message_event" => Ok(Self::MessageEvent),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestObject {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    ///The project of the conversation.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageSendRequestProjectId(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageSendRequestProjectId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageSendRequestProjectId>
+    for ::std::string::String {
+        fn from(value: PanelMessageSendRequestProjectId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestProjectId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestProjectId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageSendRequestProjectId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The conversation's room (the `room_id` of the panel's events).
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageSendRequestRoomId(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageSendRequestRoomId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageSendRequestRoomId> for ::std::string::String {
+        fn from(value: PanelMessageSendRequestRoomId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestRoomId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestRoomId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestRoomId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageSendRequestRoomId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The user who gets the message.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageSendRequestUserId(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageSendRequestUserId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageSendRequestUserId> for ::std::string::String {
+        fn from(value: PanelMessageSendRequestUserId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageSendRequestUserId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageSendRequestUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String>
+    for PanelMessageSendRequestUserId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageSendRequestUserId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The message itself.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelMessageValue {
+        pub content: PanelMessageContent,
+        ///The message's own identifier, chosen by the sender.
+        pub id: PanelMessageValueId,
+        ///The kind of message.
+        #[serde(rename = "type")]
+        pub type_: PanelMessageValueType,
+    }
+    impl PanelMessageValue {
+        pub fn builder() -> builder::PanelMessageValue {
+            Default::default()
+        }
+    }
+    ///The message's own identifier, chosen by the sender.
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelMessageValueId(::std::string::String);
+    impl ::std::ops::Deref for PanelMessageValueId {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelMessageValueId> for ::std::string::String {
+        fn from(value: PanelMessageValueId) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageValueId {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            if value.chars().count() < 1usize {
+                return Err("shorter than 1 characters".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageValueId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelMessageValueId {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelMessageValueId {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
+    ///The kind of message.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelMessageValueType {
+        #[serde(rename = "text")]
+        Text,
+        #[serde(rename = "image")]
+        Image,
+        #[serde(rename = "video")]
+        Video,
+        #[serde(rename = "audio")]
+        Audio,
+        #[serde(rename = "document")]
+        Document,
+    }
+    impl ::std::fmt::Display for PanelMessageValueType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("text"),
+                Self::Image => f.write_str("image"),
+                Self::Video => f.write_str("video"),
+                Self::Audio => f.write_str("audio"),
+                Self::Document => f.write_str("document"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelMessageValueType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text" => Ok(Self::Text),
+                "image" => Ok(Self::Image),
+                "video" => Ok(Self::Video),
+                "audio" => Ok(Self::Audio),
+                "document" => Ok(Self::Document),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelMessageValueType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelMessageValueType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**What the user gets as the conversation closes: a `text` message, or `edge`. Inferred:
+the pages do not say what `edge` does (read as handing the user back to the bot's
+flow); `text` is read only with `type: text`.
+*/
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    #[serde(deny_unknown_fields)]
+    pub struct PanelRedirectPayload {
+        ///The closing message, with `type: text`.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub text: ::std::option::Option<::std::string::String>,
+        ///`text` or `edge`.
+        #[serde(rename = "type")]
+        pub type_: PanelRedirectPayloadType,
+    }
+    impl PanelRedirectPayload {
+        pub fn builder() -> builder::PanelRedirectPayload {
+            Default::default()
+        }
+    }
+    ///`text` or `edge`.
+    #[derive(
+        ::serde::Deserialize,
+        ::serde::Serialize,
+        Clone,
+        Copy,
+        Debug,
+        Eq,
+        Hash,
+        Ord,
+        PartialEq,
+        PartialOrd
+    )]
+    pub enum PanelRedirectPayloadType {
+        #[serde(rename = "text")]
+        Text,
+        #[serde(rename = "edge")]
+        Edge,
+    }
+    impl ::std::fmt::Display for PanelRedirectPayloadType {
+        fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+            match *self {
+                Self::Text => f.write_str("text"),
+                Self::Edge => f.write_str("edge"),
+            }
+        }
+    }
+    impl ::std::str::FromStr for PanelRedirectPayloadType {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            match value {
+                "text" => Ok(Self::Text),
+                "edge" => Ok(Self::Edge),
+                _ => Err("invalid value".into()),
+            }
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelRedirectPayloadType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelRedirectPayloadType {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    /**Where Jelou posts the panel's events: a public HTTPS URL of the business's system.
+*/
+    #[derive(::serde::Serialize, Clone, Debug, Eq, Hash, Ord, PartialEq, PartialOrd)]
+    #[serde(transparent)]
+    pub struct PanelWebhookUrl(::std::string::String);
+    impl ::std::ops::Deref for PanelWebhookUrl {
+        type Target = ::std::string::String;
+        fn deref(&self) -> &::std::string::String {
+            &self.0
+        }
+    }
+    impl ::std::convert::From<PanelWebhookUrl> for ::std::string::String {
+        fn from(value: PanelWebhookUrl) -> Self {
+            value.0
+        }
+    }
+    impl ::std::str::FromStr for PanelWebhookUrl {
+        type Err = self::error::ConversionError;
+        fn from_str(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            static PATTERN: ::std::sync::LazyLock<::regress::Regex> = ::std::sync::LazyLock::new(||
+            { ::regress::Regex::new("^https://").unwrap() });
+            if PATTERN.find(value).is_none() {
+                return Err("doesn't match pattern \"^https://\"".into());
+            }
+            Ok(Self(value.to_string()))
+        }
+    }
+    impl ::std::convert::TryFrom<&str> for PanelWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: &str,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl ::std::convert::TryFrom<::std::string::String> for PanelWebhookUrl {
+        type Error = self::error::ConversionError;
+        fn try_from(
+            value: ::std::string::String,
+        ) -> ::std::result::Result<Self, self::error::ConversionError> {
+            value.parse()
+        }
+    }
+    impl<'de> ::serde::Deserialize<'de> for PanelWebhookUrl {
+        fn deserialize<D>(deserializer: D) -> ::std::result::Result<Self, D::Error>
+        where
+            D: ::serde::Deserializer<'de>,
+        {
+            ::std::string::String::deserialize(deserializer)?
+                .parse()
+                .map_err(|e: self::error::ConversionError| {
+                    <D::Error as ::serde::de::Error>::custom(e.to_string())
+                })
+        }
+    }
     ///One reply button.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     #[serde(deny_unknown_fields)]
@@ -14544,6 +16048,1667 @@ enabled (through Jelou's support).
             }
         }
         #[derive(Clone, Debug)]
+        pub struct PanelAssignment {
+            target: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                ::std::option::Option<super::PanelAssignmentType>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelAssignment {
+            fn default() -> Self {
+                Self {
+                    target: Ok(Default::default()),
+                    type_: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelAssignment {
+            pub fn target<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.target = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for target: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelAssignmentType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelAssignment> for super::PanelAssignment {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelAssignment,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    target: value.target?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelAssignment> for PanelAssignment {
+            fn from(value: super::PanelAssignment) -> Self {
+                Self {
+                    target: Ok(value.target),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelConversation {
+            end_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            room_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            start_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            state: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelConversation {
+            fn default() -> Self {
+                Self {
+                    end_at: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    room_id: Ok(Default::default()),
+                    start_at: Ok(Default::default()),
+                    state: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PanelConversation {
+            pub fn end_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.end_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for end_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn room_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.room_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for room_id: {e}")
+                    });
+                self
+            }
+            pub fn start_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.start_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for start_at: {e}")
+                    });
+                self
+            }
+            pub fn state<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.state = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for state: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelConversation> for super::PanelConversation {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelConversation,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    end_at: value.end_at?,
+                    id: value.id?,
+                    room_id: value.room_id?,
+                    start_at: value.start_at?,
+                    state: value.state?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelConversation> for PanelConversation {
+            fn from(value: super::PanelConversation) -> Self {
+                Self {
+                    end_at: Ok(value.end_at),
+                    id: Ok(value.id),
+                    room_id: Ok(value.room_id),
+                    start_at: Ok(value.start_at),
+                    state: Ok(value.state),
+                    extra: Ok(value.extra),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelConversationAnswer {
+            data: ::std::result::Result<
+                ::std::option::Option<super::PanelConversation>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelConversationAnswer {
+            fn default() -> Self {
+                Self {
+                    data: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_message: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelConversationAnswer {
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelConversation>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_message: {e}"
+                        )
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelConversationAnswer>
+        for super::PanelConversationAnswer {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelConversationAnswer,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    data: value.data?,
+                    message: value.message?,
+                    status: value.status?,
+                    status_message: value.status_message?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelConversationAnswer>
+        for PanelConversationAnswer {
+            fn from(value: super::PanelConversationAnswer) -> Self {
+                Self {
+                    data: Ok(value.data),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    status_message: Ok(value.status_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelConversationCloseRequest {
+            bot_id: ::std::result::Result<
+                super::PanelConversationCloseRequestBotId,
+                ::std::string::String,
+            >,
+            redirect_payload: ::std::result::Result<
+                ::std::option::Option<super::PanelRedirectPayload>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                super::PanelConversationCloseRequestUserId,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelConversationCloseRequest {
+            fn default() -> Self {
+                Self {
+                    bot_id: Err("no value supplied for bot_id".to_string()),
+                    redirect_payload: Ok(Default::default()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl PanelConversationCloseRequest {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelConversationCloseRequestBotId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn redirect_payload<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelRedirectPayload>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.redirect_payload = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for redirect_payload: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelConversationCloseRequestUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelConversationCloseRequest>
+        for super::PanelConversationCloseRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelConversationCloseRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    redirect_payload: value.redirect_payload?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelConversationCloseRequest>
+        for PanelConversationCloseRequest {
+            fn from(value: super::PanelConversationCloseRequest) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    redirect_payload: Ok(value.redirect_payload),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelConversationStartRequest {
+            assignment: ::std::result::Result<
+                ::std::option::Option<super::PanelAssignment>,
+                ::std::string::String,
+            >,
+            bot_id: ::std::result::Result<
+                super::PanelConversationStartRequestBotId,
+                ::std::string::String,
+            >,
+            initial_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            metadata: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                super::PanelConversationStartRequestUserId,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelConversationStartRequest {
+            fn default() -> Self {
+                Self {
+                    assignment: Ok(Default::default()),
+                    bot_id: Err("no value supplied for bot_id".to_string()),
+                    initial_message: Ok(Default::default()),
+                    metadata: Ok(Default::default()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                }
+            }
+        }
+        impl PanelConversationStartRequest {
+            pub fn assignment<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelAssignment>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.assignment = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for assignment: {e}")
+                    });
+                self
+            }
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelConversationStartRequestBotId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn initial_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.initial_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for initial_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn metadata<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.metadata = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for metadata: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelConversationStartRequestUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelConversationStartRequest>
+        for super::PanelConversationStartRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelConversationStartRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    assignment: value.assignment?,
+                    bot_id: value.bot_id?,
+                    initial_message: value.initial_message?,
+                    metadata: value.metadata?,
+                    user_id: value.user_id?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelConversationStartRequest>
+        for PanelConversationStartRequest {
+            fn from(value: super::PanelConversationStartRequest) -> Self {
+                Self {
+                    assignment: Ok(value.assignment),
+                    bot_id: Ok(value.bot_id),
+                    initial_message: Ok(value.initial_message),
+                    metadata: Ok(value.metadata),
+                    user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelIntegration {
+            auth_type: ::std::result::Result<
+                ::std::option::Option<super::PanelAuthType>,
+                ::std::string::String,
+            >,
+            brain_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelIntegration {
+            fn default() -> Self {
+                Self {
+                    auth_type: Ok(Default::default()),
+                    brain_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelIntegration {
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PanelAuthType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn brain_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brain_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brain_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelIntegration> for super::PanelIntegration {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelIntegration,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_type: value.auth_type?,
+                    brain_id: value.brain_id?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    updated_at: value.updated_at?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelIntegration> for PanelIntegration {
+            fn from(value: super::PanelIntegration) -> Self {
+                Self {
+                    auth_type: Ok(value.auth_type),
+                    brain_id: Ok(value.brain_id),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    updated_at: Ok(value.updated_at),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelIntegrationAnswer {
+            auth_type: ::std::result::Result<
+                ::std::option::Option<super::PanelAuthType>,
+                ::std::string::String,
+            >,
+            brain_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            data: ::std::result::Result<
+                ::std::option::Option<super::PanelIntegration>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            message: ::std::result::Result<
+                ::std::option::Option<super::ApiErrorMessage>,
+                ::std::string::String,
+            >,
+            status: ::std::result::Result<
+                ::std::option::Option<::serde_json::Value>,
+                ::std::string::String,
+            >,
+            status_message: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            updated_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelIntegrationAnswer {
+            fn default() -> Self {
+                Self {
+                    auth_type: Ok(Default::default()),
+                    brain_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    data: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    message: Ok(Default::default()),
+                    status: Ok(Default::default()),
+                    status_message: Ok(Default::default()),
+                    updated_at: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelIntegrationAnswer {
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PanelAuthType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn brain_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brain_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brain_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn data<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelIntegration>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.data = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for data: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::ApiErrorMessage>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for message: {e}")
+                    });
+                self
+            }
+            pub fn status<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::serde_json::Value>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for status: {e}")
+                    });
+                self
+            }
+            pub fn status_message<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.status_message = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for status_message: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn updated_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.updated_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for updated_at: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelIntegrationAnswer>
+        for super::PanelIntegrationAnswer {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelIntegrationAnswer,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_type: value.auth_type?,
+                    brain_id: value.brain_id?,
+                    created_at: value.created_at?,
+                    data: value.data?,
+                    id: value.id?,
+                    message: value.message?,
+                    status: value.status?,
+                    status_message: value.status_message?,
+                    updated_at: value.updated_at?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelIntegrationAnswer>
+        for PanelIntegrationAnswer {
+            fn from(value: super::PanelIntegrationAnswer) -> Self {
+                Self {
+                    auth_type: Ok(value.auth_type),
+                    brain_id: Ok(value.brain_id),
+                    created_at: Ok(value.created_at),
+                    data: Ok(value.data),
+                    id: Ok(value.id),
+                    message: Ok(value.message),
+                    status: Ok(value.status),
+                    status_message: Ok(value.status_message),
+                    updated_at: Ok(value.updated_at),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelIntegrationCreateRequest {
+            auth_type: ::std::result::Result<
+                ::std::option::Option<super::PanelAuthTypeRequest>,
+                ::std::string::String,
+            >,
+            authorization: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                super::PanelWebhookUrl,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelIntegrationCreateRequest {
+            fn default() -> Self {
+                Self {
+                    auth_type: Ok(Default::default()),
+                    authorization: Ok(Default::default()),
+                    webhook_url: Err("no value supplied for webhook_url".to_string()),
+                }
+            }
+        }
+        impl PanelIntegrationCreateRequest {
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelAuthTypeRequest>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn authorization<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorization = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for authorization: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelWebhookUrl>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelIntegrationCreateRequest>
+        for super::PanelIntegrationCreateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelIntegrationCreateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_type: value.auth_type?,
+                    authorization: value.authorization?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelIntegrationCreateRequest>
+        for PanelIntegrationCreateRequest {
+            fn from(value: super::PanelIntegrationCreateRequest) -> Self {
+                Self {
+                    auth_type: Ok(value.auth_type),
+                    authorization: Ok(value.authorization),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelIntegrationCreated {
+            auth_type: ::std::result::Result<
+                ::std::option::Option<super::PanelAuthType>,
+                ::std::string::String,
+            >,
+            brain_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            created_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            signing_secret: ::std::result::Result<
+                ::std::option::Option<crate::Secret>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelIntegrationCreated {
+            fn default() -> Self {
+                Self {
+                    auth_type: Ok(Default::default()),
+                    brain_id: Ok(Default::default()),
+                    created_at: Ok(Default::default()),
+                    id: Ok(Default::default()),
+                    signing_secret: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelIntegrationCreated {
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::PanelAuthType>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn brain_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.brain_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for brain_id: {e}")
+                    });
+                self
+            }
+            pub fn created_at<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.created_at = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for created_at: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn signing_secret<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<crate::Secret>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.signing_secret = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!(
+                            "error converting supplied value for signing_secret: {e}"
+                        )
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelIntegrationCreated>
+        for super::PanelIntegrationCreated {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelIntegrationCreated,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_type: value.auth_type?,
+                    brain_id: value.brain_id?,
+                    created_at: value.created_at?,
+                    id: value.id?,
+                    signing_secret: value.signing_secret?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelIntegrationCreated>
+        for PanelIntegrationCreated {
+            fn from(value: super::PanelIntegrationCreated) -> Self {
+                Self {
+                    auth_type: Ok(value.auth_type),
+                    brain_id: Ok(value.brain_id),
+                    created_at: Ok(value.created_at),
+                    id: Ok(value.id),
+                    signing_secret: Ok(value.signing_secret),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelIntegrationUpdateRequest {
+            auth_type: ::std::result::Result<
+                ::std::option::Option<super::PanelAuthTypeRequest>,
+                ::std::string::String,
+            >,
+            authorization: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            webhook_url: ::std::result::Result<
+                ::std::option::Option<super::PanelWebhookUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelIntegrationUpdateRequest {
+            fn default() -> Self {
+                Self {
+                    auth_type: Ok(Default::default()),
+                    authorization: Ok(Default::default()),
+                    webhook_url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelIntegrationUpdateRequest {
+            pub fn auth_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelAuthTypeRequest>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.auth_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for auth_type: {e}")
+                    });
+                self
+            }
+            pub fn authorization<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.authorization = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for authorization: {e}")
+                    });
+                self
+            }
+            pub fn webhook_url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelWebhookUrl>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.webhook_url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for webhook_url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelIntegrationUpdateRequest>
+        for super::PanelIntegrationUpdateRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelIntegrationUpdateRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    auth_type: value.auth_type?,
+                    authorization: value.authorization?,
+                    webhook_url: value.webhook_url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelIntegrationUpdateRequest>
+        for PanelIntegrationUpdateRequest {
+            fn from(value: super::PanelIntegrationUpdateRequest) -> Self {
+                Self {
+                    auth_type: Ok(value.auth_type),
+                    authorization: Ok(value.authorization),
+                    webhook_url: Ok(value.webhook_url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelMessageContent {
+            body: ::std::result::Result<
+                ::std::option::Option<super::PanelMessageContentBody>,
+                ::std::string::String,
+            >,
+            caption: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            filename: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            mime_type: ::std::result::Result<
+                ::std::option::Option<super::PanelMessageContentMimeType>,
+                ::std::string::String,
+            >,
+            url: ::std::result::Result<
+                ::std::option::Option<super::MediaUrl>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelMessageContent {
+            fn default() -> Self {
+                Self {
+                    body: Ok(Default::default()),
+                    caption: Ok(Default::default()),
+                    filename: Ok(Default::default()),
+                    mime_type: Ok(Default::default()),
+                    url: Ok(Default::default()),
+                }
+            }
+        }
+        impl PanelMessageContent {
+            pub fn body<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelMessageContentBody>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.body = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for body: {e}")
+                    });
+                self
+            }
+            pub fn caption<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.caption = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for caption: {e}")
+                    });
+                self
+            }
+            pub fn filename<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.filename = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for filename: {e}")
+                    });
+                self
+            }
+            pub fn mime_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelMessageContentMimeType>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.mime_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for mime_type: {e}")
+                    });
+                self
+            }
+            pub fn url<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<super::MediaUrl>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.url = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for url: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelMessageContent>
+        for super::PanelMessageContent {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelMessageContent,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    body: value.body?,
+                    caption: value.caption?,
+                    filename: value.filename?,
+                    mime_type: value.mime_type?,
+                    url: value.url?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelMessageContent> for PanelMessageContent {
+            fn from(value: super::PanelMessageContent) -> Self {
+                Self {
+                    body: Ok(value.body),
+                    caption: Ok(value.caption),
+                    filename: Ok(value.filename),
+                    mime_type: Ok(value.mime_type),
+                    url: Ok(value.url),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelMessageSendRequest {
+            bot_id: ::std::result::Result<
+                super::PanelMessageSendRequestBotId,
+                ::std::string::String,
+            >,
+            event_type: ::std::result::Result<
+                super::PanelMessageSendRequestEventType,
+                ::std::string::String,
+            >,
+            field: ::std::result::Result<
+                super::PanelMessageSendRequestField,
+                ::std::string::String,
+            >,
+            object: ::std::result::Result<
+                super::PanelMessageSendRequestObject,
+                ::std::string::String,
+            >,
+            project_id: ::std::result::Result<
+                super::PanelMessageSendRequestProjectId,
+                ::std::string::String,
+            >,
+            room_id: ::std::result::Result<
+                super::PanelMessageSendRequestRoomId,
+                ::std::string::String,
+            >,
+            user_id: ::std::result::Result<
+                super::PanelMessageSendRequestUserId,
+                ::std::string::String,
+            >,
+            value: ::std::result::Result<
+                super::PanelMessageValue,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelMessageSendRequest {
+            fn default() -> Self {
+                Self {
+                    bot_id: Err("no value supplied for bot_id".to_string()),
+                    event_type: Err("no value supplied for event_type".to_string()),
+                    field: Err("no value supplied for field".to_string()),
+                    object: Err("no value supplied for object".to_string()),
+                    project_id: Err("no value supplied for project_id".to_string()),
+                    room_id: Err("no value supplied for room_id".to_string()),
+                    user_id: Err("no value supplied for user_id".to_string()),
+                    value: Err("no value supplied for value".to_string()),
+                }
+            }
+        }
+        impl PanelMessageSendRequest {
+            pub fn bot_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestBotId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot_id: {e}")
+                    });
+                self
+            }
+            pub fn event_type<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestEventType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.event_type = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for event_type: {e}")
+                    });
+                self
+            }
+            pub fn field<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestField>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.field = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for field: {e}")
+                    });
+                self
+            }
+            pub fn object<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestObject>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.object = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for object: {e}")
+                    });
+                self
+            }
+            pub fn project_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestProjectId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.project_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for project_id: {e}")
+                    });
+                self
+            }
+            pub fn room_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestRoomId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.room_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for room_id: {e}")
+                    });
+                self
+            }
+            pub fn user_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageSendRequestUserId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user_id: {e}")
+                    });
+                self
+            }
+            pub fn value<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageValue>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.value = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for value: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelMessageSendRequest>
+        for super::PanelMessageSendRequest {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelMessageSendRequest,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    bot_id: value.bot_id?,
+                    event_type: value.event_type?,
+                    field: value.field?,
+                    object: value.object?,
+                    project_id: value.project_id?,
+                    room_id: value.room_id?,
+                    user_id: value.user_id?,
+                    value: value.value?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelMessageSendRequest>
+        for PanelMessageSendRequest {
+            fn from(value: super::PanelMessageSendRequest) -> Self {
+                Self {
+                    bot_id: Ok(value.bot_id),
+                    event_type: Ok(value.event_type),
+                    field: Ok(value.field),
+                    object: Ok(value.object),
+                    project_id: Ok(value.project_id),
+                    room_id: Ok(value.room_id),
+                    user_id: Ok(value.user_id),
+                    value: Ok(value.value),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelMessageValue {
+            content: ::std::result::Result<
+                super::PanelMessageContent,
+                ::std::string::String,
+            >,
+            id: ::std::result::Result<super::PanelMessageValueId, ::std::string::String>,
+            type_: ::std::result::Result<
+                super::PanelMessageValueType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelMessageValue {
+            fn default() -> Self {
+                Self {
+                    content: Err("no value supplied for content".to_string()),
+                    id: Err("no value supplied for id".to_string()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PanelMessageValue {
+            pub fn content<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageContent>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.content = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for content: {e}")
+                    });
+                self
+            }
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageValueId>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelMessageValueType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelMessageValue> for super::PanelMessageValue {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelMessageValue,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    content: value.content?,
+                    id: value.id?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelMessageValue> for PanelMessageValue {
+            fn from(value: super::PanelMessageValue) -> Self {
+                Self {
+                    content: Ok(value.content),
+                    id: Ok(value.id),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelRedirectPayload {
+            text: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            type_: ::std::result::Result<
+                super::PanelRedirectPayloadType,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelRedirectPayload {
+            fn default() -> Self {
+                Self {
+                    text: Ok(Default::default()),
+                    type_: Err("no value supplied for type_".to_string()),
+                }
+            }
+        }
+        impl PanelRedirectPayload {
+            pub fn text<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.text = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for text: {e}")
+                    });
+                self
+            }
+            pub fn type_<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<super::PanelRedirectPayloadType>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.type_ = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for type_: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelRedirectPayload>
+        for super::PanelRedirectPayload {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelRedirectPayload,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    text: value.text?,
+                    type_: value.type_?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelRedirectPayload> for PanelRedirectPayload {
+            fn from(value: super::PanelRedirectPayload) -> Self {
+                Self {
+                    text: Ok(value.text),
+                    type_: Ok(value.type_),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
         pub struct QuickReply {
             title: ::std::result::Result<super::QuickReplyTitle, ::std::string::String>,
         }
@@ -19594,7 +22759,11 @@ with "Inferred:" or "Ambiguous:".
 * **Version.** The documentation names v1.2 as the latest version of the API.
 * **Format.** The API accepts and answers JSON only; every request carries
   `Content-Type: application/json`.
-* **Authentication.** HTTP Basic with `clientId:clientSecret` (see `basicAuth`).
+* **Authentication.** HTTP Basic with `clientId:clientSecret` (see `basicAuth`). The
+  external support panel's operations take the project's API key (`projectApiKey`) or
+  Basic, and its message to the user is signed instead (`panelSignature`).
+* **Hosts.** Every operation is on `https://api.jelou.ai` but for the external support
+  panel's, whose path items name their own `servers`.
 * **Rate limit.** The API handles five requests per second (per account). Clients must
   pace their requests; see `x-jelou-rate-limit`.
 * **Answers are read liberally.** Request schemas state every documented limit and are
@@ -19615,8 +22784,12 @@ with "Inferred:" or "Ambiguous:".
   kept a plain string in the generated types),
   `x-jelou-logic-error` (a successful status whose body has `field` equal to `equals` is
   the API's error; with `shape: exact`, only when the body is exactly that field and a
-  `message` list of strings) and `x-jelou-key-pattern` (the pattern every key of an
-  object must match). `x-jelou-source` lists the pages an operation is transcribed from.
+  `message` list of strings), `x-jelou-key-pattern` (the pattern every key of an
+  object must match), `x-jelou-server` (on a path item's server: the name under which
+  the SDK lets that host's base URL be configured, the same for every server of the
+  item) and `x-jelou-signature` (on an `apiKey` security scheme: the header's value is
+  `sha256=` and the hex HMAC of the body with that algorithm, not a key). A string of
+  `format: password` in an answer is a secret the SDK never prints. `x-jelou-source` lists the pages an operation is transcribed from.
 
 
 Version: 1.2*/
@@ -20051,6 +23224,160 @@ let response = client.campaign_list()
 ```*/
     pub fn campaign_list(&self) -> builder::CampaignList<'_> {
         builder::CampaignList::new(self)
+    }
+    /**Send a panel message to the user
+
+Delivers an agent's message to the user of an active panel conversation, through the
+bot's channel. Signed, not authenticated: `X-Jelou-Signature` carries the HMAC-SHA256
+of the exact body sent, keyed with the integration's signing secret. Not idempotent.
+The pages show no body for the answer ("received and processed"): any JSON object is
+read.
+
+
+Sends a `POST` request to `/v1/external-support/webhook`
+
+Arguments:
+- `body`: The message, in the shape of the panel's own `message` events.
+```ignore
+let response = client.panel_message_send()
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn panel_message_send(&self) -> builder::PanelMessageSend<'_> {
+        builder::PanelMessageSend::new(self)
+    }
+    /**Read a project's panel integration
+
+The project's integration (without its signing secret). 404 when the project has none.
+Ambiguous: the page's prose shows the API's envelope (`message`, `statusMessage`,
+`status`, the integration in `data`) while its reference shows the bare integration;
+both decode (every field is optional).
+
+
+Sends a `GET` request to `/v1/external-support/{projectId}`
+
+Arguments:
+- `project_id`: The Jelou project.
+```ignore
+let response = client.panel_integration_get()
+    .project_id(project_id)
+    .send()
+    .await;
+```*/
+    pub fn panel_integration_get(&self) -> builder::PanelIntegrationGet<'_> {
+        builder::PanelIntegrationGet::new(self)
+    }
+    /**Connect an external support panel
+
+Creates the integration between a project and the business's own support panel: where
+Jelou posts the panel's events (`conversation.start`, `conversation.close`, `message`).
+The answer holds the `signingSecret` every event is signed with (and every message
+sent back must be signed with); it is shown only in this answer. Not idempotent.
+
+
+Sends a `POST` request to `/v1/external-support/{projectId}`
+
+Arguments:
+- `project_id`: The Jelou project.
+- `body`: The integration.
+```ignore
+let response = client.panel_integration_create()
+    .project_id(project_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn panel_integration_create(&self) -> builder::PanelIntegrationCreate<'_> {
+        builder::PanelIntegrationCreate::new(self)
+    }
+    /**Change a project's panel integration
+
+Changes only the fields sent. Idempotent: the same fields sent twice leave the same
+integration.
+
+
+Sends a `PATCH` request to `/v1/external-support/{projectId}`
+
+Arguments:
+- `project_id`: The Jelou project.
+- `body`: The fields to change.
+```ignore
+let response = client.panel_integration_update()
+    .project_id(project_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn panel_integration_update(&self) -> builder::PanelIntegrationUpdate<'_> {
+        builder::PanelIntegrationUpdate::new(self)
+    }
+    /**Close a user's panel conversation
+
+Closes the user's active conversation in the panel, optionally with a closing message
+(`redirectPayload`). Jelou then posts `conversation.close` to the integration's
+webhook. Not idempotent (the closing message is sent). The pages show no successful
+answer: any JSON object is read.
+
+
+Sends a `POST` request to `/v1/external-support/{projectId}/conversations/close`
+
+Arguments:
+- `project_id`: The Jelou project.
+- `body`: The conversation to close.
+```ignore
+let response = client.panel_conversation_close()
+    .project_id(project_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn panel_conversation_close(&self) -> builder::PanelConversationClose<'_> {
+        builder::PanelConversationClose::new(self)
+    }
+    /**Hand a user's conversation to the panel
+
+Starts a conversation with a user in the external support panel, optionally with a
+first message and routed to a queue, operator or team. Jelou then posts
+`conversation.start` to the integration's webhook. Not idempotent. The pages show no
+successful answer: any JSON object is read.
+
+
+Sends a `POST` request to `/v1/external-support/{projectId}/conversations/start`
+
+Arguments:
+- `project_id`: The Jelou project.
+- `body`: The conversation.
+```ignore
+let response = client.panel_conversation_start()
+    .project_id(project_id)
+    .body(body)
+    .send()
+    .await;
+```*/
+    pub fn panel_conversation_start(&self) -> builder::PanelConversationStart<'_> {
+        builder::PanelConversationStart::new(self)
+    }
+    /**Read a panel conversation
+
+One conversation of the panel: its room, state and when it started and ended. The
+page's example is cut off after `endAt`; what follows is kept as it comes.
+
+
+Sends a `GET` request to `/v1/external-support/{projectId}/conversations/{conversationId}`
+
+Arguments:
+- `project_id`: The Jelou project.
+- `conversation_id`: The conversation (the `conversation.id` of the panel's events).
+```ignore
+let response = client.panel_conversation_get()
+    .project_id(project_id)
+    .conversation_id(conversation_id)
+    .send()
+    .await;
+```*/
+    pub fn panel_conversation_get(&self) -> builder::PanelConversationGet<'_> {
+        builder::PanelConversationGet::new(self)
     }
     /**Refresh a resource URL
 
@@ -22381,6 +25708,766 @@ pub mod builder {
                 .build()?;
             let info = OperationInfo {
                 operation_id: "campaign_list",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_message_send`]
+
+[`Client::panel_message_send`]: super::Client::panel_message_send*/
+    #[derive(Debug, Clone)]
+    pub struct PanelMessageSend<'a> {
+        client: &'a super::Client,
+        body: Result<types::builder::PanelMessageSendRequest, String>,
+    }
+    impl<'a> PanelMessageSend<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PanelMessageSendRequest>,
+            <V as std::convert::TryInto<
+                types::PanelMessageSendRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PanelMessageSendRequest` for body failed: {}", s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PanelMessageSendRequest,
+            ) -> types::builder::PanelMessageSendRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/external-support/webhook`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UndocumentedAnswer>, Error<types::ApiError>> {
+            let Self { client, body } = self;
+            let body = body
+                .and_then(|v| {
+                    types::PanelMessageSendRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!("{}/v1/external-support/webhook", client.baseurl,);
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_message_send",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_integration_get`]
+
+[`Client::panel_integration_get`]: super::Client::panel_integration_get*/
+    #[derive(Debug, Clone)]
+    pub struct PanelIntegrationGet<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+    }
+    impl<'a> PanelIntegrationGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/external-support/{projectId}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PanelIntegrationAnswer>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, project_id } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/external-support/{}", client.baseurl, encode_path(& project_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_integration_get",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_integration_create`]
+
+[`Client::panel_integration_create`]: super::Client::panel_integration_create*/
+    #[derive(Debug, Clone)]
+    pub struct PanelIntegrationCreate<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        body: Result<types::builder::PanelIntegrationCreateRequest, String>,
+    }
+    impl<'a> PanelIntegrationCreate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PanelIntegrationCreateRequest>,
+            <V as std::convert::TryInto<
+                types::PanelIntegrationCreateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PanelIntegrationCreateRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PanelIntegrationCreateRequest,
+            ) -> types::builder::PanelIntegrationCreateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/external-support/{projectId}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PanelIntegrationCreated>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, project_id, body } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PanelIntegrationCreateRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/external-support/{}", client.baseurl, encode_path(& project_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_integration_create",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_integration_update`]
+
+[`Client::panel_integration_update`]: super::Client::panel_integration_update*/
+    #[derive(Debug, Clone)]
+    pub struct PanelIntegrationUpdate<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        body: Result<types::builder::PanelIntegrationUpdateRequest, String>,
+    }
+    impl<'a> PanelIntegrationUpdate<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PanelIntegrationUpdateRequest>,
+            <V as std::convert::TryInto<
+                types::PanelIntegrationUpdateRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PanelIntegrationUpdateRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PanelIntegrationUpdateRequest,
+            ) -> types::builder::PanelIntegrationUpdateRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `PATCH` request to `/v1/external-support/{projectId}`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::PanelIntegration>, Error<types::ApiError>> {
+            let Self { client, project_id, body } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PanelIntegrationUpdateRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/external-support/{}", client.baseurl, encode_path(& project_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .patch(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_integration_update",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_conversation_close`]
+
+[`Client::panel_conversation_close`]: super::Client::panel_conversation_close*/
+    #[derive(Debug, Clone)]
+    pub struct PanelConversationClose<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        body: Result<types::builder::PanelConversationCloseRequest, String>,
+    }
+    impl<'a> PanelConversationClose<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PanelConversationCloseRequest>,
+            <V as std::convert::TryInto<
+                types::PanelConversationCloseRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PanelConversationCloseRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PanelConversationCloseRequest,
+            ) -> types::builder::PanelConversationCloseRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/external-support/{projectId}/conversations/close`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UndocumentedAnswer>, Error<types::ApiError>> {
+            let Self { client, project_id, body } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PanelConversationCloseRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/external-support/{}/conversations/close", client.baseurl,
+                encode_path(& project_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_conversation_close",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_conversation_start`]
+
+[`Client::panel_conversation_start`]: super::Client::panel_conversation_start*/
+    #[derive(Debug, Clone)]
+    pub struct PanelConversationStart<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        body: Result<types::builder::PanelConversationStartRequest, String>,
+    }
+    impl<'a> PanelConversationStart<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                body: Ok(::std::default::Default::default()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn body<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<types::PanelConversationStartRequest>,
+            <V as std::convert::TryInto<
+                types::PanelConversationStartRequest,
+            >>::Error: std::fmt::Display,
+        {
+            self.body = value
+                .try_into()
+                .map(From::from)
+                .map_err(|s| {
+                    format!(
+                        "conversion to `PanelConversationStartRequest` for body failed: {}",
+                        s
+                    )
+                });
+            self
+        }
+        pub fn body_map<F>(mut self, f: F) -> Self
+        where
+            F: std::ops::FnOnce(
+                types::builder::PanelConversationStartRequest,
+            ) -> types::builder::PanelConversationStartRequest,
+        {
+            self.body = self.body.map(f);
+            self
+        }
+        ///Sends a `POST` request to `/v1/external-support/{projectId}/conversations/start`
+        pub async fn send(
+            self,
+        ) -> Result<ResponseValue<types::UndocumentedAnswer>, Error<types::ApiError>> {
+            let Self { client, project_id, body } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let body = body
+                .and_then(|v| {
+                    types::PanelConversationStartRequest::try_from(v)
+                        .map_err(|e| e.to_string())
+                })
+                .map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/external-support/{}/conversations/start", client.baseurl,
+                encode_path(& project_id.to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .post(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .json(&body)
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_conversation_start",
+            };
+            client.pre(&mut request, &info).await?;
+            let result = client.exec(request, &info).await;
+            client.post(&result, &info).await?;
+            let response = result?;
+            match response.status().as_u16() {
+                200u16 => ResponseValue::from_response(response).await,
+                400u16..=499u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                500u16..=599u16 => {
+                    Err(
+                        Error::ErrorResponse(
+                            ResponseValue::from_response(response).await?,
+                        ),
+                    )
+                }
+                _ => Err(Error::UnexpectedResponse(response)),
+            }
+        }
+    }
+    /**Builder for [`Client::panel_conversation_get`]
+
+[`Client::panel_conversation_get`]: super::Client::panel_conversation_get*/
+    #[derive(Debug, Clone)]
+    pub struct PanelConversationGet<'a> {
+        client: &'a super::Client,
+        project_id: Result<::std::string::String, String>,
+        conversation_id: Result<::std::string::String, String>,
+    }
+    impl<'a> PanelConversationGet<'a> {
+        pub fn new(client: &'a super::Client) -> Self {
+            Self {
+                client: client,
+                project_id: Err("project_id was not initialized".to_string()),
+                conversation_id: Err("conversation_id was not initialized".to_string()),
+            }
+        }
+        pub fn project_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.project_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for project_id failed"
+                        .to_string()
+                });
+            self
+        }
+        pub fn conversation_id<V>(mut self, value: V) -> Self
+        where
+            V: std::convert::TryInto<::std::string::String>,
+        {
+            self.conversation_id = value
+                .try_into()
+                .map_err(|_| {
+                    "conversion to `:: std :: string :: String` for conversation_id failed"
+                        .to_string()
+                });
+            self
+        }
+        ///Sends a `GET` request to `/v1/external-support/{projectId}/conversations/{conversationId}`
+        pub async fn send(
+            self,
+        ) -> Result<
+            ResponseValue<types::PanelConversationAnswer>,
+            Error<types::ApiError>,
+        > {
+            let Self { client, project_id, conversation_id } = self;
+            let project_id = project_id.map_err(Error::InvalidRequest)?;
+            let conversation_id = conversation_id.map_err(Error::InvalidRequest)?;
+            let url = format!(
+                "{}/v1/external-support/{}/conversations/{}", client.baseurl,
+                encode_path(& project_id.to_string()), encode_path(& conversation_id
+                .to_string()),
+            );
+            let mut header_map = ::reqwest::header::HeaderMap::with_capacity(1usize);
+            header_map
+                .append(
+                    ::reqwest::header::HeaderName::from_static("api-version"),
+                    ::reqwest::header::HeaderValue::from_static(
+                        super::Client::api_version(),
+                    ),
+                );
+            #[allow(unused_mut)]
+            let mut request = client
+                .client
+                .get(url)
+                .header(
+                    ::reqwest::header::ACCEPT,
+                    ::reqwest::header::HeaderValue::from_static("application/json"),
+                )
+                .headers(header_map)
+                .build()?;
+            let info = OperationInfo {
+                operation_id: "panel_conversation_get",
             };
             client.pre(&mut request, &info).await?;
             let result = client.exec(request, &info).await;

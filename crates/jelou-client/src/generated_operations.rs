@@ -3,8 +3,9 @@
 
 #![allow(unused_imports)]
 use crate::operation::{
-    BodySpec, Call, CallFuture, LogicError, decode_answer, decode_body, OperationSpec,
-    PageToken, PagedCall, Pagination, ParameterLocation, ParameterSpec, ResponseSpec,
+    AuthScheme, BodySpec, Call, CallFuture, LogicError, decode_answer, decode_body,
+    OperationSpec, PageToken, PagedCall, Pagination, ParameterLocation, ParameterSpec,
+    ResponseSpec, ServerSpec,
 };
 use crate::generated::{builder, types};
 /// Every operation of the spec, in spec order.
@@ -15,6 +16,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/query",
         summary: "Chat with bot",
         tags: &["chat"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -49,6 +52,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::ChatQueryResponse, types::ApiError>,
     },
     OperationSpec {
@@ -57,6 +61,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/users",
         summary: "List users",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: Some(Pagination::Cursor {
             parameter: "after",
@@ -139,6 +145,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserList, types::ApiError>,
     },
     OperationSpec {
@@ -147,6 +154,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/users",
         summary: "Create user",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -181,6 +190,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserCreateResponse, types::ApiError>,
     },
     OperationSpec {
@@ -189,6 +199,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/users/{id}",
         summary: "List single user",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -225,6 +237,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserDetails, types::ApiError>,
     },
     OperationSpec {
@@ -233,6 +246,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/users/{id}",
         summary: "Update user",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -276,6 +291,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::StatusResponse, types::ApiError>,
     },
     OperationSpec {
@@ -284,6 +300,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/users/{id}/session",
         summary: "Update session attributes",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -327,6 +345,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::StatusResponse, types::ApiError>,
     },
     OperationSpec {
@@ -335,6 +354,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/campaigns/{campaignId}/template-messages",
         summary: "Send a campaign's template to one of its users",
         tags: &["templates"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -378,6 +399,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -386,6 +408,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/messages",
         summary: "Send a message to a user",
         tags: &["messages"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -457,6 +481,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::MessageSendResponse, types::ApiError>,
     },
     OperationSpec {
@@ -465,6 +490,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/notifications",
         summary: "List template notifications (older API)",
         tags: &["notifications"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -549,6 +576,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -557,6 +585,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/notifications/{notificationId}",
         summary: "Get one template notification (older API)",
         tags: &["notifications"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -595,6 +625,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::Notification, types::ApiError>,
     },
     OperationSpec {
@@ -603,6 +634,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/templates",
         summary: "List templates",
         tags: &["templates"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -663,6 +696,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::TemplateList, types::ApiError>,
     },
     OperationSpec {
@@ -671,6 +705,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/templates",
         summary: "Create a template",
         tags: &["templates"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -716,6 +752,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::TemplateCreateResponse, types::ApiError>,
     },
     OperationSpec {
@@ -724,6 +761,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/bots/{botId}/users/{userId}/history",
         summary: "One user's chat history (older API)",
         tags: &["history"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -786,6 +825,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserHistory, types::ApiError>,
     },
     OperationSpec {
@@ -794,6 +834,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/campaigns",
         summary: "List campaigns",
         tags: &["templates"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: Some(Pagination::Page {
             parameter: "page",
@@ -876,7 +918,381 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::CampaignList, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_message_send",
+        method: "POST",
+        path: "/v1/external-support/webhook",
+        summary: "Send a panel message to the user",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel_delivery",
+            url: "https://chatbot.jelou.ai",
+            alternatives: &[],
+        }),
+        auth: &[
+            AuthScheme::Signature {
+                header: "X-Jelou-Signature",
+            },
+        ],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"bot_id\":{\"minLength\":1,\"type\":\"string\"},\"event_type\":{\"enum\":[\"incoming_message\"],\"type\":\"string\"},\"field\":{\"enum\":[\"messages\"],\"type\":\"string\"},\"object\":{\"enum\":[\"message_event\"],\"type\":\"string\"},\"project_id\":{\"minLength\":1,\"type\":\"string\"},\"room_id\":{\"minLength\":1,\"type\":\"string\"},\"user_id\":{\"minLength\":1,\"type\":\"string\"},\"value\":{\"additionalProperties\":false,\"properties\":{\"content\":{\"additionalProperties\":false,\"properties\":{\"body\":{\"minLength\":1,\"type\":\"string\"},\"caption\":{\"type\":\"string\"},\"filename\":{\"type\":\"string\"},\"mime_type\":{\"minLength\":1,\"type\":\"string\"},\"url\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"}},\"type\":\"object\"},\"id\":{\"minLength\":1,\"type\":\"string\"},\"type\":{\"enum\":[\"text\",\"image\",\"video\",\"audio\",\"document\"],\"type\":\"string\"}},\"required\":[\"id\",\"type\",\"content\"],\"type\":\"object\"}},\"required\":[\"field\",\"object\",\"event_type\",\"project_id\",\"room_id\",\"bot_id\",\"user_id\",\"value\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"bot_id\":\"BOT_ID\",\"event_type\":\"incoming_message\",\"field\":\"messages\",\"object\":\"message_event\",\"project_id\":\"PROJECT_ID\",\"room_id\":\"ROOM_ID\",\"user_id\":\"USER_ID\",\"value\":{\"content\":{\"body\":\"Hola, soy Ana del equipo de soporte.\"},\"id\":\"MESSAGE_ID\",\"type\":\"text\"}}",
+            ),
+            decode: decode_body::<types::PanelMessageSendRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: None,
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &[],
+        decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_integration_get",
+        method: "GET",
+        path: "/v1/external-support/{projectId}",
+        summary: "Read a project's panel integration",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel",
+            url: "https://gateway.jelou.ai/jelouapi",
+            alternatives: &["https://gateway.jelou.ai/platform"],
+        }),
+        auth: &[
+            AuthScheme::ApiKey {
+                header: "x-api-key",
+            },
+            AuthScheme::Basic,
+        ],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "projectId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The Jelou project.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("PROJECT_ID"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"brainId\":\"BRAIN_ID\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"updatedAt\":\"2023-11-07T05:31:56Z\",\"webhookUrl\":\"https://my-system.com/webhook/jelou\"},\"message\":[\"Integration retrieved successfully\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &[],
+        decode: decode_answer::<types::PanelIntegrationAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_integration_create",
+        method: "POST",
+        path: "/v1/external-support/{projectId}",
+        summary: "Connect an external support panel",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel",
+            url: "https://gateway.jelou.ai/jelouapi",
+            alternatives: &["https://gateway.jelou.ai/platform"],
+        }),
+        auth: &[
+            AuthScheme::ApiKey {
+                header: "x-api-key",
+            },
+            AuthScheme::Basic,
+        ],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "projectId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The Jelou project.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("PROJECT_ID"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"authType\":{\"enum\":[\"no_auth\",\"bearer\",\"api_key\",\"basic\"],\"type\":\"string\"},\"authorization\":{\"type\":\"string\"},\"webhookUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"}},\"required\":[\"webhookUrl\"],\"type\":\"object\"}",
+            example: Some("{\"webhookUrl\":\"https://my-system.com/webhook/jelou\"}"),
+            decode: decode_body::<types::PanelIntegrationCreateRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"authType\":\"bearer\",\"brainId\":\"BRAIN_ID\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"id\":\"INTEGRATION_ID\",\"signingSecret\":\"a1b2c3d4...signing_secret_hex\",\"webhookUrl\":\"https://my-system.com/webhook/jelou\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &["/signingSecret"],
+        decode: decode_answer::<types::PanelIntegrationCreated, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_integration_update",
+        method: "PATCH",
+        path: "/v1/external-support/{projectId}",
+        summary: "Change a project's panel integration",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel",
+            url: "https://gateway.jelou.ai/jelouapi",
+            alternatives: &["https://gateway.jelou.ai/platform"],
+        }),
+        auth: &[
+            AuthScheme::ApiKey {
+                header: "x-api-key",
+            },
+            AuthScheme::Basic,
+        ],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "projectId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The Jelou project.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("PROJECT_ID"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"authType\":{\"enum\":[\"no_auth\",\"bearer\",\"api_key\",\"basic\"],\"type\":\"string\"},\"authorization\":{\"type\":\"string\"},\"webhookUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"}},\"type\":\"object\"}",
+            example: Some("{\"webhookUrl\":\"https://my-system.com/webhook/jelou-v2\"}"),
+            decode: decode_body::<types::PanelIntegrationUpdateRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"authType\":\"bearer\",\"brainId\":\"BRAIN_ID\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"id\":\"INTEGRATION_ID\",\"updatedAt\":\"2023-11-08T10:00:00Z\",\"webhookUrl\":\"https://my-system.com/webhook/jelou-v2\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &[],
+        decode: decode_answer::<types::PanelIntegration, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_conversation_close",
+        method: "POST",
+        path: "/v1/external-support/{projectId}/conversations/close",
+        summary: "Close a user's panel conversation",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel",
+            url: "https://gateway.jelou.ai/jelouapi",
+            alternatives: &["https://gateway.jelou.ai/platform"],
+        }),
+        auth: &[
+            AuthScheme::ApiKey {
+                header: "x-api-key",
+            },
+            AuthScheme::Basic,
+        ],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "projectId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The Jelou project.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("PROJECT_ID"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"botId\":{\"minLength\":1,\"type\":\"string\"},\"redirectPayload\":{\"additionalProperties\":false,\"properties\":{\"text\":{\"type\":\"string\"},\"type\":{\"enum\":[\"text\",\"edge\"],\"type\":\"string\"}},\"required\":[\"type\"],\"type\":\"object\"},\"userId\":{\"minLength\":1,\"type\":\"string\"}},\"required\":[\"botId\",\"userId\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"botId\":\"BOT_ID\",\"redirectPayload\":{\"text\":\"Conversation closing message\",\"type\":\"text\"},\"userId\":\"USER_ID\"}",
+            ),
+            decode: decode_body::<types::PanelConversationCloseRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: None,
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &[],
+        decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_conversation_start",
+        method: "POST",
+        path: "/v1/external-support/{projectId}/conversations/start",
+        summary: "Hand a user's conversation to the panel",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel",
+            url: "https://gateway.jelou.ai/jelouapi",
+            alternatives: &["https://gateway.jelou.ai/platform"],
+        }),
+        auth: &[
+            AuthScheme::ApiKey {
+                header: "x-api-key",
+            },
+            AuthScheme::Basic,
+        ],
+        idempotent: false,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "projectId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The Jelou project.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("PROJECT_ID"),
+            },
+        ],
+        body: Some(BodySpec {
+            required: true,
+            schema: "{\"additionalProperties\":false,\"properties\":{\"assignment\":{\"additionalProperties\":false,\"properties\":{\"target\":{\"type\":\"string\"},\"type\":{\"enum\":[\"queue\",\"operator\",\"team\"],\"type\":\"string\"}},\"type\":\"object\"},\"botId\":{\"minLength\":1,\"type\":\"string\"},\"initialMessage\":{\"type\":\"string\"},\"metadata\":{\"additionalProperties\":true,\"type\":\"object\"},\"userId\":{\"minLength\":1,\"type\":\"string\"}},\"required\":[\"botId\",\"userId\"],\"type\":\"object\"}",
+            example: Some(
+                "{\"assignment\":{\"target\":\"SOPORTE\",\"type\":\"queue\"},\"botId\":\"BOT_ID\",\"initialMessage\":\"Hola, un agente te atenderá en breve.\",\"metadata\":{\"ticketId\":\"T-12345\"},\"userId\":\"USER_ID\"}",
+            ),
+            decode: decode_body::<types::PanelConversationStartRequest>,
+        }),
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: None,
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &[],
+        decode: decode_answer::<types::UndocumentedAnswer, types::ApiError>,
+    },
+    OperationSpec {
+        id: "panel_conversation_get",
+        method: "GET",
+        path: "/v1/external-support/{projectId}/conversations/{conversationId}",
+        summary: "Read a panel conversation",
+        tags: &["panel"],
+        server: Some(ServerSpec {
+            name: "panel",
+            url: "https://gateway.jelou.ai/jelouapi",
+            alternatives: &["https://gateway.jelou.ai/platform"],
+        }),
+        auth: &[
+            AuthScheme::ApiKey {
+                header: "x-api-key",
+            },
+            AuthScheme::Basic,
+        ],
+        idempotent: true,
+        pagination: None,
+        logic_error: None,
+        parameters: &[
+            ParameterSpec {
+                name: "projectId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The Jelou project.",
+                schema: "{\"type\":\"string\"}",
+                example: Some("PROJECT_ID"),
+            },
+            ParameterSpec {
+                name: "conversationId",
+                location: ParameterLocation::Path,
+                required: true,
+                description: "The conversation (the `conversation.id` of the panel's events).",
+                schema: "{\"type\":\"string\"}",
+                example: Some("CONVERSATION_ID"),
+            },
+        ],
+        body: None,
+        responses: &[
+            ResponseSpec {
+                status: "200",
+                example: Some(
+                    "{\"data\":{\"_id\":\"CONVERSATION_ID\",\"endAt\":\"2026-04-14T02:52:32.163Z\",\"roomId\":\"ROOM_ID\",\"startAt\":\"2026-04-14T02:37:58.574Z\",\"state\":\"closed\"},\"message\":[\"Conversation retrieved successfully\"],\"status\":1,\"statusMessage\":\"success\"}",
+                ),
+            },
+            ResponseSpec {
+                status: "4XX",
+                example: None,
+            },
+            ResponseSpec {
+                status: "5XX",
+                example: None,
+            },
+        ],
+        secrets: &[],
+        decode: decode_answer::<types::PanelConversationAnswer, types::ApiError>,
     },
     OperationSpec {
         id: "resource_refresh",
@@ -884,6 +1300,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/external/assets/refresh",
         summary: "Refresh a resource URL",
         tags: &["resources"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -912,6 +1330,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::ResourceRefreshResponse, types::ApiError>,
     },
     OperationSpec {
@@ -920,6 +1339,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/external/messages/history/{botId}",
         summary: "Chat history",
         tags: &["history"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: Some(Pagination::Page {
             parameter: "page",
@@ -1024,6 +1445,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::HistoryPage, types::ApiError>,
     },
     OperationSpec {
@@ -1032,6 +1454,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/hsm/file",
         summary: "Send a template to every number of a CSV file",
         tags: &["templates"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -1060,6 +1484,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::StatusEnvelope, types::ApiError>,
     },
     OperationSpec {
@@ -1068,6 +1493,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/metrics/conversations/attended/external",
         summary: "List the conversations people attended",
         tags: &["history"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1129,6 +1556,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::AttendedConversations, types::ApiError>,
     },
     OperationSpec {
@@ -1137,6 +1565,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/users/state",
         summary: "Change user state",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -1175,6 +1605,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserState, types::ApiError>,
     },
     OperationSpec {
@@ -1183,6 +1614,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/users/{userId}/cache",
         summary: "Get user cache",
         tags: &["cache"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: Some(LogicError {
@@ -1241,6 +1674,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserCache, types::ApiError>,
     },
     OperationSpec {
@@ -1249,6 +1683,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/users/{userId}/cache",
         summary: "Set user cache",
         tags: &["cache"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: Some(LogicError {
@@ -1306,6 +1742,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::CacheSetResponse, types::ApiError>,
     },
     OperationSpec {
@@ -1314,6 +1751,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/users/{userId}/state",
         summary: "Get user state",
         tags: &["users"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1354,6 +1793,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::UserState, types::ApiError>,
     },
     OperationSpec {
@@ -1362,6 +1802,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/widget/create",
         summary: "Create a widget",
         tags: &["widget"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -1396,6 +1838,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::WidgetAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -1404,6 +1847,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v1/widget/user",
         summary: "Create or get a widget user",
         tags: &["widget"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1436,6 +1881,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::WidgetAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -1444,6 +1890,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/databases",
         summary: "List databases",
         tags: &["databases"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1480,6 +1928,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::DatabaseList, types::ApiError>,
     },
     OperationSpec {
@@ -1488,6 +1937,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/databases/{databaseId}/rows",
         summary: "List rows",
         tags: &["rows"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: Some(Pagination::Page {
             parameter: "page",
@@ -1544,6 +1995,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::RowPage, types::ApiError>,
     },
     OperationSpec {
@@ -1552,6 +2004,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/databases/{databaseId}/rows",
         summary: "Create a row",
         tags: &["rows"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -1587,6 +2041,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::RowAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -1595,6 +2050,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/databases/{databaseId}/rows/{rowId}",
         summary: "Get a row",
         tags: &["rows"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1633,6 +2090,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::RowAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -1641,6 +2099,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/databases/{databaseId}/rows/{rowId}",
         summary: "Update a row",
         tags: &["rows"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1684,6 +2144,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::RowAnswer, types::ApiError>,
     },
     OperationSpec {
@@ -1692,6 +2153,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/databases/{databaseId}/rows/{rowId}",
         summary: "Delete a row",
         tags: &["rows"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: true,
         pagination: None,
         logic_error: None,
@@ -1730,6 +2193,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::DatumEnvelope, types::ApiError>,
     },
     OperationSpec {
@@ -1738,6 +2202,8 @@ pub static OPERATIONS: &[OperationSpec] = &[
         path: "/v2/whatsapp/{botId}/hsm",
         summary: "Send a template to one or more numbers",
         tags: &["templates"],
+        server: None,
+        auth: &[AuthScheme::Basic],
         idempotent: false,
         pagination: None,
         logic_error: None,
@@ -1777,6 +2243,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
                 example: None,
             },
         ],
+        secrets: &[],
         decode: decode_answer::<types::HsmSendResponse, types::ApiError>,
     },
 ];
@@ -1941,11 +2408,81 @@ impl<'a> PagedCall<'a> for builder::CampaignList<'a> {
         }
     }
 }
+impl<'a> Call<'a> for builder::PanelMessageSend<'a> {
+    type Output = types::UndocumentedAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[14usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UndocumentedAnswer, types::ApiError> {
+        Box::pin(builder::PanelMessageSend::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::PanelIntegrationGet<'a> {
+    type Output = types::PanelIntegrationAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[15usize]
+    }
+    fn send(self) -> CallFuture<'a, types::PanelIntegrationAnswer, types::ApiError> {
+        Box::pin(builder::PanelIntegrationGet::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::PanelIntegrationCreate<'a> {
+    type Output = types::PanelIntegrationCreated;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[16usize]
+    }
+    fn send(self) -> CallFuture<'a, types::PanelIntegrationCreated, types::ApiError> {
+        Box::pin(builder::PanelIntegrationCreate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::PanelIntegrationUpdate<'a> {
+    type Output = types::PanelIntegration;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[17usize]
+    }
+    fn send(self) -> CallFuture<'a, types::PanelIntegration, types::ApiError> {
+        Box::pin(builder::PanelIntegrationUpdate::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::PanelConversationClose<'a> {
+    type Output = types::UndocumentedAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[18usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UndocumentedAnswer, types::ApiError> {
+        Box::pin(builder::PanelConversationClose::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::PanelConversationStart<'a> {
+    type Output = types::UndocumentedAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[19usize]
+    }
+    fn send(self) -> CallFuture<'a, types::UndocumentedAnswer, types::ApiError> {
+        Box::pin(builder::PanelConversationStart::send(self))
+    }
+}
+impl<'a> Call<'a> for builder::PanelConversationGet<'a> {
+    type Output = types::PanelConversationAnswer;
+    type Failure = types::ApiError;
+    fn operation() -> &'static OperationSpec {
+        &OPERATIONS[20usize]
+    }
+    fn send(self) -> CallFuture<'a, types::PanelConversationAnswer, types::ApiError> {
+        Box::pin(builder::PanelConversationGet::send(self))
+    }
+}
 impl<'a> Call<'a> for builder::ResourceRefresh<'a> {
     type Output = types::ResourceRefreshResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[14usize]
+        &OPERATIONS[21usize]
     }
     fn send(self) -> CallFuture<'a, types::ResourceRefreshResponse, types::ApiError> {
         Box::pin(builder::ResourceRefresh::send(self))
@@ -1955,7 +2492,7 @@ impl<'a> Call<'a> for builder::HistoryList<'a> {
     type Output = types::HistoryPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[15usize]
+        &OPERATIONS[22usize]
     }
     fn send(self) -> CallFuture<'a, types::HistoryPage, types::ApiError> {
         Box::pin(builder::HistoryList::send(self))
@@ -1978,7 +2515,7 @@ impl<'a> Call<'a> for builder::HsmBulkSend<'a> {
     type Output = types::StatusEnvelope;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[16usize]
+        &OPERATIONS[23usize]
     }
     fn send(self) -> CallFuture<'a, types::StatusEnvelope, types::ApiError> {
         Box::pin(builder::HsmBulkSend::send(self))
@@ -1988,7 +2525,7 @@ impl<'a> Call<'a> for builder::AttendedConversationsList<'a> {
     type Output = types::AttendedConversations;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[17usize]
+        &OPERATIONS[24usize]
     }
     fn send(self) -> CallFuture<'a, types::AttendedConversations, types::ApiError> {
         Box::pin(builder::AttendedConversationsList::send(self))
@@ -1998,7 +2535,7 @@ impl<'a> Call<'a> for builder::UserStateSet<'a> {
     type Output = types::UserState;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[18usize]
+        &OPERATIONS[25usize]
     }
     fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
         Box::pin(builder::UserStateSet::send(self))
@@ -2008,7 +2545,7 @@ impl<'a> Call<'a> for builder::CacheGet<'a> {
     type Output = types::UserCache;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[19usize]
+        &OPERATIONS[26usize]
     }
     fn send(self) -> CallFuture<'a, types::UserCache, types::ApiError> {
         Box::pin(builder::CacheGet::send(self))
@@ -2018,7 +2555,7 @@ impl<'a> Call<'a> for builder::CacheSet<'a> {
     type Output = types::CacheSetResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[20usize]
+        &OPERATIONS[27usize]
     }
     fn send(self) -> CallFuture<'a, types::CacheSetResponse, types::ApiError> {
         Box::pin(builder::CacheSet::send(self))
@@ -2028,7 +2565,7 @@ impl<'a> Call<'a> for builder::UserStateGet<'a> {
     type Output = types::UserState;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[21usize]
+        &OPERATIONS[28usize]
     }
     fn send(self) -> CallFuture<'a, types::UserState, types::ApiError> {
         Box::pin(builder::UserStateGet::send(self))
@@ -2038,7 +2575,7 @@ impl<'a> Call<'a> for builder::WidgetCreate<'a> {
     type Output = types::WidgetAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[22usize]
+        &OPERATIONS[29usize]
     }
     fn send(self) -> CallFuture<'a, types::WidgetAnswer, types::ApiError> {
         Box::pin(builder::WidgetCreate::send(self))
@@ -2048,7 +2585,7 @@ impl<'a> Call<'a> for builder::WidgetUserUpsert<'a> {
     type Output = types::WidgetAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[23usize]
+        &OPERATIONS[30usize]
     }
     fn send(self) -> CallFuture<'a, types::WidgetAnswer, types::ApiError> {
         Box::pin(builder::WidgetUserUpsert::send(self))
@@ -2058,7 +2595,7 @@ impl<'a> Call<'a> for builder::DatabaseList<'a> {
     type Output = types::DatabaseList;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[24usize]
+        &OPERATIONS[31usize]
     }
     fn send(self) -> CallFuture<'a, types::DatabaseList, types::ApiError> {
         Box::pin(builder::DatabaseList::send(self))
@@ -2068,7 +2605,7 @@ impl<'a> Call<'a> for builder::RowList<'a> {
     type Output = types::RowPage;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[25usize]
+        &OPERATIONS[32usize]
     }
     fn send(self) -> CallFuture<'a, types::RowPage, types::ApiError> {
         Box::pin(builder::RowList::send(self))
@@ -2091,7 +2628,7 @@ impl<'a> Call<'a> for builder::RowCreate<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[26usize]
+        &OPERATIONS[33usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowCreate::send(self))
@@ -2101,7 +2638,7 @@ impl<'a> Call<'a> for builder::RowGet<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[27usize]
+        &OPERATIONS[34usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowGet::send(self))
@@ -2111,7 +2648,7 @@ impl<'a> Call<'a> for builder::RowUpdate<'a> {
     type Output = types::RowAnswer;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[28usize]
+        &OPERATIONS[35usize]
     }
     fn send(self) -> CallFuture<'a, types::RowAnswer, types::ApiError> {
         Box::pin(builder::RowUpdate::send(self))
@@ -2121,7 +2658,7 @@ impl<'a> Call<'a> for builder::RowDelete<'a> {
     type Output = types::DatumEnvelope;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[29usize]
+        &OPERATIONS[36usize]
     }
     fn send(self) -> CallFuture<'a, types::DatumEnvelope, types::ApiError> {
         Box::pin(builder::RowDelete::send(self))
@@ -2131,7 +2668,7 @@ impl<'a> Call<'a> for builder::HsmSend<'a> {
     type Output = types::HsmSendResponse;
     type Failure = types::ApiError;
     fn operation() -> &'static OperationSpec {
-        &OPERATIONS[30usize]
+        &OPERATIONS[37usize]
     }
     fn send(self) -> CallFuture<'a, types::HsmSendResponse, types::ApiError> {
         Box::pin(builder::HsmSend::send(self))

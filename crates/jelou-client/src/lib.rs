@@ -29,13 +29,15 @@ pub mod check;
 mod dynamic;
 mod hooks;
 pub mod operation;
+mod secret;
 
 pub use auth::basic_auth_header;
 pub use dynamic::JsonRequest;
 pub use generated::*;
 pub use generated_operations::OPERATIONS;
 pub use hooks::{BoxFuture, Hooks, Interceptor, Operation};
-pub use operation::{Call, OperationSpec, PagedCall, operation_spec};
+pub use operation::{AuthScheme, Call, OperationSpec, PagedCall, ServerSpec, operation_spec};
+pub use secret::Secret;
 
 /// The base URL of the Jelou API, from the spec's `servers`.
 pub const DEFAULT_BASE_URL: &str = "https://api.jelou.ai";

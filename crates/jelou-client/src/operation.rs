@@ -25,6 +25,12 @@ pub struct OperationSpec {
     pub summary: &'static str,
     /// The spec's tags; the first one groups the operation (`jelou cache get`).
     pub tags: &'static [&'static str],
+    /// The host of its own the operation is on (its path item's `servers`), or `None` for the
+    /// API's base URL.
+    pub server: Option<ServerSpec>,
+    /// The ways the operation authenticates, in the spec's order of preference (its
+    /// `security`); empty when it takes none.
+    pub auth: &'static [AuthScheme],
     /// Sending the request twice has the effect of sending it once: `x-jelou-idempotent`, or
     /// else `GET` and `HEAD` only.
     pub idempotent: bool,
@@ -38,6 +44,9 @@ pub struct OperationSpec {
     pub body: Option<BodySpec>,
     /// The documented answers: status (`200`, `4XX`, `404`) and example, by status.
     pub responses: &'static [ResponseSpec],
+    /// JSON pointers to the fields of the successful answer that are secrets (`format:
+    /// password`), such as `/signingSecret`: never to be printed or logged.
+    pub secrets: &'static [&'static str],
     /// Decodes an answer of status `status` into the operation's generated type (its
     /// success type for 2XX, its error type otherwise), to say whether it fits.
     pub decode: fn(status: u16, body: &[u8]) -> Result<(), serde_json::Error>,
@@ -48,6 +57,64 @@ impl OperationSpec {
     pub fn parameter(&self, name: &str) -> Option<&'static ParameterSpec> {
         self.parameters.iter().find(|p| p.name == name)
     }
+
+    /// Replaces each secret of a successful answer ([`Self::secrets`]) with `"<redacted>"`,
+    /// returning the secrets taken, by pointer, for whoever must store them.
+    ///
+    /// ```
+    /// let create = jelou_client::operation_spec("panel_integration_create").unwrap();
+    /// let mut answer = serde_json::json!({"id": "I", "signingSecret": "abc"});
+    /// let taken = create.take_secrets(&mut answer);
+    /// assert_eq!(taken, vec![("/signingSecret", "abc".to_owned())]);
+    /// assert_eq!(answer["signingSecret"], "<redacted>");
+    /// ```
+    pub fn take_secrets(&self, answer: &mut serde_json::Value) -> Vec<(&'static str, String)> {
+        let mut taken = Vec::new();
+        for pointer in self.secrets {
+            if let Some(field) = answer.pointer_mut(pointer)
+                && let Some(secret) = field.as_str()
+            {
+                taken.push((*pointer, secret.to_owned()));
+                *field = serde_json::Value::String(REDACTED.to_owned());
+            }
+        }
+        taken
+    }
+}
+
+/// What a secret is shown as.
+pub const REDACTED: &str = "<redacted>";
+
+/// A host of its own that some operations are on: the `servers` of their path item.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerSpec {
+    /// The name its base URL is configured by (`x-jelou-server`), such as `panel`.
+    pub name: &'static str,
+    /// The base URL used by default: the first server the spec lists.
+    pub url: &'static str,
+    /// The other base URLs the spec lists for the same operations, such as a prefix another
+    /// copy of the documentation gives.
+    pub alternatives: &'static [&'static str],
+}
+
+/// One way an operation authenticates: a security scheme of the spec.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum AuthScheme {
+    /// HTTP Basic with the account's `clientId:clientSecret`.
+    Basic,
+    /// A key sent as is in the header `header`.
+    ApiKey {
+        /// The header's name, such as `x-api-key`.
+        header: &'static str,
+    },
+    /// `sha256=` and the hex HMAC-SHA256 of the exact body, keyed with a signing secret, in
+    /// the header `header` (`x-jelou-signature: hmac-sha256`).
+    Signature {
+        /// The header's name, such as `X-Jelou-Signature`.
+        header: &'static str,
+    },
 }
 
 /// Where a parameter travels.

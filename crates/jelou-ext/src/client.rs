@@ -5,10 +5,14 @@ use std::net::IpAddr;
 use std::sync::Arc;
 use std::time::Duration;
 
+use std::collections::BTreeMap;
+
 use jelou_client::Hooks;
+use jelou_webhooks::SigningSecret;
 
 use crate::clock::{Clock, TokioClock};
 use crate::error::Error;
+use crate::hosts::Hosts;
 use crate::limiter::{RateLimit, RateLimiter, SlidingWindowLimiter, Unlimited};
 use crate::pipeline::Pipeline;
 use crate::retry::{RetryBudget, RetryPolicy};
@@ -20,6 +24,12 @@ pub const ENV_CLIENT_ID: &str = "JELOU_CLIENT_ID";
 pub const ENV_CLIENT_SECRET: &str = "JELOU_CLIENT_SECRET";
 /// Environment variable holding the base URL (optional; the real API by default).
 pub const ENV_BASE_URL: &str = "JELOU_BASE_URL";
+/// Environment variable holding the project's API key (optional; the external support
+/// panel's operations take it, or else the client id and secret).
+pub const ENV_API_KEY: &str = "JELOU_API_KEY";
+/// Environment variable holding the panel integration's signing secret (optional; needed to
+/// send the panel's messages to users).
+pub const ENV_SIGNING_SECRET: &str = "JELOU_SIGNING_SECRET";
 /// Environment variable holding the Redis URL of the shared rate limiter (optional; the
 /// in-process limiter by default). Needs the `redis` feature.
 pub const ENV_REDIS_URL: &str = "JELOU_REDIS_URL";
@@ -68,6 +78,9 @@ enum Limiting {
 pub struct JelouBuilder {
     base_url: String,
     credentials: Option<Credentials>,
+    api_key: Option<String>,
+    signing_secret: Option<SigningSecret>,
+    servers: BTreeMap<String, String>,
     limiting: Limiting,
     retry_policy: RetryPolicy,
     request_timeout: Duration,
@@ -85,6 +98,9 @@ impl fmt::Debug for JelouBuilder {
         f.debug_struct("JelouBuilder")
             .field("base_url", &self.base_url)
             .field("credentials", &self.credentials)
+            .field("api_key", &self.api_key.as_ref().map(|_| "<redacted>"))
+            .field("signing_secret", &self.signing_secret)
+            .field("servers", &self.servers)
             .field("retry_policy", &self.retry_policy)
             .finish_non_exhaustive()
     }
@@ -95,6 +111,9 @@ impl Default for JelouBuilder {
         Self {
             base_url: jelou_client::DEFAULT_BASE_URL.to_owned(),
             credentials: None,
+            api_key: None,
+            signing_secret: None,
+            servers: BTreeMap::new(),
             limiting: Limiting::Window(RateLimit::JELOU),
             retry_policy: RetryPolicy::default(),
             request_timeout: Duration::from_secs(30),
@@ -116,13 +135,39 @@ impl JelouBuilder {
         self
     }
 
-    /// The account's credentials (required).
+    /// The account's credentials: HTTP Basic, which every operation but the external support
+    /// panel's requires. Needed unless the client only calls the panel.
     pub fn credentials(
         mut self,
         client_id: impl Into<String>,
         client_secret: impl Into<String>,
     ) -> Self {
         self.credentials = Some(Credentials::new(client_id, client_secret));
+        self
+    }
+
+    /// The project's API key, sent as `x-api-key` by the external support panel's operations.
+    /// Without it they authenticate with [`Self::credentials`] instead (the panel's pages
+    /// disagree on which one it takes; its prose asks for the key). Never shown by `Debug`.
+    pub fn api_key(mut self, api_key: impl Into<String>) -> Self {
+        self.api_key = Some(api_key.into());
+        self
+    }
+
+    /// The panel integration's signing secret (from its creation's answer): it signs the
+    /// messages sent to users through the panel (`X-Jelou-Signature`). Never shown by `Debug`.
+    pub fn signing_secret(mut self, secret: SigningSecret) -> Self {
+        self.signing_secret = Some(secret);
+        self
+    }
+
+    /// The base URL of a host of its own that some operations are on, by the name the spec
+    /// gives it: `panel` (the external support panel, default
+    /// `https://gateway.jelou.ai/jelouapi`; the documentation's `.md` copies write
+    /// `https://gateway.jelou.ai/platform`) and `panel_delivery` (its messages to users,
+    /// default `https://chatbot.jelou.ai`). Every other operation uses [`Self::base_url`].
+    pub fn server_base_url(mut self, server: impl Into<String>, base_url: impl Into<String>) -> Self {
+        self.servers.insert(server.into(), base_url.into());
         self
     }
 
@@ -214,18 +259,37 @@ impl JelouBuilder {
 
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Jelou, Error> {
-        let credentials = self.credentials.ok_or_else(|| {
-            Error::Config("credentials are required (client id and secret)".into())
-        })?;
+        if self.credentials.is_none() && self.api_key.is_none() && self.signing_secret.is_none()
+        {
+            return Err(Error::Config(
+                "credentials are required (client id and secret, or for the external support panel only, its API key or signing secret)".into(),
+            ));
+        }
         let base_url = self.base_url.trim_end_matches('/').to_owned();
         check_base_url(&base_url, self.allow_insecure_http)?;
-        let authorization =
-            jelou_client::basic_auth_header(&credentials.client_id, &credentials.client_secret)
-                .map_err(|_| {
-                    Error::Config(
-                        "the client id or secret holds characters a header cannot carry".into(),
-                    )
-                })?;
+        let servers = server_base_urls(self.servers, self.allow_insecure_http)?;
+        let basic = self
+            .credentials
+            .as_ref()
+            .map(|credentials| {
+                jelou_client::basic_auth_header(&credentials.client_id, &credentials.client_secret)
+            })
+            .transpose()
+            .map_err(|_| {
+                Error::Config("the client id or secret holds characters a header cannot carry".into())
+            })?;
+        let api_key = self
+            .api_key
+            .map(|key| {
+                let mut value = reqwest::header::HeaderValue::from_str(&key)?;
+                value.set_sensitive(true);
+                Ok(value)
+            })
+            .transpose()
+            .map_err(|_: reqwest::header::InvalidHeaderValue| {
+                Error::Config("the API key holds characters a header cannot carry".into())
+            })?;
+        let client_id = self.credentials.map(|credentials| credentials.client_id);
         let http = match self.http_client {
             Some(client) => client,
             None => reqwest::Client::builder()
@@ -242,17 +306,29 @@ impl JelouBuilder {
             Limiting::Custom(limiter) => limiter,
             #[cfg(feature = "redis")]
             Limiting::Redis(redis) => {
-                let redis = if redis.has_account() {
-                    *redis
-                } else {
-                    redis.account(credentials.client_id.as_str())
+                let redis = match &client_id {
+                    _ if redis.has_account() => *redis,
+                    Some(client_id) => redis.account(client_id.as_str()),
+                    None => {
+                        return Err(Error::Config(
+                            "the shared rate limiter needs an account: give credentials, or name one with RedisLimiterBuilder::account".into(),
+                        ));
+                    }
                 };
                 Arc::new(redis.build()?)
             }
             Limiting::Disabled => Arc::new(Unlimited),
         };
         let pipeline = Pipeline {
-            authorization,
+            credentials: crate::hosts::Credentials {
+                basic,
+                api_key,
+                signing_secret: self.signing_secret,
+            },
+            hosts: Hosts {
+                base_url: base_url.clone(),
+                servers,
+            },
             limiter,
             budget: RetryBudget::new(self.retry_policy.budget_tokens()),
             policy: self.retry_policy,
@@ -264,7 +340,7 @@ impl JelouBuilder {
         Ok(Jelou {
             inner: Arc::new(Shared {
                 client,
-                client_id: credentials.client_id,
+                client_id,
                 clock: self.clock,
                 max_response_bytes: self.max_response_bytes,
             }),
@@ -276,13 +352,33 @@ impl JelouBuilder {
 /// A builder configured by the variables `read` gives (the environment's, outside tests).
 fn builder_from_vars(read: impl Fn(&str) -> Option<String>) -> Result<JelouBuilder, Error> {
     let read = |name: &str| read(name).filter(|value| !value.is_empty());
-    let client_id =
-        read(ENV_CLIENT_ID).ok_or_else(|| Error::Config(format!("{ENV_CLIENT_ID} is not set")))?;
-    let client_secret = read(ENV_CLIENT_SECRET)
-        .ok_or_else(|| Error::Config(format!("{ENV_CLIENT_SECRET} is not set")))?;
-    let mut builder = Jelou::builder().credentials(client_id, client_secret);
+    let mut builder = Jelou::builder();
+    let api_key = read(ENV_API_KEY);
+    let signing_secret = read(ENV_SIGNING_SECRET);
+    match (read(ENV_CLIENT_ID), read(ENV_CLIENT_SECRET)) {
+        (Some(client_id), Some(client_secret)) => {
+            builder = builder.credentials(client_id, client_secret);
+        }
+        // The panel's operations alone need no account credentials.
+        (None, None) if api_key.is_some() || signing_secret.is_some() => {}
+        (None, _) => return Err(Error::Config(format!("{ENV_CLIENT_ID} is not set"))),
+        (Some(_), None) => return Err(Error::Config(format!("{ENV_CLIENT_SECRET} is not set"))),
+    }
+    if let Some(api_key) = api_key {
+        builder = builder.api_key(api_key);
+    }
+    if let Some(secret) = signing_secret {
+        let secret = SigningSecret::new(secret)
+            .map_err(|e| Error::Config(format!("{ENV_SIGNING_SECRET}: {e}")))?;
+        builder = builder.signing_secret(secret);
+    }
     if let Some(base_url) = read(ENV_BASE_URL) {
         builder = builder.base_url(base_url);
+    }
+    for server in server_names() {
+        if let Some(base_url) = read(&server_env_var(server)) {
+            builder = builder.server_base_url(server, base_url);
+        }
     }
     let redis_url = read(ENV_REDIS_URL);
     let fallback_share = read(ENV_REDIS_FALLBACK_SHARE);
@@ -316,6 +412,44 @@ fn builder_from_vars(read: impl Fn(&str) -> Option<String>) -> Result<JelouBuild
     }
 }
 
+/// The names of the hosts of their own that operations of the spec are on, in spec order.
+pub(crate) fn server_names() -> Vec<&'static str> {
+    let mut names: Vec<&'static str> = Vec::new();
+    for name in jelou_client::OPERATIONS.iter().filter_map(|op| op.server.map(|s| s.name)) {
+        if !names.contains(&name) {
+            names.push(name);
+        }
+    }
+    names
+}
+
+/// The environment variable holding the base URL of the host named `server`:
+/// `JELOU_PANEL_BASE_URL` for `panel`.
+pub fn server_env_var(server: &str) -> String {
+    format!("JELOU_{}_BASE_URL", server.to_ascii_uppercase().replace('-', "_"))
+}
+
+/// The configured base URLs, each checked, by the spec's server names.
+fn server_base_urls(
+    servers: BTreeMap<String, String>,
+    allow_insecure_http: bool,
+) -> Result<BTreeMap<String, String>, Error> {
+    let known = server_names();
+    let mut checked = BTreeMap::new();
+    for (name, base_url) in servers {
+        if !known.contains(&name.as_str()) {
+            return Err(Error::Config(format!(
+                "no operation is on a host named {name:?}; the spec names {}",
+                known.join(", ")
+            )));
+        }
+        let base_url = base_url.trim_end_matches('/').to_owned();
+        check_base_url(&base_url, allow_insecure_http)?;
+        checked.insert(name, base_url);
+    }
+    Ok(checked)
+}
+
 fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error> {
     let url = reqwest::Url::parse(base_url)
         .map_err(|e| Error::Config(format!("base URL {base_url:?} is not a URL: {e}")))?;
@@ -347,7 +481,7 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error
 /// the pipeline holding the limiter and retry budget).
 pub(crate) struct Shared {
     client: jelou_client::Client,
-    client_id: String,
+    client_id: Option<String>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_response_bytes: usize,
 }
@@ -381,9 +515,11 @@ impl Jelou {
         JelouBuilder::default()
     }
 
-    /// A client configured from `JELOU_CLIENT_ID`, `JELOU_CLIENT_SECRET` and, optionally,
-    /// `JELOU_BASE_URL`, `JELOU_REDIS_URL` and `JELOU_REDIS_FALLBACK_SHARE`; everything else
-    /// at its default.
+    /// A client configured from `JELOU_CLIENT_ID` and `JELOU_CLIENT_SECRET` (which only a
+    /// client of the external support panel alone may leave out) and, optionally,
+    /// `JELOU_API_KEY`, `JELOU_SIGNING_SECRET`, `JELOU_BASE_URL`, the base URL of each host of
+    /// its own (`JELOU_PANEL_BASE_URL`, `JELOU_PANEL_DELIVERY_BASE_URL`), `JELOU_REDIS_URL`
+    /// and `JELOU_REDIS_FALLBACK_SHARE`; everything else at its default.
     pub fn from_env() -> Result<Self, Error> {
         Self::builder_from_env()?.build()
     }
@@ -409,9 +545,9 @@ impl Jelou {
         &self.inner.client
     }
 
-    /// The account's client id.
-    pub fn client_id(&self) -> &str {
-        &self.inner.client_id
+    /// The account's client id, when the client has the account's credentials.
+    pub fn client_id(&self) -> Option<&str> {
+        self.inner.client_id.as_deref()
     }
 }
 
@@ -462,7 +598,7 @@ mod tests {
             let shared = builder_from_vars(vars(&with_url)).expect("builder");
             assert!(matches!(shared.limiting, Limiting::Redis(_)));
             let client = shared.build().expect("client");
-            assert_eq!(client.client_id(), "id");
+            assert_eq!(client.client_id(), Some("id"));
             let error = builder_from_vars(vars(&share)).expect_err("not a number");
             assert!(error.to_string().contains("\"half\""), "{error}");
         }
@@ -522,11 +658,55 @@ mod tests {
     }
 
     #[test]
+    fn the_panel_alone_needs_only_its_key_and_each_host_has_its_variable() {
+        let panel_only = [
+            (ENV_API_KEY, "key-1"),
+            ("JELOU_PANEL_BASE_URL", "http://127.0.0.1:9/platform/"),
+            ("JELOU_PANEL_DELIVERY_BASE_URL", "http://127.0.0.1:9/chatbot"),
+        ];
+        let builder = builder_from_vars(vars(&panel_only)).expect("builder");
+        assert_eq!(
+            builder.servers.get("panel").map(String::as_str),
+            Some("http://127.0.0.1:9/platform/")
+        );
+        assert!(builder.servers.contains_key("panel_delivery"));
+        let shown = format!("{builder:?}");
+        assert!(!shown.contains("key-1"), "{shown}");
+        let client = builder.build().expect("builds");
+        assert_eq!(client.client_id(), None);
+
+        let error = builder_from_vars(vars(&[(ENV_CLIENT_SECRET, "s")])).expect_err("no id");
+        assert!(error.to_string().contains(ENV_CLIENT_ID), "{error}");
+        let error = builder_from_vars(vars(&[(ENV_SIGNING_SECRET, "")])).expect_err("empty");
+        assert!(error.to_string().contains(ENV_CLIENT_ID), "{error}");
+        assert_eq!(server_env_var("panel_delivery"), "JELOU_PANEL_DELIVERY_BASE_URL");
+    }
+
+    #[test]
+    fn a_host_the_spec_does_not_name_or_plain_http_off_loopback_is_refused() {
+        let error = Jelou::builder()
+            .credentials("id", "secret")
+            .server_base_url("gateway", "https://gateway.jelou.ai")
+            .build()
+            .expect_err("unknown host");
+        assert!(
+            error.to_string().contains("\"gateway\"") && error.to_string().contains("panel"),
+            "{error}"
+        );
+        let error = Jelou::builder()
+            .api_key("k")
+            .server_base_url("panel", "http://gateway.jelou.ai/jelouapi")
+            .build()
+            .expect_err("insecure");
+        assert!(error.to_string().contains("plain http"), "{error}");
+    }
+
+    #[test]
     fn credentials_are_required() {
         let error = Jelou::builder().build().expect_err("no credentials");
         assert_eq!(
             error.to_string(),
-            "invalid client configuration: credentials are required (client id and secret)"
+            "invalid client configuration: credentials are required (client id and secret, or for the external support panel only, its API key or signing secret)"
         );
     }
 }

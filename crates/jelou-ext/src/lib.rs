@@ -6,6 +6,7 @@ mod client;
 pub mod clock;
 mod error;
 mod generic;
+mod hosts;
 mod inputs;
 pub mod limiter;
 mod message;
@@ -20,9 +21,11 @@ mod transport_failure;
 mod validate;
 
 pub use client::{
-    ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE, ENV_REDIS_URL, Jelou,
-    JelouBuilder,
+    ENV_API_KEY, ENV_BASE_URL, ENV_CLIENT_ID, ENV_CLIENT_SECRET, ENV_REDIS_FALLBACK_SHARE,
+    ENV_REDIS_URL, ENV_SIGNING_SECRET, Jelou, JelouBuilder, server_env_var,
 };
+pub use jelou_client::Secret;
+pub use jelou_webhooks::SigningSecret;
 pub use error::{ApiError, Error, Language, RAW_BODY_LIMIT};
 pub use inputs::{
     Attributes, ChatInput, DEFAULT_HISTORY_LIMIT, HistoryQuery, ListOption, MAX_HISTORY_LIMIT,

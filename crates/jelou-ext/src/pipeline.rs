@@ -13,6 +13,7 @@ use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY
 use crate::call::CallState;
 use crate::clock::Clock;
 use crate::error::Error;
+use crate::hosts::{Credentials, Hosts};
 use crate::limiter::{Permit, RateLimiter};
 use crate::retry::{
     AttemptEnd, AttemptOutcome, Decision, Idempotency, RetryBudget, RetryPolicy, decide,
@@ -24,7 +25,8 @@ use crate::validate::ValidationError;
 
 /// The interceptor `jelou-ext` plugs into the generated client.
 pub(crate) struct Pipeline {
-    pub(crate) authorization: HeaderValue,
+    pub(crate) credentials: Credentials,
+    pub(crate) hosts: Hosts,
     pub(crate) limiter: Arc<dyn RateLimiter>,
     pub(crate) policy: RetryPolicy,
     pub(crate) budget: RetryBudget,
@@ -110,6 +112,22 @@ impl Pipeline {
         Ok(permit)
     }
 
+    /// Puts the request on its operation's host, with the credentials its spec asks for.
+    fn address(
+        &self,
+        spec: &'static jelou_client::OperationSpec,
+        request: &mut reqwest::Request,
+    ) -> Result<(), Error> {
+        if let Some(server) = &spec.server {
+            self.hosts.move_to(request, server)?;
+        }
+        let body = request.body().and_then(reqwest::Body::as_bytes);
+        if let Some(header) = self.credentials.header_for(spec, body)? {
+            request.headers_mut().insert(header.name, header.value);
+        }
+        Ok(())
+    }
+
     /// What ends an attempt, as [`decide`] needs it.
     fn attempt_end(
         &self,
@@ -139,15 +157,23 @@ impl Interceptor for Pipeline {
         operation: Operation,
     ) -> BoxFuture<'a, Result<(), String>> {
         Box::pin(async move {
-            let headers = request.headers_mut();
-            headers.insert(AUTHORIZATION, self.authorization.clone());
             // Page 001: "This header must be specified in every request", bodies or not.
-            headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+            request
+                .headers_mut()
+                .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
             let call = CallState::current();
-            // The spec's limits first: a request that breaks one takes no rate-limit slot.
+            // Its host and credentials, then the spec's limits: a request that breaks one
+            // takes no rate-limit slot.
             let checked = match jelou_client::operation_spec(operation.operation_id) {
-                Some(spec) => check_against_spec(spec, request),
-                None => Ok(()),
+                Some(spec) => self
+                    .address(spec, request)
+                    .and_then(|()| check_against_spec(spec, request)),
+                None => {
+                    if let Some(basic) = &self.credentials.basic {
+                        request.headers_mut().insert(AUTHORIZATION, basic.clone());
+                    }
+                    Ok(())
+                }
             };
             if let Some(call) = &call {
                 call.record(|r| r.url = Some(request.url().clone()));
@@ -257,7 +283,13 @@ impl Interceptor for Pipeline {
                         r.retry_after = retry_after;
                         if let Ok(answer) = &result {
                             r.status = Some(answer.status);
-                            r.body = answer.body.clone();
+                            // What an error may show never holds a secret of the answer.
+                            r.body = match jelou_client::operation_spec(operation.operation_id) {
+                                Some(spec) if answer.status.is_success() => {
+                                    without_secrets(spec, &answer.body)
+                                }
+                                _ => answer.body.clone(),
+                            };
                             r.too_large = answer.too_large.then_some(answer.status);
                         }
                     });
@@ -327,10 +359,42 @@ fn check_against_spec(
     })
 }
 
+/// `body` with the operation's secrets redacted. A body that is not JSON has no field to
+/// find them in and is kept whole, unless the operation has secrets: then it is dropped.
+fn without_secrets(spec: &jelou_client::OperationSpec, body: &Bytes) -> Bytes {
+    if spec.secrets.is_empty() {
+        return body.clone();
+    }
+    match serde_json::from_slice::<serde_json::Value>(body) {
+        Ok(mut value) => {
+            spec.take_secrets(&mut value);
+            Bytes::from(value.to_string())
+        }
+        Err(_) => Bytes::new(),
+    }
+}
+
 /// Hands the buffered answer back to the generated code as a response.
 fn rebuild(answer: Answer) -> reqwest::Response {
     let mut response = http::Response::new(answer.body);
     *response.status_mut() = answer.status;
     *response.headers_mut() = answer.headers;
     reqwest::Response::from(response)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_answer_keeps_no_secret_for_the_errors_to_show() {
+        let create = jelou_client::operation_spec("panel_integration_create").expect("spec");
+        let kept = without_secrets(create, &Bytes::from_static(br#"{"id":"I","signingSecret":"s3cr3t"}"#));
+        let text = String::from_utf8_lossy(&kept);
+        assert!(!text.contains("s3cr3t") && text.contains("\"id\":\"I\""), "{text}");
+        assert!(without_secrets(create, &Bytes::from_static(b"s3cr3t, not JSON")).is_empty());
+        let get = jelou_client::operation_spec("panel_integration_get").expect("spec");
+        let body = Bytes::from_static(b"not JSON");
+        assert_eq!(without_secrets(get, &body), body);
+    }
 }

@@ -15,8 +15,8 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 pub use seed::{
-    DEMO_BOT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PHONE, DEMO_USER_ID, Seed, SeedCredentials,
-    SeedUser,
+    DEMO_API_KEY, DEMO_BOT, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, DEMO_PHONE, DEMO_PROJECT,
+    DEMO_USER_ID, Seed, SeedCredentials, SeedProject, SeedUser,
 };
 
 use state::State;
@@ -44,8 +44,15 @@ impl Sandbox {
     /// and `delivered_user`; when told that a user wrote (`POST /_sandbox/say`, or
     /// `jelou sandbox say`), the external panel's `message` event. Each event carries a stable
     /// `event_id`; a delivery that fails or times out is retried, in order.
+    ///
+    /// The external support panel's events (`conversation.start`, `conversation.close`,
+    /// and `message` during a panel conversation) go to the same `target`, which stands in
+    /// for the integration's public HTTPS URL; its integrations are created with the
+    /// target's secret as their signing secret.
     #[must_use]
     pub fn with_webhook(mut self, target: WebhookTarget) -> Self {
+        let secret = String::from_utf8_lossy(target.secret().expose()).into_owned();
+        self.lock().set_webhook_secret(secret);
         self.outbox = Outbox::to(target);
         self
     }
@@ -107,8 +114,29 @@ impl RunningSandbox {
 
     /// `http://<addr>`, to hand to a client as its base URL.
     pub fn base_url(&self) -> String {
-        format!("http://{}", self.addr)
+        base_url(self.addr)
     }
+
+    /// The base URL of each host of its own that operations are on (the external support
+    /// panel's), by the spec's name for it: `("panel", "http://<addr>/jelouapi")` and
+    /// `("panel_delivery", "http://<addr>/chatbot")`.
+    pub fn server_base_urls(&self) -> Vec<(&'static str, String)> {
+        server_base_urls(self.addr)
+    }
+}
+
+/// `http://<addr>`.
+pub fn base_url(addr: SocketAddr) -> String {
+    format!("http://{addr}")
+}
+
+/// The base URL of each host of its own of a sandbox listening on `addr`, by the spec's name
+/// for it (see [`RunningSandbox::server_base_urls`]).
+pub fn server_base_urls(addr: SocketAddr) -> Vec<(&'static str, String)> {
+    routes::SERVER_PREFIXES
+        .iter()
+        .map(|(name, prefix)| (*name, format!("http://{addr}{prefix}")))
+        .collect()
 }
 
 impl Drop for RunningSandbox {

@@ -11,6 +11,8 @@ use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
+use axum::Extension;
+use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
@@ -18,17 +20,42 @@ use serde_json::Value;
 use tokio::time::Instant;
 
 use jelou_client::OperationSpec;
-use jelou_client::check::{CheckError, RequestBody, RequestParts, Route, check_request, route};
+use jelou_client::check::{CheckError, RequestBody, RequestParts, Route, check_request, route_on};
+use jelou_webhooks::SIGNATURE_HEADER;
 
 use crate::Sandbox;
 use crate::envelope::Refusal;
+use crate::state::PanelCaller;
 
 /// The largest request body accepted.
 const BODY_LIMIT: usize = 1024 * 1024;
 
 type Answer = Result<axum::Json<Value>, Refusal>;
 
+/// Where the panel's gateway is served (also under `/platform`, the other prefix the pages
+/// give).
+const PANEL_PREFIX: &str = "/jelouapi";
+/// Where the panel's messages to users are served.
+const PANEL_DELIVERY_PREFIX: &str = "/chatbot";
+
+/// The path under the sandbox's address of each host of its own that operations are on, by
+/// the spec's name for it.
+pub(crate) const SERVER_PREFIXES: [(&str, &str); 2] =
+    [("panel", PANEL_PREFIX), ("panel_delivery", PANEL_DELIVERY_PREFIX)];
+
 pub(crate) fn router(sandbox: Sandbox) -> Router {
+    let panel = panel_router(&sandbox);
+    api_router(&sandbox)
+        // The panel's hosts, each under a path of its own: the gateway under both prefixes
+        // the pages give, and the host of the panel's messages to users.
+        .nest(PANEL_PREFIX, panel.clone())
+        .nest("/platform", panel)
+        .nest(PANEL_DELIVERY_PREFIX, delivery_router(&sandbox))
+        .with_state(sandbox)
+}
+
+/// The API's own host.
+fn api_router(sandbox: &Sandbox) -> Router<Sandbox> {
     Router::new()
         .route("/v1/users/{user}/cache", get(cache_get).post(cache_set))
         .route("/v1/bots/{bot}/messages", post(message_send))
@@ -60,15 +87,55 @@ pub(crate) fn router(sandbox: Sandbox) -> Router {
         // of one that is served: `spec_rules` has already found it.
         .fallback(documented_answer)
         .method_not_allowed_fallback(documented_answer)
-        .layer(middleware::from_fn(spec_rules))
+        .layer(middleware::from_fn_with_state(None, spec_rules))
         // The sandbox's own: not an operation of the API, so not under the spec's rules.
         .route("/_sandbox/say", post(say))
         .layer(middleware::from_fn_with_state(sandbox.clone(), guard))
-        .with_state(sandbox)
 }
 
-/// Basic authentication, then the account's five requests per second.
-async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+/// The external support panel's gateway (`x-jelou-server: panel`).
+fn panel_router(sandbox: &Sandbox) -> Router<Sandbox> {
+    Router::new()
+        .route(
+            "/v1/external-support/{project}",
+            post(panel_integration_create)
+                .get(panel_integration_get)
+                .patch(panel_integration_update),
+        )
+        .route(
+            "/v1/external-support/{project}/conversations/start",
+            post(panel_conversation_start),
+        )
+        .route(
+            "/v1/external-support/{project}/conversations/close",
+            post(panel_conversation_close),
+        )
+        .route(
+            "/v1/external-support/{project}/conversations/{conversation}",
+            get(panel_conversation_get),
+        )
+        .fallback(documented_answer)
+        .method_not_allowed_fallback(documented_answer)
+        .layer(middleware::from_fn_with_state(Some("panel"), spec_rules))
+        .layer(middleware::from_fn_with_state(sandbox.clone(), panel_guard))
+}
+
+/// Where the panel sends its messages to users (`x-jelou-server: panel_delivery`): signed,
+/// not authenticated; the handler verifies the signature.
+fn delivery_router(sandbox: &Sandbox) -> Router<Sandbox> {
+    Router::new()
+        .route("/v1/external-support/webhook", post(panel_message_send))
+        .fallback(documented_answer)
+        .method_not_allowed_fallback(documented_answer)
+        .layer(middleware::from_fn_with_state(
+            Some("panel_delivery"),
+            spec_rules,
+        ))
+        .layer(middleware::from_fn_with_state(sandbox.clone(), rate_limit))
+}
+
+/// Whether the request carries the account's Basic credentials.
+fn has_account_credentials(sandbox: &Sandbox, request: &Request) -> bool {
     let credentials = request
         .headers()
         .get(AUTHORIZATION)
@@ -76,13 +143,50 @@ async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> 
         .and_then(|value| value.strip_prefix("Basic "))
         .and_then(|encoded| STANDARD.decode(encoded.trim()).ok())
         .and_then(|decoded| String::from_utf8(decoded).ok());
-    let authenticated = credentials
+    credentials
         .as_deref()
         .and_then(|pair| pair.split_once(':'))
-        .is_some_and(|(id, secret)| sandbox.lock().authenticates(id, secret));
-    if !authenticated {
+        .is_some_and(|(id, secret)| sandbox.lock().authenticates(id, secret))
+}
+
+/// Basic authentication, then the account's five requests per second.
+async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
+    if !has_account_credentials(&sandbox, &request) {
         return Refusal::Unauthenticated.into_response();
     }
+    rate_limit(State(sandbox), request, next).await
+}
+
+/// Who called the panel: `None` for the account (Basic), or the project key it sent.
+#[derive(Clone, Debug)]
+struct PanelKey(Option<String>);
+
+impl PanelKey {
+    fn caller(&self) -> PanelCaller<'_> {
+        self.0.as_deref().map_or(PanelCaller::Account, PanelCaller::ApiKey)
+    }
+}
+
+/// The panel's authentication: a project's `x-api-key`, or else the account's Basic
+/// credentials (the pages show both); then the account's rate limit.
+async fn panel_guard(State(sandbox): State<Sandbox>, mut request: Request, next: Next) -> Response {
+    let key = request
+        .headers()
+        .get("x-api-key")
+        .and_then(|value| value.to_str().ok())
+        .map(str::to_owned);
+    let caller = match key {
+        Some(key) if sandbox.lock().knows_api_key(&key) => PanelKey(Some(key)),
+        Some(_) => return Refusal::Unauthenticated.into_response(),
+        None if has_account_credentials(&sandbox, &request) => PanelKey(None),
+        None => return Refusal::Unauthenticated.into_response(),
+    };
+    request.extensions_mut().insert(caller);
+    rate_limit(State(sandbox), request, next).await
+}
+
+/// The account's five requests per second; the events a request produced go out after it.
+async fn rate_limit(State(sandbox): State<Sandbox>, request: Request, next: Next) -> Response {
     if let Err(refusal) = sandbox.lock().admit(Instant::now()) {
         return refusal.into_response();
     }
@@ -97,9 +201,13 @@ async fn guard(State(sandbox): State<Sandbox>, request: Request, next: Next) -> 
 /// the parameters and body must keep every limit of its schemas (422 naming the field). The
 /// same rules the SDK applies before sending, stated once in the spec. The operation found
 /// travels on with the request, for [`documented_answer`].
-async fn spec_rules(request: Request, next: Next) -> Response {
+async fn spec_rules(
+    State(server): State<Option<&'static str>>,
+    request: Request,
+    next: Next,
+) -> Response {
     let (mut parts, body) = request.into_parts();
-    let operation = match route(parts.method.as_str(), parts.uri.path()) {
+    let operation = match route_on(server, parts.method.as_str(), parts.uri.path()) {
         Route::Operation(operation) => operation,
         Route::WrongMethod(allowed) => return Refusal::WrongMethod(allowed).into_response(),
         _ => return Refusal::NoSuchPath.into_response(),
@@ -431,4 +539,109 @@ async fn say(State(sandbox): State<Sandbox>, request: Body) -> Answer {
     };
     let bot = text("botId").unwrap_or_else(|| crate::DEMO_BOT.to_owned());
     sandbox.lock().say(&bot, &user, &said).map(axum::Json)
+}
+
+async fn panel_integration_create(
+    State(sandbox): State<Sandbox>,
+    Extension(key): Extension<PanelKey>,
+    project: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let project = segment(project)?;
+    let request: Value = body(request).await?;
+    sandbox
+        .lock()
+        .panel_integration_create(key.caller(), &project, &request)
+        .map(axum::Json)
+}
+
+async fn panel_integration_get(
+    State(sandbox): State<Sandbox>,
+    Extension(key): Extension<PanelKey>,
+    project: Result<Path<String>, PathRejection>,
+) -> Answer {
+    let project = segment(project)?;
+    sandbox
+        .lock()
+        .panel_integration_get(key.caller(), &project)
+        .map(axum::Json)
+}
+
+async fn panel_integration_update(
+    State(sandbox): State<Sandbox>,
+    Extension(key): Extension<PanelKey>,
+    project: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let project = segment(project)?;
+    let request: Value = body(request).await?;
+    sandbox
+        .lock()
+        .panel_integration_update(key.caller(), &project, &request)
+        .map(axum::Json)
+}
+
+async fn panel_conversation_start(
+    State(sandbox): State<Sandbox>,
+    Extension(key): Extension<PanelKey>,
+    project: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let project = segment(project)?;
+    let request: Value = body(request).await?;
+    sandbox
+        .lock()
+        .panel_conversation_start(key.caller(), &project, &request)
+        .map(axum::Json)
+}
+
+async fn panel_conversation_close(
+    State(sandbox): State<Sandbox>,
+    Extension(key): Extension<PanelKey>,
+    project: Result<Path<String>, PathRejection>,
+    request: Body,
+) -> Answer {
+    let project = segment(project)?;
+    let request: Value = body(request).await?;
+    sandbox
+        .lock()
+        .panel_conversation_close(key.caller(), &project, &request)
+        .map(axum::Json)
+}
+
+async fn panel_conversation_get(
+    State(sandbox): State<Sandbox>,
+    Extension(key): Extension<PanelKey>,
+    path: Result<Path<(String, String)>, PathRejection>,
+) -> Answer {
+    let Path((project, conversation)) = path.map_err(|_| Refusal::NoSuchPath)?;
+    sandbox
+        .lock()
+        .panel_conversation_get(key.caller(), &project, &conversation)
+        .map(axum::Json)
+}
+
+/// `panel_message_send`: verified with the signing secret of the integration of the body's
+/// `project_id`, over the body's exact bytes; 401 when it does not match (or the project has
+/// no integration).
+async fn panel_message_send(
+    State(sandbox): State<Sandbox>,
+    headers: HeaderMap,
+    request: Body,
+) -> Answer {
+    let bytes = axum::body::to_bytes(request, BODY_LIMIT)
+        .await
+        .map_err(|_| Refusal::TooLarge)?;
+    let request: Value = serde_json::from_slice(&bytes).map_err(|_| Refusal::Unauthenticated)?;
+    let project = request["project_id"].as_str().unwrap_or_default();
+    let signature = headers
+        .get(SIGNATURE_HEADER)
+        .and_then(|value| value.to_str().ok())
+        .unwrap_or_default();
+    let secret = sandbox.lock().panel_signing_secret(project);
+    let verified = secret.is_some_and(|secret| secret.verify(&bytes, signature).is_ok());
+    if !verified {
+        return Err(Refusal::Unauthenticated);
+    }
+    sandbox.lock().panel_message_send(&request).map(axum::Json)
 }

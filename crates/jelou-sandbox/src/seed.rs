@@ -18,6 +18,26 @@ pub struct SeedCredentials {
     pub client_secret: String,
 }
 
+/// A project of the account, for the external support panel: its id and its API key
+/// (`x-api-key`).
+#[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct SeedProject {
+    /// The project's id.
+    pub id: String,
+    /// The project's API key.
+    pub api_key: String,
+}
+
+impl std::fmt::Debug for SeedProject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SeedProject")
+            .field("id", &self.id)
+            .field("api_key", &"<redacted>")
+            .finish()
+    }
+}
+
 /// A user that exists from the start.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +79,9 @@ pub struct Seed {
     /// Caches by user, then by bot.
     #[serde(default)]
     pub caches: BTreeMap<String, BTreeMap<String, Map<String, Value>>>,
+    /// The account's projects, for the external support panel.
+    #[serde(default)]
+    pub projects: Vec<SeedProject>,
 }
 
 /// The demo account's client id.
@@ -69,6 +92,10 @@ pub const DEMO_CLIENT_SECRET: &str = "demo-secret";
 pub const DEMO_BOT: &str = "demo-bot";
 /// The demo WhatsApp user (a phone number without `+`).
 pub const DEMO_PHONE: &str = "593987654321";
+/// The demo project of the external support panel.
+pub const DEMO_PROJECT: &str = "demo-project";
+/// The demo project's API key.
+pub const DEMO_API_KEY: &str = "demo-api-key";
 /// The demo user's 24-character id.
 pub const DEMO_USER_ID: &str = "5b7ff847cc3c3fb33c9249a8";
 
@@ -84,14 +111,19 @@ impl Seed {
             users: Vec::new(),
             history: BTreeMap::new(),
             caches: BTreeMap::new(),
+            projects: Vec::new(),
         }
     }
 
     /// The demo: account `demo-client`/`demo-secret`, bot `demo-bot` with a short history,
-    /// one user with a cache.
+    /// one user with a cache, project `demo-project` with API key `demo-api-key`.
     pub fn demo() -> Self {
         let mut seed = Self::empty(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET);
         seed.bots.push(DEMO_BOT.to_owned());
+        seed.projects.push(SeedProject {
+            id: DEMO_PROJECT.to_owned(),
+            api_key: DEMO_API_KEY.to_owned(),
+        });
         seed.users.push(SeedUser {
             id: DEMO_USER_ID.to_owned(),
             user_id: Some(DEMO_PHONE.to_owned()),

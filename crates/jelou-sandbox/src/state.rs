@@ -94,10 +94,21 @@ pub(crate) struct State {
     /// Events produced by the last requests, for the webhook (`Sandbox::with_webhook`).
     events: Vec<Value>,
     next_event: u64,
+    /// The panel's integration of each project, by project id (`signingSecret` included).
+    integrations: BTreeMap<String, Value>,
+    next_integration: u64,
+    /// The panel's conversations, by id.
+    conversations: BTreeMap<String, Value>,
+    next_conversation: u64,
+    /// The secret the sandbox's webhook deliveries are signed with, if it has a webhook.
+    webhook_secret: Option<String>,
 }
 
 mod datum;
+mod panel;
 mod templates;
+
+pub(crate) use panel::PanelCaller;
 
 /// The example answer the spec documents for `operation`'s success, if any.
 fn documented(operation: &str) -> Option<Value> {
@@ -174,6 +185,11 @@ impl State {
             next_row: 0,
             events: Vec::new(),
             next_event: 0,
+            integrations: BTreeMap::new(),
+            next_integration: 0,
+            conversations: BTreeMap::new(),
+            next_conversation: 0,
+            webhook_secret: None,
             seed,
         }
     }
@@ -280,6 +296,11 @@ impl State {
         Ok(answer)
     }
 
+    /// Signs the panel's new integrations with `secret`, the webhook's.
+    pub(crate) fn set_webhook_secret(&mut self, secret: String) {
+        self.webhook_secret = Some(secret);
+    }
+
     /// The events produced since the last call, oldest first.
     pub(crate) fn take_events(&mut self) -> Vec<Value> {
         std::mem::take(&mut self.events)
@@ -327,14 +348,19 @@ impl State {
                 "sender": {"id": user_id, "type": "Whatsapp"},
                 "bubble": {"type": "TEXT", "text": text},
             }));
+        // In a panel conversation, the event names it; otherwise the sandbox's own project.
         let room = format!("{bot_id}:{user_id}");
-        self.emit(json!({
-            "field": "messages", "object": "message_event", "event_type": "message",
-            "project_id": "sandbox", "room_id": room,
-            "contact": {"id": user_id}, "conversation": {"id": room},
-            "bot": {"id": bot_id},
-            "value": {"id": message_id, "type": "text", "content": {"body": text}},
-        }));
+        let mut event = self.panel_conversation_of(bot_id, user_id).unwrap_or_else(|| {
+            json!({
+                "project_id": "sandbox", "room_id": room,
+                "contact": {"id": user_id}, "conversation": {"id": room}, "bot": {"id": bot_id},
+            })
+        });
+        event["field"] = json!("messages");
+        event["object"] = json!("message_event");
+        event["event_type"] = json!("message");
+        event["value"] = json!({"id": message_id, "type": "text", "content": {"body": text}});
+        self.emit(event);
         Ok(json!({"messageId": message_id}))
     }
 

@@ -33,6 +33,11 @@ impl WebhookTarget {
         }
     }
 
+    /// The secret the deliveries are signed with.
+    pub(crate) fn secret(&self) -> &SigningSecret {
+        &self.secret
+    }
+
     /// The wait after the `failures`-th failure.
     fn backoff(&self, failures: u32) -> Duration {
         self.first_backoff

@@ -19,8 +19,8 @@ pub enum Event {
     /// External support panel: a conversation was handed to your panel
     /// (`conversation.start`; the pages name it without showing its payload).
     ConversationStart(PanelEvent),
-    /// External support panel: a conversation ended (`conversation.close`; named, payload
-    /// not shown).
+    /// External support panel: a conversation ended (`conversation.close`; its page lists
+    /// `event`, `timestamp` and `project_id` before the rest is cut off).
     ConversationClose(PanelEvent),
     /// A template's delivery: `delivered_channel`, `delivered_user`, `failed`, `read` or
     /// `reply` (the pages name these events without showing their payload; they are
@@ -49,6 +49,8 @@ pub struct PanelEvent {
     pub object: Option<String>,
     /// The event's name: `message`, `conversation.start`, `conversation.close`.
     pub event_type: Option<String>,
+    /// The event's name, as the close page's payload calls the field (`conversation.close`).
+    pub event: Option<String>,
     /// When it happened; 13 digits in the example, so milliseconds since 1970 (not stated).
     pub timestamp: Option<i64>,
     /// The Jelou project (brain) of the integration.
@@ -180,10 +182,11 @@ impl Event {
                 (Some("message"), _) => {
                     Self::Message(Box::new(serde_json::from_value(value).ok()?))
                 }
-                (Some("conversation.start"), _) => {
+                // The close page names the field `event`; the message event `event_type`.
+                (Some("conversation.start"), _) | (_, Some("conversation.start")) => {
                     Self::ConversationStart(serde_json::from_value(value).ok()?)
                 }
-                (Some("conversation.close"), _) => {
+                (Some("conversation.close"), _) | (_, Some("conversation.close")) => {
                     Self::ConversationClose(serde_json::from_value(value).ok()?)
                 }
                 (_, Some("user-new")) => Self::WidgetUserNew(serde_json::from_value(value).ok()?),

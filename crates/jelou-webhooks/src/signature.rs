@@ -29,6 +29,11 @@ impl SigningSecret {
         Ok(Self(secret))
     }
 
+    /// The secret itself, for storing it: the one place it shows.
+    pub fn expose(&self) -> &[u8] {
+        &self.0
+    }
+
     fn mac(&self) -> Hmac<Sha256> {
         // HMAC takes a key of any length; `new_from_slice` cannot fail for it.
         <Hmac<Sha256> as KeyInit>::new_from_slice(&self.0)

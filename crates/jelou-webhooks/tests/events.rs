@@ -50,6 +50,12 @@ fn each_named_event_is_recognised_and_keeps_what_the_pages_do_not_show() {
         decode(json!({"event_type": "conversation.close"})),
         Event::ConversationClose(_)
     ));
+    // The close page's own fields: `event`, `timestamp` in milliseconds, `project_id`.
+    assert!(matches!(
+        decode(json!({"event": "conversation.close", "timestamp": 1776134352163_i64, "project_id": "P"})),
+        Event::ConversationClose(e) if e.event.as_deref() == Some("conversation.close")
+            && e.timestamp == Some(1_776_134_352_163) && e.project_id.as_deref() == Some("P")
+    ));
     for (name, kind) in [
         ("delivered_channel", DeliveryKind::DeliveredChannel),
         ("delivered_user", DeliveryKind::DeliveredUser),
