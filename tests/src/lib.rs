@@ -26,6 +26,89 @@ pub const CLIENT_SECRET: &str = "s3cret:with:colons";
 /// `Basic base64("client-id:s3cret:with:colons")`, computed independently of the SDK.
 pub const EXPECTED_AUTHORIZATION: &str = "Basic Y2xpZW50LWlkOnMzY3JldDp3aXRoOmNvbG9ucw==";
 
+/// The project API key every test of the panel's operations authenticates with.
+pub const API_KEY: &str = "project-key-1";
+/// The panel integration's signing secret of the tests.
+pub const SIGNING_SECRET: &str = "signing-secret-1";
+
+/// The signing secret of the tests.
+pub fn signing_secret() -> jelou_webhooks::SigningSecret {
+    jelou_webhooks::SigningSecret::new(SIGNING_SECRET)
+        .unwrap_or_else(|e| panic!("the test secret is not empty: {e}"))
+}
+
+/// Whether `request` carries the authentication `operation` asks for first, as the tests'
+/// credentials give it: Basic, the project's key, or the signature of its exact body.
+pub fn authenticated_as_documented(
+    operation: &jelou_client::OperationSpec,
+    request: &HttpMockRequest,
+) -> bool {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+            .map(str::to_owned)
+    };
+    match operation.auth.first() {
+        None => true,
+        Some(jelou_client::AuthScheme::Basic) => {
+            header("authorization").as_deref() == Some(EXPECTED_AUTHORIZATION)
+        }
+        Some(jelou_client::AuthScheme::ApiKey { header: name }) => {
+            header(name).as_deref() == Some(API_KEY)
+        }
+        Some(jelou_client::AuthScheme::Signature { header: name }) => {
+            header(name).is_some_and(|value| {
+                signing_secret()
+                    .verify(request.body().as_ref(), &value)
+                    .is_ok()
+            })
+        }
+        Some(_) => false,
+    }
+}
+
+/// What the tests' bare generated client plugs in: the project's key and the body's
+/// signature for the operations that take them, as the low-level client's README shows.
+#[derive(Debug)]
+struct SpecAuthentication;
+
+impl jelou_client::Interceptor for SpecAuthentication {
+    fn before_send<'a>(
+        &'a self,
+        request: &'a mut reqwest::Request,
+        operation: jelou_client::Operation,
+    ) -> jelou_client::BoxFuture<'a, Result<(), String>> {
+        Box::pin(async move {
+            let Some(spec) = jelou_client::operation_spec(operation.operation_id) else {
+                return Ok(());
+            };
+            let value = match spec.auth.first() {
+                Some(jelou_client::AuthScheme::ApiKey { header }) => {
+                    Some((*header, API_KEY.to_owned()))
+                }
+                Some(jelou_client::AuthScheme::Signature { header }) => {
+                    let body = request
+                        .body()
+                        .and_then(reqwest::Body::as_bytes)
+                        .unwrap_or_default();
+                    Some((*header, signing_secret().sign(body)))
+                }
+                _ => None,
+            };
+            if let Some((name, value)) = value {
+                let name = reqwest::header::HeaderName::from_bytes(name.as_bytes())
+                    .map_err(|e| e.to_string())?;
+                let value =
+                    reqwest::header::HeaderValue::from_str(&value).map_err(|e| e.to_string())?;
+                request.headers_mut().insert(name, value);
+            }
+            Ok(())
+        })
+    }
+}
+
 /// The folder of fixture files.
 pub fn fixtures_dir() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures")
@@ -82,7 +165,9 @@ pub fn spec_operations() -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// A bare generated client (nothing plugged in) that authenticates like the README shows.
+/// A generated client with nothing of jelou-ext plugged in, that authenticates like the
+/// README shows: Basic on every request, and per operation the project's key or the body's
+/// signature when the spec asks for them.
 pub fn generated_client(base_url: &str) -> jelou_client::Client {
     let mut headers = reqwest::header::HeaderMap::new();
     headers.insert(
@@ -94,7 +179,11 @@ pub fn generated_client(base_url: &str) -> jelou_client::Client {
         .default_headers(headers)
         .build()
         .unwrap_or_else(|e| panic!("reqwest client builds: {e}"));
-    jelou_client::Client::new_with_client(base_url, http, jelou_client::Hooks::none())
+    jelou_client::Client::new_with_client(
+        base_url,
+        http,
+        jelou_client::Hooks::with(SpecAuthentication),
+    )
 }
 
 /// `n` as the positive number the generated builders take.
@@ -111,8 +200,15 @@ pub fn exact_retries() -> RetryPolicy {
 /// A `jelou-ext` builder for a mock server, authenticating like [`generated_client`]. Waits
 /// pass in real time; the default rate limit and retries apply.
 pub fn ext_builder(base_url: &str) -> jelou_ext::JelouBuilder {
-    Jelou::builder()
+    let mut builder = Jelou::builder()
         .credentials(CLIENT_ID, CLIENT_SECRET)
+        .api_key(API_KEY)
+        .signing_secret(signing_secret());
+    // The panel's hosts are the mock server too: its paths tell the operations apart.
+    for server in jelou_client::OPERATIONS.iter().filter_map(|op| op.server) {
+        builder = builder.server_base_url(server.name, base_url);
+    }
+    builder
         .base_url(base_url)
         .retry_policy(exact_retries())
         // A safety net for a hung test, far above any answer the suite expects.

@@ -6,7 +6,7 @@
 use httpmock::{Method, MockServer};
 use jelou_client::OperationSpec;
 use jelou_client::operation::ParameterLocation;
-use jelou_conformance::{EXPECTED_AUTHORIZATION, ext_client_with, generated_client};
+use jelou_conformance::{ext_client_with, generated_client};
 use jelou_ext::{JsonRequest, RetryPolicy};
 use serde_json::Value;
 
@@ -97,8 +97,12 @@ fn documented_mock<'a>(
         let mut when = when
             .method(Method::from(operation.method))
             .path(filled_path(operation, path_values))
-            .header("authorization", EXPECTED_AUTHORIZATION)
             .header("accept", "application/json");
+        let spec: &'static OperationSpec = jelou_client::operation_spec(operation.id)
+            .unwrap_or_else(|| panic!("{} is in the table", operation.id));
+        when = when.is_true(move |request: &httpmock::HttpMockRequest| {
+            jelou_conformance::authenticated_as_documented(spec, request)
+        });
         for (name, value) in &request.query {
             when = when.query_param(name, value);
         }

@@ -402,7 +402,12 @@ fn auth(at: &str, spec: &Value, operation: &Value) -> Result<Vec<TokenStream>> {
         .unwrap_or_default();
     let mut schemes = Vec::new();
     for requirement in &requirements {
-        let names: Vec<&String> = requirement.as_object().into_iter().flatten().map(|(k, _)| k).collect();
+        let names: Vec<&String> = requirement
+            .as_object()
+            .into_iter()
+            .flatten()
+            .map(|(k, _)| k)
+            .collect();
         let [name] = names.as_slice() else {
             bail!("{at}: a security requirement must name exactly one scheme, got {requirement}");
         };
@@ -430,7 +435,13 @@ fn auth(at: &str, spec: &Value, operation: &Value) -> Result<Vec<TokenStream>> {
 /// JSON pointers to the strings of `format: password` in the operation's successful
 /// answers' schemas (through objects' properties, not into lists).
 fn secret_fields(spec: &Value, operation: &Value) -> Result<Vec<String>> {
-    fn walk(spec: &Value, schema: &Value, at: String, depth: usize, out: &mut Vec<String>) -> Result<()> {
+    fn walk(
+        spec: &Value,
+        schema: &Value,
+        at: String,
+        depth: usize,
+        out: &mut Vec<String>,
+    ) -> Result<()> {
         let schema = resolve(spec, schema)?;
         if depth > 8 {
             return Ok(());
@@ -438,14 +449,24 @@ fn secret_fields(spec: &Value, operation: &Value) -> Result<Vec<String>> {
         if schema.get("format").and_then(Value::as_str) == Some("password") {
             out.push(at.clone());
         }
-        for (name, property) in schema.get("properties").and_then(Value::as_object).into_iter().flatten() {
+        for (name, property) in schema
+            .get("properties")
+            .and_then(Value::as_object)
+            .into_iter()
+            .flatten()
+        {
             let escaped = name.replace('~', "~0").replace('/', "~1");
             walk(spec, property, format!("{at}/{escaped}"), depth + 1, out)?;
         }
         Ok(())
     }
     let mut out = Vec::new();
-    for (status, response) in operation.get("responses").and_then(Value::as_object).into_iter().flatten() {
+    for (status, response) in operation
+        .get("responses")
+        .and_then(Value::as_object)
+        .into_iter()
+        .flatten()
+    {
         if !status.starts_with('2') {
             continue;
         }

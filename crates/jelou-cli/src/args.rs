@@ -48,7 +48,12 @@ pub(crate) struct Globals {
     pub(crate) api_key: Option<String>,
     /// The panel integration's signing secret, to send its messages to users
     /// (`jelou panel message-send`).
-    #[arg(long, env = "JELOU_SIGNING_SECRET", global = true, hide_env_values = true)]
+    #[arg(
+        long,
+        env = "JELOU_SIGNING_SECRET",
+        global = true,
+        hide_env_values = true
+    )]
     pub(crate) signing_secret: Option<String>,
     /// Share the account's rate limit with every `jelou` (and SDK) process using this Redis,
     /// e.g. redis://127.0.0.1:6379/0. Without it the limit is kept by this process alone.

@@ -3,9 +3,9 @@
 use futures_util::TryStreamExt;
 use jelou_ext::{
     Attributes, ChatInput, HistoryQuery, Jelou, JsonRequest, ListOption, Message, NewUser,
-    TemplateSend, UserQuery,
+    PanelReply, SigningSecret, TemplateSend, UserQuery, types,
 };
-use jelou_sandbox::{DEMO_BOT, DEMO_PHONE, DEMO_USER_ID};
+use jelou_sandbox::{DEMO_BOT, DEMO_PHONE, DEMO_PROJECT, DEMO_USER_ID};
 use serde_json::{Map, Value};
 
 use crate::failure::Failure;
@@ -306,6 +306,135 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
     jelou.send_json("row_delete", row_path()).await?;
     step(25, "row_delete", format!("deleted row {row_id}"));
 
+    // The external support panel: its integration, a conversation handed to it, an agent's
+    // reply (signed with the integration's secret) and the close.
+    let created = jelou
+        .send(
+            jelou
+                .raw()
+                .panel_integration_create()
+                .project_id(DEMO_PROJECT)
+                .body(
+                    types::PanelIntegrationCreateRequest::builder()
+                        .webhook_url(webhook_url("https://example.com/jelou/panel")?),
+                ),
+        )
+        .await?;
+    let secret = created
+        .signing_secret
+        .as_ref()
+        .and_then(|secret| SigningSecret::new(secret.expose()).ok())
+        .ok_or_else(|| Failure::internal("the integration came without its signing secret"))?;
+    jelou.set_signing_secret(secret);
+    step(
+        26,
+        "panel_integration_create",
+        format!(
+            "connected project {DEMO_PROJECT}'s panel (integration {}; its signing secret kept, not shown)",
+            created.id.unwrap_or_default()
+        ),
+    );
+    let integration = jelou
+        .send(jelou.raw().panel_integration_get().project_id(DEMO_PROJECT))
+        .await?;
+    step(
+        27,
+        "panel_integration_get",
+        format!(
+            "its events go to {}",
+            integration
+                .data
+                .and_then(|data| data.webhook_url)
+                .unwrap_or_default()
+        ),
+    );
+    jelou
+        .send(
+            jelou
+                .raw()
+                .panel_integration_update()
+                .project_id(DEMO_PROJECT)
+                .body(
+                    types::PanelIntegrationUpdateRequest::builder()
+                        .webhook_url(Some(webhook_url("https://example.com/jelou/panel-v2")?)),
+                ),
+        )
+        .await?;
+    step(
+        28,
+        "panel_integration_update",
+        "moved its events to /panel-v2".to_owned(),
+    );
+    let started = jelou
+        .send_json(
+            "panel_conversation_start",
+            JsonRequest::new()
+                .path("projectId", DEMO_PROJECT)
+                .body(serde_json::json!({
+                    "botId": DEMO_BOT, "userId": DEMO_PHONE,
+                    "initialMessage": "Te comunico con un agente.",
+                    "assignment": {"type": "queue", "target": "SOPORTE"},
+                })),
+        )
+        .await?;
+    let conversation = started
+        .pointer("/data/_id")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    let room = started
+        .pointer("/data/roomId")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    step(
+        29,
+        "panel_conversation_start",
+        format!("handed {DEMO_PHONE}'s conversation to the SOPORTE queue: {conversation}"),
+    );
+    let reply = PanelReply::new(DEMO_PROJECT, room, DEMO_BOT, DEMO_PHONE)
+        .text("Hola, soy Ana del equipo de soporte.");
+    jelou.send_panel_message(&reply).await?;
+    step(
+        30,
+        "panel_message_send",
+        "an agent replied, signed".to_owned(),
+    );
+    let read = jelou
+        .send_json(
+            "panel_conversation_get",
+            JsonRequest::new()
+                .path("projectId", DEMO_PROJECT)
+                .path("conversationId", conversation.as_str()),
+        )
+        .await?;
+    step(
+        31,
+        "panel_conversation_get",
+        format!(
+            "the conversation is {}",
+            read.pointer("/data/state")
+                .and_then(Value::as_str)
+                .unwrap_or("?")
+        ),
+    );
+    jelou
+        .send_json(
+            "panel_conversation_close",
+            JsonRequest::new()
+                .path("projectId", DEMO_PROJECT)
+                .body(serde_json::json!({
+                    "botId": DEMO_BOT, "userId": DEMO_PHONE,
+                    "redirectPayload": {"type": "text", "text": "Gracias por escribirnos."},
+                })),
+        )
+        .await?;
+    step(
+        32,
+        "panel_conversation_close",
+        "closed it with a goodbye".to_owned(),
+    );
+
     // Every other operation of the spec, with the request its documentation shows.
     let toured = [
         "user_state_set",
@@ -330,11 +459,18 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
         "row_get",
         "row_list",
         "row_delete",
+        "panel_integration_create",
+        "panel_integration_get",
+        "panel_integration_update",
+        "panel_conversation_start",
+        "panel_message_send",
+        "panel_conversation_get",
+        "panel_conversation_close",
     ];
     let others = jelou_client::OPERATIONS
         .iter()
         .filter(|operation| !toured.contains(&operation.id));
-    for (n, operation) in (26..).zip(others) {
+    for (n, operation) in (33..).zip(others) {
         let answer = jelou
             .send_json(operation.id, JsonRequest::documented(operation))
             .await?;
@@ -347,6 +483,12 @@ pub(crate) async fn demo(jelou: &Jelou) -> Result<(), Failure> {
 
     println!("\nEvery operation answered. Try `jelou --sandbox history --bot {DEMO_BOT}`.");
     Ok(())
+}
+
+/// A URL for the panel's events, as its type takes it.
+fn webhook_url(url: &str) -> Result<types::PanelWebhookUrl, Failure> {
+    url.parse()
+        .map_err(|e| Failure::internal(format!("{url} as a panel webhook URL: {e}")))
 }
 
 /// An answer in a few words: its fields, or how many items it lists.

@@ -18,8 +18,7 @@ use std::process::ExitCode;
 use clap::{CommandFactory, FromArgMatches};
 use jelou_ext::{IfRedisUnreachable, Jelou, JelouBuilder, RedisLimiter, server_env_var};
 use jelou_sandbox::{
-    DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed,
-    WebhookTarget,
+    DEMO_API_KEY, DEMO_CLIENT_ID, DEMO_CLIENT_SECRET, RunningSandbox, Sandbox, Seed, WebhookTarget,
 };
 use jelou_webhooks::SigningSecret;
 

@@ -133,7 +133,10 @@ fn body_fields(operation: &OperationSpec) -> Vec<BodyField> {
                     .unwrap_or_default(),
                 // Only the body's own fields: one shape's constant (a message's `type`) is
                 // not the others'.
-                constant: match property.get("enum").and_then(Value::as_array).map(Vec::as_slice)
+                constant: match property
+                    .get("enum")
+                    .and_then(Value::as_array)
+                    .map(Vec::as_slice)
                 {
                     Some([only]) if std::ptr::eq(shape, &schema) => Some(only.clone()),
                     _ => None,
@@ -355,7 +358,8 @@ pub(crate) fn request(
                 body.insert(field.name.clone(), field_value(&field, text)?);
             } else if let Some(constant) = &field.constant {
                 // A field with one possible value needs no flag.
-                body.entry(field.name.clone()).or_insert_with(|| constant.clone());
+                body.entry(field.name.clone())
+                    .or_insert_with(|| constant.clone());
             }
         }
         request = request.body(Value::Object(body));
@@ -533,11 +537,81 @@ mod tests {
     }
 
     #[test]
+    fn a_field_with_one_possible_value_needs_no_flag_and_a_secret_needs_a_file() {
+        use clap::CommandFactory;
+        let root = add_to(crate::args::Cli::command());
+        let matches = root
+            .clone()
+            .try_get_matches_from([
+                "jelou",
+                "panel",
+                "message-send",
+                "--project-id",
+                "P",
+                "--room-id",
+                "R",
+                "--bot-id",
+                "B",
+                "--user-id",
+                "U",
+                "--value",
+                r#"{"id":"m1","type":"text","content":{"body":"hola"}}"#,
+            ])
+            .expect("parses");
+        let (operation, args) = matched(&matches).expect("an operation");
+        let body = request(operation, args)
+            .expect("a request")
+            .body
+            .expect("a body");
+        assert_eq!(
+            (&body["field"], &body["object"], &body["event_type"]),
+            (
+                &serde_json::json!("messages"),
+                &serde_json::json!("message_event"),
+                &serde_json::json!("incoming_message")
+            )
+        );
+        // A message's `type` is one shape's constant, not the body's: never filled in.
+        let matches = root
+            .clone()
+            .try_get_matches_from([
+                "jelou",
+                "api",
+                "message-send",
+                "--bot-id",
+                "b",
+                "--text",
+                "x",
+            ])
+            .expect("parses");
+        let (operation, args) = matched(&matches).expect("an operation");
+        let body = request(operation, args)
+            .expect("a request")
+            .body
+            .expect("a body");
+        assert!(body.get("type").is_none(), "{body}");
+
+        let error = root
+            .try_get_matches_from([
+                "jelou",
+                "panel",
+                "integration-create",
+                "--project-id",
+                "P",
+                "--webhook-url",
+                "https://example.com/h",
+            ])
+            .expect_err("the secret needs a file");
+        assert!(error.to_string().contains("--secret-file"), "{error}");
+    }
+
+    #[test]
     fn a_body_flag_of_the_wrong_type_is_a_usage_error() {
         let field = BodyField {
             name: "confidence".into(),
             kind: "number".into(),
             description: String::new(),
+            constant: None,
         };
         let failure = field_value(&field, "high").expect_err("not a number");
         assert_eq!(

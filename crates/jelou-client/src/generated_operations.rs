@@ -952,7 +952,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         responses: &[
             ResponseSpec {
                 status: "200",
-                example: None,
+                example: Some("{}"),
             },
             ResponseSpec {
                 status: "4XX",
@@ -1167,7 +1167,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         responses: &[
             ResponseSpec {
                 status: "200",
-                example: None,
+                example: Some("{}"),
             },
             ResponseSpec {
                 status: "4XX",
@@ -1222,7 +1222,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
         responses: &[
             ResponseSpec {
                 status: "200",
-                example: None,
+                example: Some("{}"),
             },
             ResponseSpec {
                 status: "4XX",

@@ -166,7 +166,11 @@ impl JelouBuilder {
     /// `https://gateway.jelou.ai/jelouapi`; the documentation's `.md` copies write
     /// `https://gateway.jelou.ai/platform`) and `panel_delivery` (its messages to users,
     /// default `https://chatbot.jelou.ai`). Every other operation uses [`Self::base_url`].
-    pub fn server_base_url(mut self, server: impl Into<String>, base_url: impl Into<String>) -> Self {
+    pub fn server_base_url(
+        mut self,
+        server: impl Into<String>,
+        base_url: impl Into<String>,
+    ) -> Self {
         self.servers.insert(server.into(), base_url.into());
         self
     }
@@ -259,8 +263,7 @@ impl JelouBuilder {
 
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Jelou, Error> {
-        if self.credentials.is_none() && self.api_key.is_none() && self.signing_secret.is_none()
-        {
+        if self.credentials.is_none() && self.api_key.is_none() && self.signing_secret.is_none() {
             return Err(Error::Config(
                 "credentials are required (client id and secret, or for the external support panel only, its API key or signing secret)".into(),
             ));
@@ -276,7 +279,9 @@ impl JelouBuilder {
             })
             .transpose()
             .map_err(|_| {
-                Error::Config("the client id or secret holds characters a header cannot carry".into())
+                Error::Config(
+                    "the client id or secret holds characters a header cannot carry".into(),
+                )
             })?;
         let api_key = self
             .api_key
@@ -319,11 +324,12 @@ impl JelouBuilder {
             }
             Limiting::Disabled => Arc::new(Unlimited),
         };
+        let signing_secret = Arc::new(std::sync::RwLock::new(self.signing_secret));
         let pipeline = Pipeline {
             credentials: crate::hosts::Credentials {
                 basic,
                 api_key,
-                signing_secret: self.signing_secret,
+                signing_secret: Arc::clone(&signing_secret),
             },
             hosts: Hosts {
                 base_url: base_url.clone(),
@@ -341,6 +347,7 @@ impl JelouBuilder {
             inner: Arc::new(Shared {
                 client,
                 client_id,
+                signing_secret,
                 clock: self.clock,
                 max_response_bytes: self.max_response_bytes,
             }),
@@ -415,7 +422,10 @@ fn builder_from_vars(read: impl Fn(&str) -> Option<String>) -> Result<JelouBuild
 /// The names of the hosts of their own that operations of the spec are on, in spec order.
 pub(crate) fn server_names() -> Vec<&'static str> {
     let mut names: Vec<&'static str> = Vec::new();
-    for name in jelou_client::OPERATIONS.iter().filter_map(|op| op.server.map(|s| s.name)) {
+    for name in jelou_client::OPERATIONS
+        .iter()
+        .filter_map(|op| op.server.map(|s| s.name))
+    {
         if !names.contains(&name) {
             names.push(name);
         }
@@ -426,7 +436,10 @@ pub(crate) fn server_names() -> Vec<&'static str> {
 /// The environment variable holding the base URL of the host named `server`:
 /// `JELOU_PANEL_BASE_URL` for `panel`.
 pub fn server_env_var(server: &str) -> String {
-    format!("JELOU_{}_BASE_URL", server.to_ascii_uppercase().replace('-', "_"))
+    format!(
+        "JELOU_{}_BASE_URL",
+        server.to_ascii_uppercase().replace('-', "_")
+    )
 }
 
 /// The configured base URLs, each checked, by the spec's server names.
@@ -482,6 +495,7 @@ fn check_base_url(base_url: &str, allow_insecure_http: bool) -> Result<(), Error
 pub(crate) struct Shared {
     client: jelou_client::Client,
     client_id: Option<String>,
+    signing_secret: Arc<std::sync::RwLock<Option<SigningSecret>>>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) max_response_bytes: usize,
 }
@@ -543,6 +557,17 @@ impl Jelou {
     /// for anything the typed methods do not cover. Its errors are the generated ones.
     pub fn raw(&self) -> &jelou_client::Client {
         &self.inner.client
+    }
+
+    /// Sets the panel integration's signing secret, for this client and every clone of it:
+    /// the secret of an integration created after the client was built
+    /// (`panel_integration_create` shows it once).
+    pub fn set_signing_secret(&self, secret: SigningSecret) {
+        *self
+            .inner
+            .signing_secret
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(secret);
     }
 
     /// The account's client id, when the client has the account's credentials.
@@ -662,7 +687,10 @@ mod tests {
         let panel_only = [
             (ENV_API_KEY, "key-1"),
             ("JELOU_PANEL_BASE_URL", "http://127.0.0.1:9/platform/"),
-            ("JELOU_PANEL_DELIVERY_BASE_URL", "http://127.0.0.1:9/chatbot"),
+            (
+                "JELOU_PANEL_DELIVERY_BASE_URL",
+                "http://127.0.0.1:9/chatbot",
+            ),
         ];
         let builder = builder_from_vars(vars(&panel_only)).expect("builder");
         assert_eq!(
@@ -679,7 +707,10 @@ mod tests {
         assert!(error.to_string().contains(ENV_CLIENT_ID), "{error}");
         let error = builder_from_vars(vars(&[(ENV_SIGNING_SECRET, "")])).expect_err("empty");
         assert!(error.to_string().contains(ENV_CLIENT_ID), "{error}");
-        assert_eq!(server_env_var("panel_delivery"), "JELOU_PANEL_DELIVERY_BASE_URL");
+        assert_eq!(
+            server_env_var("panel_delivery"),
+            "JELOU_PANEL_DELIVERY_BASE_URL"
+        );
     }
 
     #[test]

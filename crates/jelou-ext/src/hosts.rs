@@ -4,6 +4,7 @@
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::sync::{Arc, RwLock};
 
 use jelou_client::{AuthScheme, OperationSpec, ServerSpec};
 use jelou_webhooks::SigningSecret;
@@ -18,8 +19,9 @@ pub(crate) struct Credentials {
     pub(crate) basic: Option<HeaderValue>,
     /// The project's API key, sent as is (marked sensitive).
     pub(crate) api_key: Option<HeaderValue>,
-    /// The panel integration's signing secret.
-    pub(crate) signing_secret: Option<SigningSecret>,
+    /// The panel integration's signing secret; shared, since it may be set after the
+    /// integration is created ([`crate::Jelou::set_signing_secret`]).
+    pub(crate) signing_secret: Arc<RwLock<Option<SigningSecret>>>,
 }
 
 impl fmt::Debug for Credentials {
@@ -28,7 +30,7 @@ impl fmt::Debug for Credentials {
         f.debug_struct("Credentials")
             .field("basic", &shown(self.basic.is_some()))
             .field("api_key", &shown(self.api_key.is_some()))
-            .field("signing_secret", &shown(self.signing_secret.is_some()))
+            .field("signing_secret", &shown(self.secret().is_some()))
             .finish()
     }
 }
@@ -41,6 +43,16 @@ pub(crate) struct AuthHeader {
 }
 
 impl Credentials {
+    /// The signing secret now set, if any.
+    pub(crate) fn secret(&self) -> Option<SigningSecret> {
+        // A writer never panics while holding the lock, so a poisoned one still holds a
+        // whole value.
+        self.signing_secret
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
     /// The header of the first of `schemes` this client has credentials for, `None` when the
     /// operation takes no authentication, or an error naming what it needs.
     ///
@@ -72,7 +84,7 @@ impl Credentials {
                     }
                 }
                 AuthScheme::Signature { header } => {
-                    if let Some(secret) = &self.signing_secret {
+                    if let Some(secret) = self.secret() {
                         let body = body.ok_or_else(|| {
                             Error::Config(format!(
                                 "{} is signed over its body, which must be sent from memory, not streamed",
@@ -113,8 +125,11 @@ fn needs(scheme: AuthScheme) -> &'static str {
 }
 
 fn header_name(name: &str) -> Result<HeaderName, Error> {
-    HeaderName::from_bytes(name.as_bytes())
-        .map_err(|_| Error::Config(format!("the spec's header name {name:?} is not a header name")))
+    HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        Error::Config(format!(
+            "the spec's header name {name:?} is not a header name"
+        ))
+    })
 }
 
 /// The base URL of the API and of every host of its own an operation may be on.
@@ -129,7 +144,9 @@ pub(crate) struct Hosts {
 impl Hosts {
     /// The base URL of `server`: the configured one, or the spec's first.
     pub(crate) fn base_of<'a>(&'a self, server: &'a ServerSpec) -> &'a str {
-        self.servers.get(server.name).map_or(server.url, String::as_str)
+        self.servers
+            .get(server.name)
+            .map_or(server.url, String::as_str)
     }
 
     /// Moves a request the generated client built on the API's base URL onto `server`.
@@ -147,7 +164,10 @@ impl Hosts {
                 ))
             })?;
         *request.url_mut() = reqwest::Url::parse(&moved).map_err(|e| {
-            Error::Config(format!("{moved:?} (on the {} host) is not a URL: {e}", server.name))
+            Error::Config(format!(
+                "{moved:?} (on the {} host) is not a URL: {e}",
+                server.name
+            ))
         })?;
         Ok(())
     }
@@ -182,13 +202,32 @@ mod tests {
                 "http://127.0.0.1:9/platform/",
                 Some("http://127.0.0.1:9/platform/v1/x?a=1"),
             ),
-            ("http://127.0.0.1:9", "http://127.0.0.1:9", "https://h", Some("https://h")),
+            (
+                "http://127.0.0.1:9",
+                "http://127.0.0.1:9",
+                "https://h",
+                Some("https://h"),
+            ),
             // A host that merely starts like the base URL is not on it.
-            ("http://127.0.0.1:90/v1", "http://127.0.0.1:9", "https://h", None),
-            ("https://other.example/v1", "https://api.jelou.ai", "https://h", None),
+            (
+                "http://127.0.0.1:90/v1",
+                "http://127.0.0.1:9",
+                "https://h",
+                None,
+            ),
+            (
+                "https://other.example/v1",
+                "https://api.jelou.ai",
+                "https://h",
+                None,
+            ),
         ];
         for (url, from, to, expected) in cases {
-            assert_eq!(rehost(url, from, to).as_deref(), expected, "{url} from {from}");
+            assert_eq!(
+                rehost(url, from, to).as_deref(),
+                expected,
+                "{url} from {from}"
+            );
         }
     }
 
@@ -202,7 +241,9 @@ mod tests {
         Credentials {
             basic: basic.then(|| jelou_client::basic_auth_header("id", "secret").expect("header")),
             api_key: api_key.then_some(key),
-            signing_secret: secret.then(|| SigningSecret::new("k").expect("secret")),
+            signing_secret: Arc::new(RwLock::new(
+                secret.then(|| SigningSecret::new("k").expect("secret")),
+            )),
         }
     }
 
@@ -221,16 +262,23 @@ mod tests {
 
         // Without the API key, the panel's operations fall back to Basic, their second scheme.
         let basic_only = credentials(true, false, false);
-        let header = basic_only.header_for(panel, None).expect("ok").expect("header");
+        let header = basic_only
+            .header_for(panel, None)
+            .expect("ok")
+            .expect("header");
         assert_eq!(header.name, AUTHORIZATION);
 
         let key_only = credentials(false, true, false);
         let error = key_only.header_for(main, None).expect_err("needs Basic");
         assert!(
-            error.to_string().contains("message_send needs the account's client id and secret"),
+            error
+                .to_string()
+                .contains("message_send needs the account's client id and secret"),
             "{error}"
         );
-        let error = both.header_for(signed, Some(b"{}")).expect_err("needs the secret");
+        let error = both
+            .header_for(signed, Some(b"{}"))
+            .expect_err("needs the secret");
         assert!(error.to_string().contains("signing secret"), "{error}");
     }
 
@@ -250,12 +298,18 @@ mod tests {
             "sha256=c3a92ff9e274cdcce27a58c15a78ec6dcbbdbd0038a87e7a11baef2028fd8bff"
         );
         let error = with_secret.header_for(signed, None).expect_err("streamed");
-        assert!(error.to_string().contains("must be sent from memory"), "{error}");
+        assert!(
+            error.to_string().contains("must be sent from memory"),
+            "{error}"
+        );
     }
 
     #[test]
     fn credentials_are_never_shown() {
         let shown = format!("{:?}", credentials(true, true, true));
-        assert!(!shown.contains("key-1") && !shown.contains("Basic"), "{shown}");
+        assert!(
+            !shown.contains("key-1") && !shown.contains("Basic"),
+            "{shown}"
+        );
     }
 }

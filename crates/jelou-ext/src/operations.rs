@@ -15,6 +15,7 @@ use crate::inputs::{
     UserQuery,
 };
 use crate::message::Message;
+use crate::panel::PanelReply;
 use crate::template::TemplateSend;
 use crate::validate::{self, ValidationError};
 
@@ -173,6 +174,30 @@ impl Jelou {
         let body: types::HsmSendRequest = to_generated("template", template)?;
         let call = self.raw().hsm_send().bot_id(bot_id).body(body);
         Ok(self.send(call).await?.0)
+    }
+
+    /// Sends an agent's message to the user of a panel conversation
+    /// (`panel_message_send`, on the panel's delivery host), signed with the integration's
+    /// signing secret ([`crate::JelouBuilder::signing_secret`] or
+    /// [`Jelou::set_signing_secret`]). The answer is undocumented and kept as it comes. Not
+    /// retried after a server error: a message is never sent twice by the SDK.
+    ///
+    /// ```no_run
+    /// # async fn example(jelou: &jelou_ext::Jelou, event: &jelou_webhooks::PanelMessage) -> Result<(), jelou_ext::Error> {
+    /// use jelou_ext::PanelReply;
+    /// if let Some(reply) = PanelReply::answering(event) {
+    ///     jelou.send_panel_message(&reply.text("Hola, ¿en qué te ayudo?")).await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_panel_message(
+        &self,
+        reply: &PanelReply,
+    ) -> Result<types::UndocumentedAnswer, Error> {
+        reply.validate()?;
+        let body: types::PanelMessageSendRequest = to_generated("panel message", reply)?;
+        let call = self.raw().panel_message_send().body(body);
+        self.send(call).await
     }
 
     /// Every row of a Datum database, page after page (`row_list`, `limit` rows a page),

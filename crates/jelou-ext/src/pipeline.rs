@@ -389,9 +389,15 @@ mod tests {
     #[test]
     fn an_answer_keeps_no_secret_for_the_errors_to_show() {
         let create = jelou_client::operation_spec("panel_integration_create").expect("spec");
-        let kept = without_secrets(create, &Bytes::from_static(br#"{"id":"I","signingSecret":"s3cr3t"}"#));
+        let kept = without_secrets(
+            create,
+            &Bytes::from_static(br#"{"id":"I","signingSecret":"s3cr3t"}"#),
+        );
         let text = String::from_utf8_lossy(&kept);
-        assert!(!text.contains("s3cr3t") && text.contains("\"id\":\"I\""), "{text}");
+        assert!(
+            !text.contains("s3cr3t") && text.contains("\"id\":\"I\""),
+            "{text}"
+        );
         assert!(without_secrets(create, &Bytes::from_static(b"s3cr3t, not JSON")).is_empty());
         let get = jelou_client::operation_spec("panel_integration_get").expect("spec");
         let body = Bytes::from_static(b"not JSON");

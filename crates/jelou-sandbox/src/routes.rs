@@ -3,16 +3,16 @@
 
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::PathRejection;
 use axum::extract::{Path, RawQuery, Request, State};
+use axum::http::HeaderMap;
 use axum::http::header::AUTHORIZATION;
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post, put};
-use axum::Extension;
-use axum::http::HeaderMap;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde::de::DeserializeOwned;
@@ -40,8 +40,10 @@ const PANEL_DELIVERY_PREFIX: &str = "/chatbot";
 
 /// The path under the sandbox's address of each host of its own that operations are on, by
 /// the spec's name for it.
-pub(crate) const SERVER_PREFIXES: [(&str, &str); 2] =
-    [("panel", PANEL_PREFIX), ("panel_delivery", PANEL_DELIVERY_PREFIX)];
+pub(crate) const SERVER_PREFIXES: [(&str, &str); 2] = [
+    ("panel", PANEL_PREFIX),
+    ("panel_delivery", PANEL_DELIVERY_PREFIX),
+];
 
 pub(crate) fn router(sandbox: Sandbox) -> Router {
     let panel = panel_router(&sandbox);
@@ -163,7 +165,9 @@ struct PanelKey(Option<String>);
 
 impl PanelKey {
     fn caller(&self) -> PanelCaller<'_> {
-        self.0.as_deref().map_or(PanelCaller::Account, PanelCaller::ApiKey)
+        self.0
+            .as_deref()
+            .map_or(PanelCaller::Account, PanelCaller::ApiKey)
     }
 }
 

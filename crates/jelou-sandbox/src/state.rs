@@ -350,12 +350,14 @@ impl State {
             }));
         // In a panel conversation, the event names it; otherwise the sandbox's own project.
         let room = format!("{bot_id}:{user_id}");
-        let mut event = self.panel_conversation_of(bot_id, user_id).unwrap_or_else(|| {
-            json!({
-                "project_id": "sandbox", "room_id": room,
-                "contact": {"id": user_id}, "conversation": {"id": room}, "bot": {"id": bot_id},
-            })
-        });
+        let mut event = self
+            .panel_conversation_of(bot_id, user_id)
+            .unwrap_or_else(|| {
+                json!({
+                    "project_id": "sandbox", "room_id": room,
+                    "contact": {"id": user_id}, "conversation": {"id": room}, "bot": {"id": bot_id},
+                })
+            });
         event["field"] = json!("messages");
         event["object"] = json!("message_event");
         event["event_type"] = json!("message");

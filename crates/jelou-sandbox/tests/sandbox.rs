@@ -858,3 +858,181 @@ async fn rows_are_written_read_updated_paged_and_deleted_under_the_database_sche
         .expect_err("no such database");
     assert_eq!(api(&nowhere).status().as_u16(), 404);
 }
+
+/// A client of the sandbox's panel: the project's key and the sandbox's panel hosts. Every
+/// such client shares one rate limiter: the sandbox counts the account's requests together.
+fn panel_client(
+    sandbox: &RunningSandbox,
+    api_key: Option<&str>,
+    limiter: &std::sync::Arc<dyn jelou_ext::RateLimiter>,
+) -> Jelou {
+    let mut builder = Jelou::builder()
+        .base_url(sandbox.base_url())
+        .rate_limiter(std::sync::Arc::clone(limiter));
+    builder = match api_key {
+        Some(key) => builder.api_key(key),
+        None => builder.credentials(DEMO_CLIENT_ID, DEMO_CLIENT_SECRET),
+    };
+    for (server, base_url) in sandbox.server_base_urls() {
+        builder = builder.server_base_url(server, base_url);
+    }
+    builder
+        .retry_policy(RetryPolicy::default().with_max_retries(0))
+        .build()
+        .expect("builds")
+}
+
+#[tokio::test]
+async fn the_panel_connects_hands_over_replies_signed_and_closes() {
+    use jelou_ext::{PanelReply, SigningSecret};
+    use jelou_sandbox::{DEMO_API_KEY, DEMO_PROJECT};
+
+    let sandbox = demo().await;
+    let limiter: std::sync::Arc<dyn jelou_ext::RateLimiter> = std::sync::Arc::new(
+        jelou_ext::SlidingWindowLimiter::new(jelou_ext::RateLimit::JELOU),
+    );
+    let jelou = panel_client(&sandbox, Some(DEMO_API_KEY), &limiter);
+    let created = jelou
+        .send_json(
+            "panel_integration_create",
+            jelou_ext::JsonRequest::new()
+                .path("projectId", DEMO_PROJECT)
+                .body(json!({"webhookUrl": "https://example.com/hook", "authType": "bearer", "authorization": "tok-1"})),
+        )
+        .await
+        .expect("created");
+    let secret = created["signingSecret"]
+        .as_str()
+        .expect("the secret, once")
+        .to_owned();
+    assert_eq!(secret.len(), 64, "{created}");
+    let read = jelou
+        .send_json(
+            "panel_integration_get",
+            jelou_ext::JsonRequest::new().path("projectId", DEMO_PROJECT),
+        )
+        .await
+        .expect("read");
+    assert_eq!(read["data"]["webhookUrl"], "https://example.com/hook");
+    assert!(
+        read["data"].get("signingSecret").is_none() && read["data"].get("authorization").is_none(),
+        "{read}"
+    );
+
+    // Basic works too, and another project's key opens nothing.
+    let account = panel_client(&sandbox, None, &limiter);
+    account
+        .send_json(
+            "panel_integration_get",
+            jelou_ext::JsonRequest::new().path("projectId", DEMO_PROJECT),
+        )
+        .await
+        .expect("Basic");
+    let stranger = panel_client(&sandbox, Some("not-a-key"), &limiter);
+    let error = stranger
+        .send_json(
+            "panel_integration_get",
+            jelou_ext::JsonRequest::new().path("projectId", DEMO_PROJECT),
+        )
+        .await
+        .expect_err("unknown key");
+    assert_eq!(api(&error).status().as_u16(), 401);
+
+    let start = |user: &str| {
+        jelou_ext::JsonRequest::new()
+            .path("projectId", DEMO_PROJECT)
+            .body(json!({"botId": DEMO_BOT, "userId": user, "initialMessage": "Un agente te atiende"}))
+    };
+    let started = jelou
+        .send_json("panel_conversation_start", start(DEMO_PHONE))
+        .await
+        .expect("started");
+    let conversation = started["data"]["_id"].as_str().expect("an id").to_owned();
+    let room = started["data"]["roomId"]
+        .as_str()
+        .expect("a room")
+        .to_owned();
+    let again = jelou
+        .send_json("panel_conversation_start", start(DEMO_PHONE))
+        .await
+        .expect_err("already active");
+    assert_eq!(api(&again).status().as_u16(), 422);
+
+    // The reply is refused unsigned or signed with another secret, and accepted signed.
+    let reply =
+        PanelReply::new(DEMO_PROJECT, room.as_str(), DEMO_BOT, DEMO_PHONE).text("Hola, soy Ana");
+    let error = jelou
+        .send_panel_message(&reply)
+        .await
+        .expect_err("no secret");
+    assert!(error.to_string().contains("signing secret"), "{error}");
+    jelou.set_signing_secret(SigningSecret::new("another").expect("secret"));
+    let error = jelou
+        .send_panel_message(&reply)
+        .await
+        .expect_err("wrong secret");
+    assert_eq!(api(&error).status().as_u16(), 401);
+    jelou.set_signing_secret(SigningSecret::new(secret).expect("secret"));
+    jelou.send_panel_message(&reply).await.expect("sent");
+    let history = jelou
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                limit: Some(50),
+                ..HistoryQuery::default()
+            },
+        )
+        .await;
+    // The API key opens the panel only: the history needs the account.
+    assert!(history.is_err());
+    let texts: Vec<String> = account
+        .history_page(
+            DEMO_BOT,
+            &HistoryQuery {
+                limit: Some(50),
+                ..HistoryQuery::default()
+            },
+        )
+        .await
+        .expect("history")
+        .results
+        .iter()
+        .filter_map(|m| m.bubble.as_ref()?.text.clone())
+        .collect();
+    assert!(
+        texts.ends_with(&[
+            "Un agente te atiende".to_owned(),
+            "Hola, soy Ana".to_owned()
+        ]),
+        "{texts:?}"
+    );
+
+    let closed = jelou
+        .send_json(
+            "panel_conversation_close",
+            jelou_ext::JsonRequest::new()
+                .path("projectId", DEMO_PROJECT)
+                .body(json!({"botId": DEMO_BOT, "userId": DEMO_PHONE, "redirectPayload": {"type": "text", "text": "Gracias"}})),
+        )
+        .await
+        .expect("closed");
+    assert_eq!(closed["data"]["state"], "closed");
+    let read = jelou
+        .send_json(
+            "panel_conversation_get",
+            jelou_ext::JsonRequest::new()
+                .path("projectId", DEMO_PROJECT)
+                .path("conversationId", conversation.as_str()),
+        )
+        .await
+        .expect("read");
+    assert_eq!(
+        (read["data"]["state"].as_str(), read["data"]["_id"].as_str()),
+        (Some("closed"), Some(conversation.as_str()))
+    );
+    let error = jelou
+        .send_panel_message(&reply)
+        .await
+        .expect_err("closed conversation");
+    assert_eq!(api(&error).status().as_u16(), 404);
+}

@@ -218,7 +218,11 @@ impl State {
         }
         self.conversations.insert(id, conversation.clone());
         if let Some(first) = request.get("initialMessage").and_then(Value::as_str) {
-            self.record_bot_message(bot_id, json!(user_id), json!({"type": "TEXT", "text": first}));
+            self.record_bot_message(
+                bot_id,
+                json!(user_id),
+                json!({"type": "TEXT", "text": first}),
+            );
         }
         let mut details = json!({"metadata": conversation["metadata"]});
         if let Some(assignment) = conversation.get("assignment") {
@@ -243,12 +247,19 @@ impl State {
         let id = self
             .active_conversation(bot_id, user_id)
             .ok_or(Refusal::NotFound("conversation"))?;
-        let redirect = request.get("redirectPayload").cloned().unwrap_or_else(|| json!({}));
+        let redirect = request
+            .get("redirectPayload")
+            .cloned()
+            .unwrap_or_else(|| json!({}));
         if redirect["type"] == "text"
             && let Some(closing) = redirect["text"].as_str()
         {
             let closing = closing.to_owned();
-            self.record_bot_message(bot_id, json!(user_id), json!({"type": "TEXT", "text": closing}));
+            self.record_bot_message(
+                bot_id,
+                json!(user_id),
+                json!({"type": "TEXT", "text": closing}),
+            );
         }
         let Some(conversation) = self.conversations.get_mut(&id) else {
             return Err(Refusal::NotFound("conversation"));
