@@ -151,6 +151,17 @@ fn generated() -> Vec<Vec<String>> {
         .map(|operation| {
             let request = JsonRequest::documented(operation);
             let mut args = vec!["api".to_owned(), operation.id.replace('_', "-")];
+            if !operation.secrets.is_empty() {
+                // A new file for the answer's secret, as the command requires.
+                let file = std::env::temp_dir().join(format!(
+                    "jelou-prism-{}-{}",
+                    std::process::id(),
+                    operation.id
+                ));
+                let _ = std::fs::remove_file(&file);
+                args.push("--secret-file".to_owned());
+                args.push(file.display().to_string());
+            }
             for (name, value) in request
                 .path
                 .iter()
@@ -201,6 +212,12 @@ fn every_command_sends_requests_prism_accepts() {
             .args(["--output", "json"])
             .args(args)
             .env_remove("JELOU_REDIS_URL")
+            // The panel's hosts are Prism too (it serves every path of the spec at its root),
+            // with the project's key and a signing secret.
+            .env("JELOU_PANEL_BASE_URL", &url)
+            .env("JELOU_PANEL_DELIVERY_BASE_URL", &url)
+            .env("JELOU_API_KEY", "PROJECT_API_KEY")
+            .env("JELOU_SIGNING_SECRET", "SIGNING_SECRET")
             .output()
             .expect("jelou runs");
         let answer: Result<Value, _> = serde_json::from_slice(&output.stdout);
@@ -211,6 +228,12 @@ fn every_command_sends_requests_prism_accepts() {
                 output.status,
                 String::from_utf8_lossy(&output.stderr)
             ));
+        }
+    }
+    // The secrets the panel's commands kept.
+    for args in &commands {
+        if let Some(at) = args.iter().position(|arg| arg == "--secret-file") {
+            let _ = std::fs::remove_file(&args[at + 1]);
         }
     }
     assert!(
