@@ -99,6 +99,83 @@ pub(crate) fn open_sink(
     }
 }
 
+/// One page of an export: its items as JSON, its number and the count of pages.
+pub(crate) struct Page {
+    pub(crate) items: Vec<Value>,
+    pub(crate) number: u64,
+    pub(crate) total_pages: u64,
+}
+
+/// What an export reads and writes.
+pub(crate) struct Export<'a> {
+    /// The file to write, resumed from what it holds; stdout without one.
+    pub(crate) out: Option<&'a Path>,
+    /// The field of an item that is its id.
+    pub(crate) key: &'a str,
+    /// The command that writes such files, for the refusal of a file it did not write.
+    pub(crate) command: &'a str,
+    /// What the items are, for the progress line (`messages`, `rows`).
+    pub(crate) noun: &'a str,
+    /// The page size of this run, which need not be the one that wrote the file: the file
+    /// counts items, and whole pages of this size are skipped.
+    pub(crate) limit: u32,
+    /// The first page asked for.
+    pub(crate) first_page: u32,
+}
+
+/// Writes every item of the pages `pages_from(start page)` reads, one JSON object a line,
+/// flushed after each page. Rerun with the same `out`, it starts after the whole pages its
+/// lines already hold and skips the ids it already has: no item is written twice.
+pub(crate) async fn export_pages<'a, S>(
+    export: Export<'_>,
+    pages_from: impl FnOnce(u32) -> S,
+) -> Result<(), Failure>
+where
+    S: futures_util::Stream<Item = Result<Page, Failure>> + 'a,
+{
+    let (mut sink, resume) = open_sink(export.out, export.key, export.command)?;
+    let limit = u64::from(export.limit.max(1));
+    let first_page = export.first_page.max(1);
+    let skipped_pages = u32::try_from(resume.lines / limit).unwrap_or(u32::MAX);
+    let mut seen = resume.ids;
+    let mut written = resume.lines;
+
+    let bar = progress_bar();
+    let started = std::time::Instant::now();
+    let mut pages = Box::pin(pages_from(first_page.saturating_add(skipped_pages)));
+    while let Some(page) = pages.next().await {
+        let page = page?;
+        // Counts from the server are shown as they come; an odd one only skews the bar.
+        let before_first = u64::from(first_page) - 1;
+        bar.set_length(page.total_pages.saturating_sub(before_first));
+        bar.set_position(page.number.saturating_sub(before_first));
+        for item in &page.items {
+            let id = item
+                .get(export.key)
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            if !id.is_empty() && !seen.insert(id.to_owned()) {
+                continue;
+            }
+            writeln!(sink, "{item}")
+                .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
+            written += 1;
+        }
+        sink.flush()
+            .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
+        let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
+        bar.set_message(format!(
+            "{written} {}, {rate:.1} {}/s",
+            export.noun, export.noun
+        ));
+    }
+    bar.finish_and_clear();
+    if let Some(path) = export.out {
+        eprintln!("{written} {} in {}", export.noun, path.display());
+    }
+    Ok(())
+}
+
 /// Writes every message of the history from the query on, to `out` or stdout.
 pub(crate) async fn export(
     jelou: &Jelou,
@@ -106,54 +183,33 @@ pub(crate) async fn export(
     query: HistoryQuery,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
-    let (mut sink, resume) = open_sink(out, "messageId", "jelou history --all")?;
-    // The page size of this run, which need not be the one that wrote the file: the file
-    // counts messages, and whole pages of this size are skipped.
-    let limit = u64::from(query.limit.unwrap_or(MAX_HISTORY_LIMIT).max(1));
-    let first_page = query.page.max(1);
-    let skipped_pages = u32::try_from(resume.lines / limit).unwrap_or(u32::MAX);
-    let start_page = first_page.saturating_add(skipped_pages);
-    let mut seen = resume.ids;
-    let mut written = resume.lines;
-
-    let bar = progress_bar();
-    let started = std::time::Instant::now();
-    let mut pages = jelou
-        .history_pages(
-            bot,
-            HistoryQuery {
-                page: start_page,
-                ..query
-            },
-        )
-        .boxed();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(Failure::from)?;
-        // Counts from the server are shown as they come; an odd one only skews the bar.
-        let before_first = i64::from(first_page) - 1;
-        let pages_from_first = |pages: i64| u64::try_from(pages - before_first).unwrap_or(0);
-        bar.set_length(pages_from_first(page.pagination.total_pages));
-        bar.set_position(pages_from_first(page.pagination.page));
-        for message in &page.results {
-            if !seen.insert(message.message_id.clone()) {
-                continue;
-            }
-            let line =
-                serde_json::to_string(message).map_err(|e| Failure::internal(e.to_string()))?;
-            writeln!(sink, "{line}")
-                .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
-            written += 1;
-        }
-        sink.flush()
-            .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
-        let rate = written as f64 / started.elapsed().as_secs_f64().max(0.001);
-        bar.set_message(format!("{written} messages, {rate:.1} messages/s"));
-    }
-    bar.finish_and_clear();
-    if let Some(path) = out {
-        eprintln!("{written} messages in {}", path.display());
-    }
-    Ok(())
+    let export = Export {
+        out,
+        key: "messageId",
+        command: "jelou history --all",
+        noun: "messages",
+        limit: query.limit.unwrap_or(MAX_HISTORY_LIMIT),
+        first_page: query.page,
+    };
+    export_pages(export, |page| {
+        jelou
+            .history_pages(bot, HistoryQuery { page, ..query })
+            .map(|page| {
+                let page = page.map_err(Failure::from)?;
+                let items = page
+                    .results
+                    .iter()
+                    .map(serde_json::to_value)
+                    .collect::<Result<_, _>>()
+                    .map_err(|e| Failure::internal(e.to_string()))?;
+                Ok(Page {
+                    items,
+                    number: u64::try_from(page.pagination.page).unwrap_or(0),
+                    total_pages: u64::try_from(page.pagination.total_pages).unwrap_or(0),
+                })
+            })
+    })
+    .await
 }
 
 #[cfg(test)]

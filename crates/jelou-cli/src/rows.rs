@@ -1,7 +1,6 @@
 //! `jelou db …`: the account's Datum databases and their rows, and `db rows export`, every
 //! row as JSON Lines, resumable from its file like `history --all`.
 
-use std::io::Write;
 use std::path::Path;
 
 use futures_util::StreamExt;
@@ -10,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::args::OutputFormat;
 use crate::args::{DbCommand, RowsCommand};
-use crate::export::{open_sink, progress_bar};
+use crate::export::{Export, Page, export_pages};
 use crate::failure::Failure;
 use crate::output::print;
 
@@ -88,10 +87,9 @@ pub(crate) async fn db(
     )
 }
 
-/// Writes every row from `first_page` on to `out` or stdout, one JSON object a line. Rerun
-/// with the same `out`, it skips the whole pages its lines already hold and the rows whose
-/// `_id` it has: no row is written twice. The pages give no order for rows; a row created while
-/// an export runs may be left out.
+/// Writes every row from `first_page` on to `out` or stdout, one JSON object a line,
+/// resumable like `history --all` (rows are told apart by `_id`). The pages give no order for
+/// rows; a row created while an export runs may be left out.
 async fn export_rows(
     jelou: &Jelou,
     database: &str,
@@ -99,41 +97,31 @@ async fn export_rows(
     first_page: u32,
     out: Option<&Path>,
 ) -> Result<(), Failure> {
-    let (mut sink, resume) = open_sink(out, "_id", "jelou db rows export")?;
-    let limit = limit.max(1);
-    let skipped = u32::try_from(resume.lines / u64::from(limit)).unwrap_or(u32::MAX);
-    let request = rows_of(database)
-        .query("limit", limit.to_string())
-        .query("page", first_page.saturating_add(skipped).to_string());
-    let mut seen = resume.ids;
-    let mut written = resume.lines;
-    let bar = progress_bar();
-    let mut pages = jelou.pages_json("row_list", request).boxed();
-    while let Some(page) = pages.next().await {
-        let page = page.map_err(Failure::from)?;
-        let number = |pointer: &str| page.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
-        bar.set_length(number("/pagination/totalPages"));
-        bar.set_position(number("/pagination/page"));
-        for row in page
-            .get("results")
-            .and_then(Value::as_array)
-            .into_iter()
-            .flatten()
-        {
-            let id = row.get("_id").and_then(Value::as_str).unwrap_or_default();
-            if !id.is_empty() && !seen.insert(id.to_owned()) {
-                continue;
-            }
-            writeln!(sink, "{row}").map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
-            written += 1;
-        }
-        sink.flush()
-            .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
-        bar.set_message(format!("{written} rows"));
-    }
-    bar.finish_and_clear();
-    if let Some(path) = out {
-        eprintln!("{written} rows in {}", path.display());
-    }
-    Ok(())
+    let export = Export {
+        out,
+        key: "_id",
+        command: "jelou db rows export",
+        noun: "rows",
+        limit,
+        first_page,
+    };
+    export_pages(export, |page| {
+        let request = rows_of(database)
+            .query("limit", limit.max(1).to_string())
+            .query("page", page.to_string());
+        jelou.pages_json("row_list", request).map(|page| {
+            let page = page.map_err(Failure::from)?;
+            let number = |pointer: &str| page.pointer(pointer).and_then(Value::as_u64).unwrap_or(0);
+            Ok(Page {
+                items: page
+                    .get("results")
+                    .and_then(Value::as_array)
+                    .cloned()
+                    .unwrap_or_default(),
+                number: number("/pagination/page"),
+                total_pages: number("/pagination/totalPages"),
+            })
+        })
+    })
+    .await
 }
