@@ -540,29 +540,30 @@ mod tests {
     fn a_field_with_one_possible_value_needs_no_flag_and_a_secret_needs_a_file() {
         use clap::CommandFactory;
         let root = add_to(crate::args::Cli::command());
-        let matches = root
-            .clone()
-            .try_get_matches_from([
-                "jelou",
-                "panel",
-                "message-send",
-                "--project-id",
-                "P",
-                "--room-id",
-                "R",
-                "--bot-id",
-                "B",
-                "--user-id",
-                "U",
-                "--value",
-                r#"{"id":"m1","type":"text","content":{"body":"hola"}}"#,
-            ])
-            .expect("parses");
-        let (operation, args) = matched(&matches).expect("an operation");
-        let body = request(operation, args)
-            .expect("a request")
-            .body
-            .expect("a body");
+        let body_of = |args: &[&str]| {
+            let matches = root.clone().try_get_matches_from(args).expect("parses");
+            let (operation, args) = matched(&matches).expect("an operation");
+            request(operation, args)
+                .expect("a request")
+                .body
+                .expect("a body")
+        };
+        let value = r#"{"id":"m1","type":"text","content":{"body":"hola"}}"#;
+        let body = body_of(&[
+            "jelou",
+            "panel",
+            "message-send",
+            "--project-id",
+            "P",
+            "--room-id",
+            "R",
+            "--bot-id",
+            "B",
+            "--user-id",
+            "U",
+            "--value",
+            value,
+        ]);
         assert_eq!(
             (&body["field"], &body["object"], &body["event_type"]),
             (
@@ -572,23 +573,15 @@ mod tests {
             )
         );
         // A message's `type` is one shape's constant, not the body's: never filled in.
-        let matches = root
-            .clone()
-            .try_get_matches_from([
-                "jelou",
-                "api",
-                "message-send",
-                "--bot-id",
-                "b",
-                "--text",
-                "x",
-            ])
-            .expect("parses");
-        let (operation, args) = matched(&matches).expect("an operation");
-        let body = request(operation, args)
-            .expect("a request")
-            .body
-            .expect("a body");
+        let body = body_of(&[
+            "jelou",
+            "api",
+            "message-send",
+            "--bot-id",
+            "b",
+            "--text",
+            "x",
+        ]);
         assert!(body.get("type").is_none(), "{body}");
 
         let error = root

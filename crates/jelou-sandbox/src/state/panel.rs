@@ -180,6 +180,21 @@ impl State {
         json!({"statusMessage": "success", "status": 1, "data": shown})
     }
 
+    /// The bot and the user a start or close names, once the caller may use the project and
+    /// the account has the bot.
+    fn conversation_party<'r>(
+        &self,
+        caller: PanelCaller<'_>,
+        project_id: &str,
+        request: &'r Value,
+    ) -> Result<(&'r str, &'r str), Refusal> {
+        self.project(caller, project_id)?;
+        let text = |field: &str| request.get(field).and_then(Value::as_str).unwrap_or("");
+        let (bot_id, user_id) = (text("botId"), text("userId"));
+        self.bot_exists(bot_id)?;
+        Ok((bot_id, user_id))
+    }
+
     /// `panel_conversation_start`: the bot's conversation with the user goes to the panel;
     /// `conversation.start` goes to the webhook. A user with a conversation already active
     /// in the panel is refused (422 naming `userId`): the pages do not say what happens then.
@@ -189,10 +204,7 @@ impl State {
         project_id: &str,
         request: &Value,
     ) -> Result<Value, Refusal> {
-        self.project(caller, project_id)?;
-        let text = |field: &str| request.get(field).and_then(Value::as_str).unwrap_or("");
-        let (bot_id, user_id) = (text("botId"), text("userId"));
-        self.bot_exists(bot_id)?;
+        let (bot_id, user_id) = self.conversation_party(caller, project_id, request)?;
         if self.active_conversation(bot_id, user_id).is_some() {
             return Err(Refusal::field_rule(
                 "userId",
@@ -240,10 +252,7 @@ impl State {
         project_id: &str,
         request: &Value,
     ) -> Result<Value, Refusal> {
-        self.project(caller, project_id)?;
-        let text = |field: &str| request.get(field).and_then(Value::as_str).unwrap_or("");
-        let (bot_id, user_id) = (text("botId"), text("userId"));
-        self.bot_exists(bot_id)?;
+        let (bot_id, user_id) = self.conversation_party(caller, project_id, request)?;
         let id = self
             .active_conversation(bot_id, user_id)
             .ok_or(Refusal::NotFound("conversation"))?;
