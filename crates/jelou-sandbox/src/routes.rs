@@ -545,18 +545,39 @@ async fn say(State(sandbox): State<Sandbox>, request: Body) -> Answer {
     sandbox.lock().say(&bot, &user, &said).map(axum::Json)
 }
 
+/// A panel operation on a project with a JSON body: the caller, the project and the body
+/// handed to `operation` under the state's lock.
+async fn panel_write(
+    sandbox: &Sandbox,
+    key: &PanelKey,
+    project: Result<Path<String>, PathRejection>,
+    request: Body,
+    operation: fn(
+        &mut crate::state::State,
+        PanelCaller<'_>,
+        &str,
+        &Value,
+    ) -> Result<Value, Refusal>,
+) -> Answer {
+    let project = segment(project)?;
+    let request: Value = body(request).await?;
+    operation(&mut sandbox.lock(), key.caller(), &project, &request).map(axum::Json)
+}
+
 async fn panel_integration_create(
     State(sandbox): State<Sandbox>,
     Extension(key): Extension<PanelKey>,
     project: Result<Path<String>, PathRejection>,
     request: Body,
 ) -> Answer {
-    let project = segment(project)?;
-    let request: Value = body(request).await?;
-    sandbox
-        .lock()
-        .panel_integration_create(key.caller(), &project, &request)
-        .map(axum::Json)
+    panel_write(
+        &sandbox,
+        &key,
+        project,
+        request,
+        crate::state::State::panel_integration_create,
+    )
+    .await
 }
 
 async fn panel_integration_get(
@@ -577,12 +598,14 @@ async fn panel_integration_update(
     project: Result<Path<String>, PathRejection>,
     request: Body,
 ) -> Answer {
-    let project = segment(project)?;
-    let request: Value = body(request).await?;
-    sandbox
-        .lock()
-        .panel_integration_update(key.caller(), &project, &request)
-        .map(axum::Json)
+    panel_write(
+        &sandbox,
+        &key,
+        project,
+        request,
+        crate::state::State::panel_integration_update,
+    )
+    .await
 }
 
 async fn panel_conversation_start(
@@ -591,12 +614,14 @@ async fn panel_conversation_start(
     project: Result<Path<String>, PathRejection>,
     request: Body,
 ) -> Answer {
-    let project = segment(project)?;
-    let request: Value = body(request).await?;
-    sandbox
-        .lock()
-        .panel_conversation_start(key.caller(), &project, &request)
-        .map(axum::Json)
+    panel_write(
+        &sandbox,
+        &key,
+        project,
+        request,
+        crate::state::State::panel_conversation_start,
+    )
+    .await
 }
 
 async fn panel_conversation_close(
@@ -605,12 +630,14 @@ async fn panel_conversation_close(
     project: Result<Path<String>, PathRejection>,
     request: Body,
 ) -> Answer {
-    let project = segment(project)?;
-    let request: Value = body(request).await?;
-    sandbox
-        .lock()
-        .panel_conversation_close(key.caller(), &project, &request)
-        .map(axum::Json)
+    panel_write(
+        &sandbox,
+        &key,
+        project,
+        request,
+        crate::state::State::panel_conversation_close,
+    )
+    .await
 }
 
 async fn panel_conversation_get(
