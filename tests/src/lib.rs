@@ -79,10 +79,10 @@ impl jelou_client::Interceptor for SpecAuthentication {
         &'a self,
         request: &'a mut reqwest::Request,
         operation: jelou_client::Operation,
-    ) -> jelou_client::BoxFuture<'a, Result<(), String>> {
+    ) -> jelou_client::BoxFuture<'a, Result<jelou_client::Handoff, String>> {
         Box::pin(async move {
             let Some(spec) = jelou_client::operation_spec(operation.operation_id) else {
-                return Ok(());
+                return Ok(jelou_client::Handoff::NONE);
             };
             let value = match spec.auth.first() {
                 Some(jelou_client::AuthScheme::ApiKey { header }) => {
@@ -104,7 +104,7 @@ impl jelou_client::Interceptor for SpecAuthentication {
                     reqwest::header::HeaderValue::from_str(&value).map_err(|e| e.to_string())?;
                 request.headers_mut().insert(name, value);
             }
-            Ok(())
+            Ok(jelou_client::Handoff::NONE)
         })
     }
 }

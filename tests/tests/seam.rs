@@ -6,7 +6,7 @@ use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 
 use httpmock::MockServer;
-use jelou_client::{BoxFuture, Hooks, Interceptor, Operation};
+use jelou_client::{BoxFuture, Handoff, Hooks, Interceptor, Operation};
 use jelou_client_httpmock::MockServerExt;
 use jelou_conformance::{fixture_as, generated_client};
 
@@ -21,7 +21,7 @@ impl Interceptor for Recorder {
         &'a self,
         request: &'a mut reqwest::Request,
         operation: Operation,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<Handoff, String>> {
         Box::pin(async move {
             self.seen
                 .lock()
@@ -33,7 +33,7 @@ impl Interceptor for Recorder {
             request
                 .headers_mut()
                 .insert("x-plugged-in", "yes".parse().expect("header"));
-            Ok(())
+            Ok(Handoff::new(42))
         })
     }
 
@@ -42,8 +42,17 @@ impl Interceptor for Recorder {
         client: &'a reqwest::Client,
         request: reqwest::Request,
         operation: Operation,
+        handoff: Handoff,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
+            // What `before_send` handed over arrives, and its carrier never leaves.
+            assert_eq!(handoff, Handoff::new(42));
+            assert!(
+                request
+                    .headers()
+                    .keys()
+                    .all(|name| !name.as_str().contains("handoff"))
+            );
             self.seen
                 .lock()
                 .expect("lock")

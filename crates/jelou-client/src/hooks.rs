@@ -25,6 +25,27 @@ pub struct Operation {
     pub operation_id: &'static str,
 }
 
+/// What [`Interceptor::before_send`] hands to [`Interceptor::send`] for the same call: a
+/// number of the interceptor's own meaning (`jelou-ext` passes the rate-limit ticket its first
+/// attempt was granted), or nothing.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Handoff(Option<u64>);
+
+impl Handoff {
+    /// Nothing to hand over.
+    pub const NONE: Self = Self(None);
+
+    /// Hands `value` over.
+    pub fn new(value: u64) -> Self {
+        Self(Some(value))
+    }
+
+    /// The value handed over, if any.
+    pub fn value(self) -> Option<u64> {
+        self.0
+    }
+}
+
 /// Behaviour plugged into every request a [`Client`] sends: authentication, rate limiting,
 /// retries, tracing.
 ///
@@ -33,28 +54,53 @@ pub struct Operation {
 pub trait Interceptor: Send + Sync + 'static {
     /// Runs once per call, before anything is sent. It may change the request, or refuse to
     /// send it by returning a reason, which the call returns as
-    /// `progenitor_client::Error::Custom`.
+    /// `progenitor_client::Error::Custom`. What it returns on success reaches [`Self::send`].
     fn before_send<'a>(
         &'a self,
         request: &'a mut reqwest::Request,
         operation: Operation,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<Handoff, String>> {
         let _ = (request, operation);
-        Box::pin(async { Ok(()) })
+        Box::pin(async { Ok(Handoff::NONE) })
     }
 
-    /// Sends the request and returns the response the generated code will decode. The default
-    /// sends it once through `client`. An implementation may send it more than once
-    /// (`reqwest::Request::try_clone`), or hand back a response it rebuilt.
+    /// Sends the request and returns the response the generated code will decode, with what
+    /// [`Self::before_send`] handed over for it. The default sends it once through `client`.
+    /// An implementation may send it more than once (`reqwest::Request::try_clone`), or hand
+    /// back a response it rebuilt.
     fn send<'a>(
         &'a self,
         client: &'a reqwest::Client,
         request: reqwest::Request,
         operation: Operation,
+        handoff: Handoff,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
-        let _ = operation;
+        let _ = (operation, handoff);
         Box::pin(client.execute(request))
     }
+}
+
+/// Carries a [`Handoff`] on the request between the two hooks progenitor calls separately
+/// (a `reqwest::Request` has no other place a hook may write): set after `before_send`,
+/// removed before `send`, so it never leaves the process.
+const HANDOFF_HEADER: &str = "x-jelou-client-handoff";
+
+/// Moves `handoff` onto `request`.
+fn put_handoff(request: &mut reqwest::Request, handoff: Handoff) {
+    let headers = request.headers_mut();
+    headers.remove(HANDOFF_HEADER);
+    if let Some(value) = handoff.value() {
+        headers.insert(HANDOFF_HEADER, reqwest::header::HeaderValue::from(value));
+    }
+}
+
+/// Takes the handoff off `request`.
+fn take_handoff(request: &mut reqwest::Request) -> Handoff {
+    request
+        .headers_mut()
+        .remove(HANDOFF_HEADER)
+        .and_then(|value| value.to_str().ok()?.parse().ok())
+        .map_or(Handoff::NONE, Handoff::new)
 }
 
 /// What a [`Client`] was built with: an [`Interceptor`], or nothing.
@@ -116,26 +162,53 @@ impl ClientHooks<Hooks> for Client {
         info: &OperationInfo,
     ) -> Result<(), Error<E>> {
         match self.inner().interceptor() {
-            Some(interceptor) => interceptor
-                .before_send(request, operation(info))
-                .await
-                .map_err(Error::Custom),
+            Some(interceptor) => {
+                let handoff = interceptor
+                    .before_send(request, operation(info))
+                    .await
+                    .map_err(Error::Custom)?;
+                put_handoff(request, handoff);
+                Ok(())
+            }
             None => Ok(()),
         }
     }
 
     async fn exec(
         &self,
-        request: reqwest::Request,
+        mut request: reqwest::Request,
         info: &OperationInfo,
     ) -> reqwest::Result<reqwest::Response> {
         match self.inner().interceptor() {
             Some(interceptor) => {
+                let handoff = take_handoff(&mut request);
                 interceptor
-                    .send(self.client(), request, operation(info))
+                    .send(self.client(), request, operation(info), handoff)
                     .await
             }
             None => self.client().execute(request).await,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_handoff_rides_on_the_request_and_is_taken_off_it() {
+        let url = reqwest::Url::parse("https://api.jelou.ai/v1").expect("url");
+        let mut request = reqwest::Request::new(reqwest::Method::GET, url);
+        put_handoff(&mut request, Handoff::new(u64::MAX));
+        assert_eq!(take_handoff(&mut request), Handoff::new(u64::MAX));
+        assert!(request.headers().get(HANDOFF_HEADER).is_none());
+        put_handoff(&mut request, Handoff::new(7));
+        put_handoff(&mut request, Handoff::NONE);
+        assert_eq!(take_handoff(&mut request), Handoff::NONE);
+        // One the caller set itself is never taken for the interceptor's.
+        request
+            .headers_mut()
+            .insert(HANDOFF_HEADER, "not a number".parse().expect("value"));
+        assert_eq!(take_handoff(&mut request), Handoff::NONE);
     }
 }

@@ -35,7 +35,7 @@ pub use auth::basic_auth_header;
 pub use dynamic::JsonRequest;
 pub use generated::*;
 pub use generated_operations::OPERATIONS;
-pub use hooks::{BoxFuture, Hooks, Interceptor, Operation};
+pub use hooks::{BoxFuture, Handoff, Hooks, Interceptor, Operation};
 pub use operation::{AuthScheme, Call, OperationSpec, PagedCall, ServerSpec, operation_spec};
 pub use secret::Secret;
 

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use bytes::Bytes;
 use jelou_client::check::{CheckError, RequestBody, RequestParts, check_request};
-use jelou_client::{BoxFuture, Interceptor, Operation};
+use jelou_client::{BoxFuture, Handoff, Interceptor, Operation};
 use reqwest::StatusCode;
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
@@ -155,7 +155,7 @@ impl Interceptor for Pipeline {
         &'a self,
         request: &'a mut reqwest::Request,
         operation: Operation,
-    ) -> BoxFuture<'a, Result<(), String>> {
+    ) -> BoxFuture<'a, Result<Handoff, String>> {
         Box::pin(async move {
             // Page 001: "This header must be specified in every request", bodies or not.
             request
@@ -183,12 +183,8 @@ impl Interceptor for Pipeline {
                 Err(error) => Err(error),
             };
             match acquired {
-                Ok(permit) => {
-                    request
-                        .headers_mut()
-                        .insert(PERMIT_TICKET, HeaderValue::from(permit.ticket()));
-                    Ok(())
-                }
+                // The first attempt's permit goes to `send`, which reports its answer.
+                Ok(permit) => Ok(Handoff::new(permit.ticket())),
                 Err(error) => {
                     let message = error.to_string();
                     if let Some(call) = call {
@@ -205,6 +201,7 @@ impl Interceptor for Pipeline {
         client: &'a reqwest::Client,
         request: reqwest::Request,
         operation: Operation,
+        handoff: Handoff,
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
             let call = CallState::current();
@@ -214,7 +211,11 @@ impl Interceptor for Pipeline {
                 None => Idempotency::of_method(request.method()),
             };
             let mut pending = request;
-            let mut permit = take_permit(&mut pending);
+            // A request that never went through `before_send` has no permit; its attempt is
+            // then counted at its start only.
+            let mut permit = handoff
+                .value()
+                .map(|ticket| Permit::new(Duration::ZERO, ticket));
             let mut attempt: u32 = 1;
             loop {
                 // A body that cannot be cloned (a stream) is sent once, whatever happens.
@@ -306,23 +307,6 @@ impl Interceptor for Pipeline {
             }
         })
     }
-}
-
-/// Carries the first attempt's permit from `before_send` to `send`: a `reqwest::Request` has
-/// no other place for it. `send` removes it before the request leaves.
-const PERMIT_TICKET: &str = "x-jelou-limiter-ticket";
-
-/// Takes the permit `before_send` left on `request`. A request that never went through
-/// `before_send` has none; its attempt is then counted at its start only.
-fn take_permit(request: &mut reqwest::Request) -> Option<Permit> {
-    let ticket = request
-        .headers_mut()
-        .remove(PERMIT_TICKET)?
-        .to_str()
-        .ok()?
-        .parse()
-        .ok()?;
-    Some(Permit::new(Duration::ZERO, ticket))
 }
 
 /// Tells the limiter that an attempt has its answer, or has failed, or was dropped: whichever
