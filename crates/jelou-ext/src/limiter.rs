@@ -208,6 +208,11 @@ struct Window {
     entries: VecDeque<Entry>,
     first: u64,
     paused_until: Option<Instant>,
+    /// The N latest times of `entries`, kept as reservations are added and counted again when
+    /// one moves, so that a new caller's slot takes constant time however many wait. It may
+    /// still hold a forgotten request: only one whose window has passed is forgotten, and
+    /// such a time among the N latest leaves no rule binding after `now` (see `forget_before`).
+    latest: Latest,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -261,6 +266,7 @@ impl SlidingWindowLimiter {
                 entries: VecDeque::new(),
                 first: 0,
                 paused_until: None,
+                latest: Latest::new(limit.requests as usize),
             })),
         }
     }
@@ -298,6 +304,7 @@ impl SlidingWindowLimiter {
             at: slot,
             started: false,
         });
+        window.latest.push(slot);
         Ok((ticket, slot, now))
     }
 
@@ -330,11 +337,7 @@ impl Window {
         if let Some(paused_until) = self.paused_until {
             slot = slot.max(paused_until);
         }
-        let mut latest = Latest::new(limit.requests as usize);
-        for entry in &self.entries {
-            latest.push(entry.at);
-        }
-        if let Some(nth) = latest.nth() {
+        if let Some(nth) = self.latest.nth() {
             // The N-th latest request must leave the window before a new one enters it.
             slot = slot.max(later(nth, limit.window()));
         }
@@ -354,6 +357,15 @@ impl Window {
         if entry.at < now {
             entry.at = now;
             self.keep_window_from(index + 1, None, limit);
+            self.count_latest(limit);
+        }
+    }
+
+    /// Counts the N latest times again, after a request moved.
+    fn count_latest(&mut self, limit: RateLimit) {
+        self.latest = Latest::new(limit.requests as usize);
+        for entry in &self.entries {
+            self.latest.push(entry.at);
         }
     }
 
@@ -366,6 +378,7 @@ impl Window {
         if entry.started && entry.at < now {
             entry.at = now;
             self.keep_window_from(index + 1, None, limit);
+            self.count_latest(limit);
         }
     }
 
@@ -379,6 +392,7 @@ impl Window {
             .position(|entry| !entry.started && entry.at > now)
             .unwrap_or(self.entries.len());
         self.keep_window_from(first_future, Some(until), limit);
+        self.count_latest(limit);
     }
 
     /// Where `ticket` is in `entries`, while it is still remembered.
