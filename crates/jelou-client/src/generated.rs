@@ -3593,17 +3593,25 @@ comes). Answers keep any other value.
             value.parse()
         }
     }
-    /**A panel conversation. The page's example is cut off after `endAt` (the next field
-starts `endedRe…`); every field it did not show is kept as it comes.
+    /**A panel conversation. The page's table is cut off inside `Bot`; every field it does not
+show is kept as it comes.
 */
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
     pub struct PanelConversation {
-        ///When it ended.
+        #[serde(rename = "Bot", skip_serializing_if = "::std::option::Option::is_none")]
+        pub bot: ::std::option::Option<PanelConversationBot>,
+        ///When it closed; only once it is closed.
         #[serde(
             rename = "endAt",
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub end_at: ::std::option::Option<::std::string::String>,
+        ///Why it closed, such as `closed_by_operator` (the one value the page names).
+        #[serde(
+            rename = "endedReason",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub ended_reason: ::std::option::Option<::std::string::String>,
         ///The conversation.
         #[serde(rename = "_id", skip_serializing_if = "::std::option::Option::is_none")]
         pub id: ::std::option::Option<::std::string::String>,
@@ -3619,9 +3627,11 @@ starts `endedRe…`); every field it did not show is kept as it comes.
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub start_at: ::std::option::Option<::std::string::String>,
-        ///Its state, such as `closed` (the pages name no other).
+        ///`active` or `closed` (answers keep any other value).
         #[serde(skip_serializing_if = "::std::option::Option::is_none")]
         pub state: ::std::option::Option<::std::string::String>,
+        #[serde(rename = "User", skip_serializing_if = "::std::option::Option::is_none")]
+        pub user: ::std::option::Option<PanelConversationUser>,
         #[serde(flatten)]
         pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
     }
@@ -3649,6 +3659,20 @@ starts `endedRe…`); every field it did not show is kept as it comes.
     }
     impl PanelConversationAnswer {
         pub fn builder() -> builder::PanelConversationAnswer {
+            Default::default()
+        }
+    }
+    ///The conversation's bot (the page's table is cut off after its `id`).
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PanelConversationBot {
+        ///The bot.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PanelConversationBot {
+        pub fn builder() -> builder::PanelConversationBot {
             Default::default()
         }
     }
@@ -3924,6 +3948,29 @@ starts `endedRe…`); every field it did not show is kept as it comes.
                 })
         }
     }
+    ///The conversation's user.
+    #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, PartialEq)]
+    pub struct PanelConversationUser {
+        ///The user.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub id: ::std::option::Option<::std::string::String>,
+        ///The user's name.
+        #[serde(skip_serializing_if = "::std::option::Option::is_none")]
+        pub names: ::std::option::Option<::std::string::String>,
+        ///The user's identifier outside Jelou.
+        #[serde(
+            rename = "referenceId",
+            skip_serializing_if = "::std::option::Option::is_none"
+        )]
+        pub reference_id: ::std::option::Option<::std::string::String>,
+        #[serde(flatten)]
+        pub extra: ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+    }
+    impl PanelConversationUser {
+        pub fn builder() -> builder::PanelConversationUser {
+            Default::default()
+        }
+    }
     ///A project's panel integration.
     #[derive(::serde::Deserialize, ::serde::Serialize, Clone, Debug, Default, PartialEq)]
     pub struct PanelIntegration {
@@ -3932,7 +3979,7 @@ starts `endedRe…`); every field it did not show is kept as it comes.
             skip_serializing_if = "::std::option::Option::is_none"
         )]
         pub auth_type: ::std::option::Option<PanelAuthType>,
-        ///The project's brain (Jelou's name for the project's AI workspace; not explained further).
+        ///The Jelou project (the get page's response table).
         #[serde(
             rename = "brainId",
             skip_serializing_if = "::std::option::Option::is_none"
@@ -16115,7 +16162,15 @@ enabled (through Jelou's support).
         }
         #[derive(Clone, Debug)]
         pub struct PanelConversation {
+            bot: ::std::result::Result<
+                ::std::option::Option<super::PanelConversationBot>,
+                ::std::string::String,
+            >,
             end_at: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            ended_reason: ::std::result::Result<
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
@@ -16135,6 +16190,10 @@ enabled (through Jelou's support).
                 ::std::option::Option<::std::string::String>,
                 ::std::string::String,
             >,
+            user: ::std::result::Result<
+                ::std::option::Option<super::PanelConversationUser>,
+                ::std::string::String,
+            >,
             extra: ::std::result::Result<
                 ::serde_json::Map<::std::string::String, ::serde_json::Value>,
                 ::std::string::String,
@@ -16143,16 +16202,33 @@ enabled (through Jelou's support).
         impl ::std::default::Default for PanelConversation {
             fn default() -> Self {
                 Self {
+                    bot: Ok(Default::default()),
                     end_at: Ok(Default::default()),
+                    ended_reason: Ok(Default::default()),
                     id: Ok(Default::default()),
                     room_id: Ok(Default::default()),
                     start_at: Ok(Default::default()),
                     state: Ok(Default::default()),
+                    user: Ok(Default::default()),
                     extra: Err("no value supplied for extra".to_string()),
                 }
             }
         }
         impl PanelConversation {
+            pub fn bot<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelConversationBot>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.bot = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for bot: {e}")
+                    });
+                self
+            }
             pub fn end_at<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
@@ -16162,6 +16238,18 @@ enabled (through Jelou's support).
                     .try_into()
                     .map_err(|e| {
                         format!("error converting supplied value for end_at: {e}")
+                    });
+                self
+            }
+            pub fn ended_reason<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.ended_reason = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for ended_reason: {e}")
                     });
                 self
             }
@@ -16211,6 +16299,20 @@ enabled (through Jelou's support).
                     });
                 self
             }
+            pub fn user<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::std::option::Option<super::PanelConversationUser>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.user = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for user: {e}")
+                    });
+                self
+            }
             pub fn extra<T>(mut self, value: T) -> Self
             where
                 T: ::std::convert::TryInto<
@@ -16232,11 +16334,14 @@ enabled (through Jelou's support).
                 value: PanelConversation,
             ) -> ::std::result::Result<Self, super::error::ConversionError> {
                 Ok(Self {
+                    bot: value.bot?,
                     end_at: value.end_at?,
+                    ended_reason: value.ended_reason?,
                     id: value.id?,
                     room_id: value.room_id?,
                     start_at: value.start_at?,
                     state: value.state?,
+                    user: value.user?,
                     extra: value.extra?,
                 })
             }
@@ -16244,11 +16349,14 @@ enabled (through Jelou's support).
         impl ::std::convert::From<super::PanelConversation> for PanelConversation {
             fn from(value: super::PanelConversation) -> Self {
                 Self {
+                    bot: Ok(value.bot),
                     end_at: Ok(value.end_at),
+                    ended_reason: Ok(value.ended_reason),
                     id: Ok(value.id),
                     room_id: Ok(value.room_id),
                     start_at: Ok(value.start_at),
                     state: Ok(value.state),
+                    user: Ok(value.user),
                     extra: Ok(value.extra),
                 }
             }
@@ -16360,6 +16468,71 @@ enabled (through Jelou's support).
                     message: Ok(value.message),
                     status: Ok(value.status),
                     status_message: Ok(value.status_message),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelConversationBot {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelConversationBot {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PanelConversationBot {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelConversationBot>
+        for super::PanelConversationBot {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelConversationBot,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelConversationBot> for PanelConversationBot {
+            fn from(value: super::PanelConversationBot) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -16578,6 +16751,110 @@ enabled (through Jelou's support).
                     initial_message: Ok(value.initial_message),
                     metadata: Ok(value.metadata),
                     user_id: Ok(value.user_id),
+                }
+            }
+        }
+        #[derive(Clone, Debug)]
+        pub struct PanelConversationUser {
+            id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            names: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            reference_id: ::std::result::Result<
+                ::std::option::Option<::std::string::String>,
+                ::std::string::String,
+            >,
+            extra: ::std::result::Result<
+                ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                ::std::string::String,
+            >,
+        }
+        impl ::std::default::Default for PanelConversationUser {
+            fn default() -> Self {
+                Self {
+                    id: Ok(Default::default()),
+                    names: Ok(Default::default()),
+                    reference_id: Ok(Default::default()),
+                    extra: Err("no value supplied for extra".to_string()),
+                }
+            }
+        }
+        impl PanelConversationUser {
+            pub fn id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.id = value
+                    .try_into()
+                    .map_err(|e| format!("error converting supplied value for id: {e}"));
+                self
+            }
+            pub fn names<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.names = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for names: {e}")
+                    });
+                self
+            }
+            pub fn reference_id<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<::std::option::Option<::std::string::String>>,
+                T::Error: ::std::fmt::Display,
+            {
+                self.reference_id = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for reference_id: {e}")
+                    });
+                self
+            }
+            pub fn extra<T>(mut self, value: T) -> Self
+            where
+                T: ::std::convert::TryInto<
+                    ::serde_json::Map<::std::string::String, ::serde_json::Value>,
+                >,
+                T::Error: ::std::fmt::Display,
+            {
+                self.extra = value
+                    .try_into()
+                    .map_err(|e| {
+                        format!("error converting supplied value for extra: {e}")
+                    });
+                self
+            }
+        }
+        impl ::std::convert::TryFrom<PanelConversationUser>
+        for super::PanelConversationUser {
+            type Error = super::error::ConversionError;
+            fn try_from(
+                value: PanelConversationUser,
+            ) -> ::std::result::Result<Self, super::error::ConversionError> {
+                Ok(Self {
+                    id: value.id?,
+                    names: value.names?,
+                    reference_id: value.reference_id?,
+                    extra: value.extra?,
+                })
+            }
+        }
+        impl ::std::convert::From<super::PanelConversationUser>
+        for PanelConversationUser {
+            fn from(value: super::PanelConversationUser) -> Self {
+                Self {
+                    id: Ok(value.id),
+                    names: Ok(value.names),
+                    reference_id: Ok(value.reference_id),
+                    extra: Ok(value.extra),
                 }
             }
         }
@@ -23294,7 +23571,8 @@ let response = client.panel_integration_create()
     /**Change a project's panel integration
 
 Changes only the fields sent. Idempotent: the same fields sent twice leave the same
-integration.
+integration. The reference's answer example shows the integration as it was before
+the change it illustrates (its `webhookUrl` is the earlier one); it is kept as shown.
 
 
 Sends a `PATCH` request to `/v1/external-support/{projectId}`
@@ -23360,8 +23638,10 @@ let response = client.panel_conversation_start()
     }
     /**Read a panel conversation
 
-One conversation of the panel: its room, state and when it started and ended. The
-page's example is cut off after `endAt`; what follows is kept as it comes.
+One conversation of the panel: its room, state, when it started and ended and why, its
+user and its bot. Read only: no event goes to the webhook. The page's example is cut
+off inside `User`; its response table names the fields, and every other field is kept
+as it comes.
 
 
 Sends a `GET` request to `/v1/external-support/{projectId}/conversations/{conversationId}`

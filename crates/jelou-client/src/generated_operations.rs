@@ -1001,7 +1001,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"data\":{\"brainId\":\"BRAIN_ID\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"updatedAt\":\"2023-11-07T05:31:56Z\",\"webhookUrl\":\"https://my-system.com/webhook/jelou\"},\"message\":[\"Integration retrieved successfully\"],\"status\":1,\"statusMessage\":\"success\"}",
+                    "{\"data\":{\"brainId\":\"PROJECT_ID\",\"createdAt\":\"2026-01-15T10:30:00.000Z\",\"updatedAt\":\"2026-01-20T14:45:00.000Z\",\"webhookUrl\":\"https://my-system.com/webhook/jelou\"},\"message\":[\"Integration retrieved successfully\"],\"status\":1,\"statusMessage\":\"success\"}",
                 ),
             },
             ResponseSpec {
@@ -1104,14 +1104,16 @@ pub static OPERATIONS: &[OperationSpec] = &[
         body: Some(BodySpec {
             required: true,
             schema: "{\"additionalProperties\":false,\"properties\":{\"authType\":{\"enum\":[\"no_auth\",\"bearer\",\"api_key\",\"basic\"],\"type\":\"string\"},\"authorization\":{\"type\":\"string\"},\"webhookUrl\":{\"format\":\"uri\",\"pattern\":\"^https://\",\"type\":\"string\"}},\"type\":\"object\"}",
-            example: Some("{\"webhookUrl\":\"https://my-system.com/webhook/jelou-v2\"}"),
+            example: Some(
+                "{\"webhookUrl\":\"https://mi-sistema.com/webhook/jelou-v2\"}",
+            ),
             decode: decode_body::<types::PanelIntegrationUpdateRequest>,
         }),
         responses: &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"authType\":\"bearer\",\"brainId\":\"BRAIN_ID\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"id\":\"INTEGRATION_ID\",\"updatedAt\":\"2023-11-08T10:00:00Z\",\"webhookUrl\":\"https://my-system.com/webhook/jelou-v2\"}",
+                    "{\"authType\":\"bearer\",\"brainId\":\"BRAIN_ID\",\"createdAt\":\"2023-11-07T05:31:56Z\",\"id\":\"INTEGRATION_ID\",\"updatedAt\":\"2023-11-07T05:31:56Z\",\"webhookUrl\":\"https://my-system.com/webhook/jelou\"}",
                 ),
             },
             ResponseSpec {
@@ -1279,7 +1281,7 @@ pub static OPERATIONS: &[OperationSpec] = &[
             ResponseSpec {
                 status: "200",
                 example: Some(
-                    "{\"data\":{\"_id\":\"CONVERSATION_ID\",\"endAt\":\"2026-04-14T02:52:32.163Z\",\"roomId\":\"ROOM_ID\",\"startAt\":\"2026-04-14T02:37:58.574Z\",\"state\":\"closed\"},\"message\":[\"Conversation retrieved successfully\"],\"status\":1,\"statusMessage\":\"success\"}",
+                    "{\"data\":{\"_id\":\"CONVERSATION_ID\",\"endAt\":\"2026-01-15T10:45:00.000Z\",\"endedReason\":\"closed_by_operator\",\"roomId\":\"ROOM_ID\",\"startAt\":\"2026-01-15T10:30:00.000Z\",\"state\":\"closed\"},\"message\":[\"Conversation retrieved successfully\"],\"status\":1,\"statusMessage\":\"success\"}",
                 ),
             },
             ResponseSpec {

@@ -147,7 +147,9 @@ impl State {
     fn active_conversation(&self, bot_id: &str, user_id: &str) -> Option<String> {
         self.conversations
             .iter()
-            .find(|(_, c)| c["botId"] == bot_id && c["userId"] == user_id && c["state"] == "active")
+            .find(|(_, c)| {
+                c["Bot"]["id"] == bot_id && c["User"]["id"] == user_id && c["state"] == "active"
+            })
             .map(|(id, _)| id.clone())
     }
 
@@ -157,9 +159,9 @@ impl State {
         json!({
             "project_id": conversation["projectId"],
             "room_id": conversation["roomId"],
-            "contact": {"id": conversation["userId"]},
+            "contact": {"id": conversation["User"]["id"]},
             "conversation": {"id": conversation["_id"]},
-            "bot": {"id": conversation["botId"]},
+            "bot": {"id": conversation["Bot"]["id"]},
         })
     }
 
@@ -221,8 +223,8 @@ impl State {
             "state": "active",
             "startAt": now(),
             "projectId": project_id,
-            "botId": bot_id,
-            "userId": user_id,
+            "User": {"id": user_id},
+            "Bot": {"id": bot_id},
             "metadata": request.get("metadata").cloned().unwrap_or_else(|| json!({})),
         });
         if let Some(assignment) = request.get("assignment") {
@@ -275,6 +277,8 @@ impl State {
         };
         conversation["state"] = json!("closed");
         conversation["endAt"] = json!(now());
+        // The one reason the pages name; here the panel's operator did close it.
+        conversation["endedReason"] = json!("closed_by_operator");
         let conversation = conversation.clone();
         self.panel_event(
             "conversation.close",
@@ -322,8 +326,8 @@ impl State {
         let active = self.conversations.values().any(|c| {
             c["projectId"] == project_id
                 && c["roomId"] == room_id
-                && c["botId"] == bot_id
-                && c["userId"] == user_id
+                && c["Bot"]["id"] == bot_id
+                && c["User"]["id"] == user_id
                 && c["state"] == "active"
         });
         if !active {
