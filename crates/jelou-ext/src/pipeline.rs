@@ -205,7 +205,8 @@ impl Interceptor for Pipeline {
     ) -> BoxFuture<'a, reqwest::Result<reqwest::Response>> {
         Box::pin(async move {
             let call = CallState::current();
-            let idempotency = match jelou_client::operation_spec(operation.operation_id) {
+            let spec = jelou_client::operation_spec(operation.operation_id);
+            let idempotency = match spec {
                 Some(spec) if spec.idempotent => Idempotency::Idempotent,
                 Some(_) => Idempotency::NotIdempotent,
                 None => Idempotency::of_method(request.method()),
@@ -285,7 +286,7 @@ impl Interceptor for Pipeline {
                         if let Ok(answer) = &result {
                             r.status = Some(answer.status);
                             // What an error may show never holds a secret of the answer.
-                            r.body = match jelou_client::operation_spec(operation.operation_id) {
+                            r.body = match spec {
                                 Some(spec) if answer.status.is_success() => {
                                     without_secrets(spec, &answer.body)
                                 }
