@@ -83,16 +83,7 @@ async fn connect(cli: &Globals) -> Result<(Jelou, Option<RunningSandbox>), Failu
         builder = builder.base_url(base_url);
     }
     // The panel's hosts: JELOU_PANEL_BASE_URL and JELOU_PANEL_DELIVERY_BASE_URL.
-    for server in jelou_client::OPERATIONS
-        .iter()
-        .filter_map(|op| op.server.map(|s| s.name))
-    {
-        if let Ok(base_url) = std::env::var(server_env_var(server))
-            && !base_url.is_empty()
-        {
-            builder = builder.server_base_url(server, base_url);
-        }
-    }
+    builder = builder.server_base_urls_from_env();
     Ok((rate_limited(builder, cli)?.build()?, None))
 }
 

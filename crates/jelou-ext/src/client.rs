@@ -261,6 +261,23 @@ impl JelouBuilder {
         self
     }
 
+    /// The base URL of each host of its own that the spec names, from the environment:
+    /// `JELOU_PANEL_BASE_URL`, `JELOU_PANEL_DELIVERY_BASE_URL` ([`server_env_var`]); a host
+    /// whose variable is unset or empty keeps its base URL.
+    pub fn server_base_urls_from_env(self) -> Self {
+        self.server_base_urls_from(|name| std::env::var(name).ok())
+    }
+
+    /// [`Self::server_base_urls_from_env`], reading the variables through `read`.
+    fn server_base_urls_from(mut self, read: impl Fn(&str) -> Option<String>) -> Self {
+        for server in server_names() {
+            if let Some(base_url) = read(&server_env_var(server)).filter(|url| !url.is_empty()) {
+                self = self.server_base_url(server, base_url);
+            }
+        }
+        self
+    }
+
     /// Builds the client, checking the configuration.
     pub fn build(self) -> Result<Jelou, Error> {
         if self.credentials.is_none() && self.api_key.is_none() && self.signing_secret.is_none() {
@@ -382,11 +399,7 @@ fn builder_from_vars(read: impl Fn(&str) -> Option<String>) -> Result<JelouBuild
     if let Some(base_url) = read(ENV_BASE_URL) {
         builder = builder.base_url(base_url);
     }
-    for server in server_names() {
-        if let Some(base_url) = read(&server_env_var(server)) {
-            builder = builder.server_base_url(server, base_url);
-        }
-    }
+    builder = builder.server_base_urls_from(&read);
     let redis_url = read(ENV_REDIS_URL);
     let fallback_share = read(ENV_REDIS_FALLBACK_SHARE);
     if redis_url.is_none() && fallback_share.is_some() {
