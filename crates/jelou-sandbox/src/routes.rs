@@ -456,7 +456,7 @@ async fn campaign_template_send(
     path: Result<Path<(String, String)>, PathRejection>,
     request: Body,
 ) -> Answer {
-    let Path((bot, _campaign)) = path.map_err(|_| Refusal::NoSuchPath)?;
+    let (bot, _campaign) = two_segments(path)?;
     let request = body(request).await?;
     sandbox
         .lock()
@@ -487,8 +487,9 @@ async fn row_create(
         .map(axum::Json)
 }
 
-/// The database and row a row path names.
-fn row_path(
+/// The two segments a path names (a database and a row, a bot and a campaign, a project and
+/// a conversation).
+fn two_segments(
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Result<(String, String), Refusal> {
     path.map(|Path(ids)| ids).map_err(|_| Refusal::NoSuchPath)
@@ -498,7 +499,7 @@ async fn row_get(
     State(sandbox): State<Sandbox>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Answer {
-    let (database, row) = row_path(path)?;
+    let (database, row) = two_segments(path)?;
     sandbox.lock().row_get(&database, &row).map(axum::Json)
 }
 
@@ -507,7 +508,7 @@ async fn row_update(
     path: Result<Path<(String, String)>, PathRejection>,
     request: Body,
 ) -> Answer {
-    let (database, row) = row_path(path)?;
+    let (database, row) = two_segments(path)?;
     let request = body(request).await?;
     sandbox
         .lock()
@@ -519,7 +520,7 @@ async fn row_delete(
     State(sandbox): State<Sandbox>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Answer {
-    let (database, row) = row_path(path)?;
+    let (database, row) = two_segments(path)?;
     sandbox.lock().row_delete(&database, &row).map(axum::Json)
 }
 
@@ -645,7 +646,7 @@ async fn panel_conversation_get(
     Extension(key): Extension<PanelKey>,
     path: Result<Path<(String, String)>, PathRejection>,
 ) -> Answer {
-    let Path((project, conversation)) = path.map_err(|_| Refusal::NoSuchPath)?;
+    let (project, conversation) = two_segments(path)?;
     sandbox
         .lock()
         .panel_conversation_get(key.caller(), &project, &conversation)
