@@ -399,7 +399,7 @@ fn builder_from_vars(read: impl Fn(&str) -> Option<String>) -> Result<JelouBuild
     if let Some(base_url) = read(ENV_BASE_URL) {
         builder = builder.base_url(base_url);
     }
-    builder = builder.server_base_urls_from(&read);
+    builder = builder.server_base_urls_from(read);
     let redis_url = read(ENV_REDIS_URL);
     let fallback_share = read(ENV_REDIS_FALLBACK_SHARE);
     if redis_url.is_none() && fallback_share.is_some() {
