@@ -243,6 +243,25 @@ impl Latest {
         }
     }
 
+    /// Records that one of the times seen, `old`, became `new` (later).
+    fn moved(&mut self, old: Instant, new: Instant) {
+        let held = self.nth().is_none_or(|nth| old >= nth);
+        if held {
+            // Equal times are interchangeable: replacing any one of them is replacing `old`.
+            let mut times = std::mem::take(&mut self.times).into_vec();
+            if let Some(at) = times.iter().position(|Reverse(at)| *at == old) {
+                times[at] = Reverse(new);
+            }
+            self.times = BinaryHeap::from(times);
+        } else {
+            self.push(new);
+        }
+    }
+
+    fn clear(&mut self) {
+        self.times.clear();
+    }
+
     /// The N-th latest time, once N have been seen.
     fn nth(&self) -> Option<Instant> {
         (self.times.len() == self.n)
@@ -302,7 +321,8 @@ impl SlidingWindowLimiter {
         let ticket = window.first + window.entries.len() as u64;
         window.entries.push_back(Entry {
             at: slot,
-            started: false,
+            // A free slot is taken now: the caller starts without waiting or locking again.
+            started: slot <= now,
         });
         window.latest.push(slot);
         Ok((ticket, slot, now))
@@ -355,15 +375,26 @@ impl Window {
         let entry = &mut self.entries[index];
         entry.started = true;
         if entry.at < now {
-            entry.at = now;
-            self.keep_window_from(index + 1, None, limit);
-            self.count_latest(limit);
+            self.move_later(index, now, limit);
         }
     }
 
-    /// Counts the N latest times again, after a request moved.
-    fn count_latest(&mut self, limit: RateLimit) {
-        self.latest = Latest::new(limit.requests as usize);
+    /// Moves the request at `index` to `now`, and those after it as far as the window requires.
+    fn move_later(&mut self, index: usize, now: Instant, limit: RateLimit) {
+        let old = std::mem::replace(&mut self.entries[index].at, now);
+        if index + 1 == self.entries.len() {
+            // The newest request (the common case: a caller starting a little after its
+            // slot): nothing after it moves, so only its own time changes among the latest.
+            self.latest.moved(old, now);
+        } else {
+            self.keep_window_from(index + 1, None, limit);
+            self.count_latest();
+        }
+    }
+
+    /// Counts the N latest times again, after several requests moved.
+    fn count_latest(&mut self) {
+        self.latest.clear();
         for entry in &self.entries {
             self.latest.push(entry.at);
         }
@@ -374,11 +405,9 @@ impl Window {
         let Some(index) = self.index_of(ticket) else {
             return;
         };
-        let entry = &mut self.entries[index];
+        let entry = &self.entries[index];
         if entry.started && entry.at < now {
-            entry.at = now;
-            self.keep_window_from(index + 1, None, limit);
-            self.count_latest(limit);
+            self.move_later(index, now, limit);
         }
     }
 
@@ -392,7 +421,7 @@ impl Window {
             .position(|entry| !entry.started && entry.at > now)
             .unwrap_or(self.entries.len());
         self.keep_window_from(first_future, Some(until), limit);
-        self.count_latest(limit);
+        self.count_latest();
     }
 
     /// Where `ticket` is in `entries`, while it is still remembered.
@@ -437,6 +466,9 @@ impl RateLimiter for SlidingWindowLimiter {
     fn acquire(&self, budget: Option<Duration>) -> BoxFuture<'_, Result<Permit, Error>> {
         Box::pin(async move {
             let (ticket, mut slot, asked_at) = self.reserve(budget)?;
+            if slot <= asked_at {
+                return Ok(Permit::new(Duration::ZERO, ticket));
+            }
             loop {
                 let now = self.clock.now();
                 if slot <= now {
@@ -975,6 +1007,33 @@ mod tests {
                         })
                         .count();
                     prop_assert!(counted < n as usize, "start {} has {} others in its window", j, counted);
+                }
+            }
+
+            #[test]
+            fn the_latest_times_follow_pushes_and_moves_like_a_sorted_list_would(
+                n in 1usize..6,
+                steps in proptest::collection::vec((any::<bool>(), 0u64..20, 0usize..100, 0u64..20), 1..80),
+            ) {
+                let t0 = Instant::now();
+                let mut latest = Latest::new(n);
+                // Every time seen, as the model: its N-th latest is what `Latest` must give.
+                let mut seen: Vec<Instant> = Vec::new();
+                for (push, at, which, by) in steps {
+                    if push || seen.is_empty() {
+                        let at = t0 + Duration::from_millis(at);
+                        latest.push(at);
+                        seen.push(at);
+                    } else {
+                        let which = which % seen.len();
+                        let old = seen[which];
+                        let new = old + Duration::from_millis(by);
+                        latest.moved(old, new);
+                        seen[which] = new;
+                    }
+                    let mut sorted = seen.clone();
+                    sorted.sort_unstable_by(|a, b| b.cmp(a));
+                    prop_assert_eq!(latest.nth(), sorted.get(n - 1).copied());
                 }
             }
         }
