@@ -7,6 +7,7 @@
 //! read as the type their schema names before they are checked. Lengths are counted in
 //! characters, not bytes.
 
+use std::borrow::Cow;
 use std::fmt;
 use std::sync::OnceLock;
 
@@ -298,21 +299,20 @@ pub fn check_request(
 ) -> Result<(), CheckError> {
     let compiled = compiled_for(operation)?;
     let path_values = path_values(operation.path, request.path);
-    let query: Vec<(String, String)> =
-        url::form_urlencoded::parse(request.query.unwrap_or_default().as_bytes())
-            .into_owned()
-            .collect();
+    // Borrowed from the request unless a value has escapes to decode.
+    let query: Vec<(Cow<'_, str>, Cow<'_, str>)> =
+        url::form_urlencoded::parse(request.query.unwrap_or_default().as_bytes()).collect();
     for parameter in &compiled.parameters {
         let texts: Vec<&str> = match parameter.location {
             ParameterLocation::Path => path_values
                 .iter()
                 .filter(|(name, _)| *name == parameter.name)
-                .map(|(_, value)| value.as_str())
+                .map(|(_, value)| value.as_ref())
                 .collect(),
             ParameterLocation::Query => query
                 .iter()
                 .filter(|(name, _)| name == parameter.name)
-                .map(|(_, value)| value.as_str())
+                .map(|(_, value)| value.as_ref())
                 .collect(),
             ParameterLocation::Header => request
                 .headers
@@ -359,43 +359,39 @@ pub fn check_request(
 ///
 /// An empty segment stays a segment, so that an empty identifier (`/v1/bots//messages`) is
 /// read as the empty value it is, not as the next segment.
-fn path_values(template: &'static str, path: &str) -> Vec<(&'static str, String)> {
-    let segments_of = |text: &'static str| -> Vec<&'static str> {
-        text.strip_prefix('/').unwrap_or(text).split('/').collect()
-    };
-    let template = segments_of(template);
-    let segments: Vec<&str> = path.strip_prefix('/').unwrap_or(path).split('/').collect();
-    let Some(offset) = segments.len().checked_sub(template.len()) else {
+fn path_values<'p>(template: &'static str, path: &'p str) -> Vec<(&'static str, Cow<'p, str>)> {
+    let template = template.strip_prefix('/').unwrap_or(template);
+    let path = path.strip_prefix('/').unwrap_or(path);
+    if path.split('/').count() < template.split('/').count() {
         return Vec::new();
-    };
+    }
+    // From the end, so that the template lines up with the path's last segments.
     template
-        .iter()
-        .zip(&segments[offset..])
+        .rsplit('/')
+        .zip(path.rsplit('/'))
         .filter_map(|(part, segment)| {
             let name = part.strip_prefix('{')?.strip_suffix('}')?;
-            let decoded = percent_encoding::percent_decode_str(segment)
-                .decode_utf8_lossy()
-                .into_owned();
-            Some((name, decoded))
+            Some((
+                name,
+                percent_encoding::percent_decode_str(segment).decode_utf8_lossy(),
+            ))
         })
         .collect()
 }
 
+/// Whether `schema` names `kind` as its type, alone or among others.
+fn has_type(schema: &Value, kind: &str) -> bool {
+    match schema.get("type") {
+        Some(Value::String(ty)) => ty == kind,
+        Some(Value::Array(types)) => types.iter().any(|ty| ty.as_str() == Some(kind)),
+        _ => false,
+    }
+}
+
 /// The text of a path or query value read as the JSON type its schema names.
 fn typed(name: &str, schema: &Value, texts: &[&str]) -> Result<Value, BrokenRule> {
-    let types = |schema: &Value| -> Vec<String> {
-        match schema.get("type") {
-            Some(Value::String(ty)) => vec![ty.clone()],
-            Some(Value::Array(types)) => types
-                .iter()
-                .filter_map(|t| t.as_str().map(str::to_owned))
-                .collect(),
-            _ => Vec::new(),
-        }
-    };
     let one = |schema: &Value, text: &str| -> Result<Value, BrokenRule> {
-        let kinds = types(schema);
-        if kinds.iter().any(|k| k == "integer") {
+        if has_type(schema, "integer") {
             if let Ok(n) = text.parse::<i64>() {
                 return Ok(n.into());
             }
@@ -404,7 +400,7 @@ fn typed(name: &str, schema: &Value, texts: &[&str]) -> Result<Value, BrokenRule
             }
             return Err(BrokenRule::new(name, "a whole number", quoted(text)));
         }
-        if kinds.iter().any(|k| k == "number") {
+        if has_type(schema, "number") {
             return text
                 .parse::<f64>()
                 .ok()
@@ -412,7 +408,7 @@ fn typed(name: &str, schema: &Value, texts: &[&str]) -> Result<Value, BrokenRule
                 .map(Value::Number)
                 .ok_or_else(|| BrokenRule::new(name, "a number", quoted(text)));
         }
-        if kinds.iter().any(|k| k == "boolean") {
+        if has_type(schema, "boolean") {
             return match text {
                 "true" => Ok(Value::Bool(true)),
                 "false" => Ok(Value::Bool(false)),
@@ -421,11 +417,11 @@ fn typed(name: &str, schema: &Value, texts: &[&str]) -> Result<Value, BrokenRule
         }
         Ok(Value::String(text.to_owned()))
     };
-    if types(schema).iter().any(|k| k == "array") {
-        let items = schema.get("items").cloned().unwrap_or(Value::Null);
+    if has_type(schema, "array") {
+        let items = schema.get("items").unwrap_or(&Value::Null);
         return texts
             .iter()
-            .map(|text| one(&items, text))
+            .map(|text| one(items, text))
             .collect::<Result<Vec<_>, _>>()
             .map(Value::Array);
     }
@@ -1002,8 +998,13 @@ mod tests {
                 "/v1/bots/{botId}/messages",
                 "/prefix/v1/bots/a%20b/messages"
             ),
-            vec![("botId", "a b".to_owned())]
+            vec![("botId", Cow::from("a b"))]
         );
         assert!(path_values("/v1/bots/{botId}/messages", "/").is_empty());
+        // Last segment first; an empty segment is an empty value, not the next segment.
+        assert_eq!(
+            path_values("/v1/rows/{table}/{rowId}", "/v1/rows/t1/"),
+            vec![("rowId", Cow::from("")), ("table", Cow::from("t1"))]
+        );
     }
 }
