@@ -11,6 +11,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 
 use progenitor_client::{ClientHooks, ClientInfo, Error, OperationInfo};
+use reqwest::header::{HeaderName, HeaderValue};
 
 use crate::generated::Client;
 
@@ -83,14 +84,18 @@ pub trait Interceptor: Send + Sync + 'static {
 /// Carries a [`Handoff`] on the request between the two hooks progenitor calls separately
 /// (a `reqwest::Request` has no other place a hook may write): set after `before_send`,
 /// removed before `send`, so it never leaves the process.
-const HANDOFF_HEADER: &str = "x-jelou-client-handoff";
+const HANDOFF_HEADER: HeaderName = HeaderName::from_static("x-jelou-client-handoff");
 
 /// Moves `handoff` onto `request`.
 fn put_handoff(request: &mut reqwest::Request, handoff: Handoff) {
     let headers = request.headers_mut();
-    headers.remove(HANDOFF_HEADER);
-    if let Some(value) = handoff.value() {
-        headers.insert(HANDOFF_HEADER, reqwest::header::HeaderValue::from(value));
+    match handoff.value() {
+        Some(value) => {
+            headers.insert(HANDOFF_HEADER, HeaderValue::from(value));
+        }
+        None => {
+            headers.remove(HANDOFF_HEADER);
+        }
     }
 }
 

@@ -219,8 +219,11 @@ impl Interceptor for Pipeline {
                 .map(|ticket| Permit::new(Duration::ZERO, ticket));
             let mut attempt: u32 = 1;
             loop {
-                // A body that cannot be cloned (a stream) is sent once, whatever happens.
-                let spare = pending.try_clone();
+                // A body that cannot be cloned (a stream) is sent once, whatever happens; the
+                // last attempt the policy allows needs no spare.
+                let spare = (attempt <= self.policy.max_retries())
+                    .then(|| pending.try_clone())
+                    .flatten();
                 let result = self.attempt(client, pending, permit).await;
                 let outcome = match &result {
                     Ok(answer) => AttemptOutcome::Status(answer.status.as_u16()),
