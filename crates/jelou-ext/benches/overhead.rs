@@ -3,7 +3,6 @@
 //!
 //! `cargo bench -p jelou-ext --bench overhead`
 
-use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
@@ -11,13 +10,11 @@ use std::time::Duration;
 use criterion::{Criterion, criterion_main};
 use futures_util::FutureExt;
 use jelou_ext::clock::Clock;
-use jelou_ext::{
-    BoxFuture, HistoryQuery, Jelou, RateLimit, RateLimiter, RetryPolicy, SlidingWindowLimiter,
-};
+use jelou_ext::{BoxFuture, RateLimit, RateLimiter, SlidingWindowLimiter};
 use tokio::time::Instant;
 
 mod loopback;
-use loopback::serve;
+use loopback::{ThreeClients, serve};
 
 fn per_call_overhead(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -26,54 +23,18 @@ fn per_call_overhead(c: &mut Criterion) {
         .build()
         .expect("runtime");
     let base = runtime.block_on(serve());
-    let url = format!("{base}/v1/external/messages/history/BOT_ID?limit=10&page=1");
-    // All three share one reqwest configuration, so only the layers above it differ.
-    let raw = reqwest::Client::new();
-    let generated =
-        jelou_client::Client::new_with_client(&base, raw.clone(), jelou_client::Hooks::none());
-    let ext = Jelou::builder()
-        .credentials("id", "secret")
-        .base_url(&base)
-        .http_client(raw.clone())
-        .disable_rate_limit()
-        .retry_policy(RetryPolicy::never())
-        .build()
-        .expect("builds");
-    let ten = NonZeroU32::new(10).expect("ten");
+    let clients = ThreeClients::new(&base);
 
     let mut group = c.benchmark_group("per_call_history_page");
     group.measurement_time(Duration::from_secs(8));
     group.bench_function("raw_reqwest", |b| {
-        b.to_async(&runtime).iter(|| async {
-            let body = raw
-                .get(&url)
-                .send()
-                .await
-                .expect("send")
-                .bytes()
-                .await
-                .expect("body");
-            serde_json::from_slice::<jelou_ext::types::HistoryPage>(&body).expect("decodes")
-        });
+        b.to_async(&runtime).iter(|| clients.raw());
     });
     group.bench_function("generated_client", |b| {
-        b.to_async(&runtime).iter(|| async {
-            generated
-                .history_list()
-                .bot_id("BOT_ID")
-                .limit(ten)
-                .page(NonZeroU32::MIN)
-                .send()
-                .await
-                .expect("ok")
-        });
+        b.to_async(&runtime).iter(|| clients.generated());
     });
     group.bench_function("jelou_ext", |b| {
-        b.to_async(&runtime).iter(|| async {
-            ext.history_page("BOT_ID", &HistoryQuery::default())
-                .await
-                .expect("ok")
-        });
+        b.to_async(&runtime).iter(|| clients.jelou_ext());
     });
     group.finish();
 }

@@ -11,11 +11,9 @@
 //! `jelou-ext`; the difference between the counts of N = 600 and N = 100, over 500, is the
 //! cost of one call without the program's start.
 
-use jelou_ext::{HistoryQuery, Jelou, RetryPolicy};
-use std::num::NonZeroU32;
 #[path = "../benches/loopback/mod.rs"]
 mod loopback;
-use loopback::serve;
+use loopback::{ThreeClients, serve};
 
 fn main() {
     let usage = "usage: per_call_instructions raw|generated|jelou-ext CALLS";
@@ -29,48 +27,13 @@ fn main() {
         .build()
         .expect("rt");
     let base = runtime.block_on(serve());
-    let url = format!("{base}/v1/external/messages/history/BOT_ID?limit=10&page=1");
-    let raw = reqwest::Client::new();
-    let generated =
-        jelou_client::Client::new_with_client(&base, raw.clone(), jelou_client::Hooks::none());
-    let ext = Jelou::builder()
-        .credentials("id", "secret")
-        .base_url(&base)
-        .http_client(raw.clone())
-        .disable_rate_limit()
-        .retry_policy(RetryPolicy::never())
-        .build()
-        .expect("builds");
-    let ten = NonZeroU32::new(10).expect("ten");
+    let clients = ThreeClients::new(&base);
     runtime.block_on(async {
         for _ in 0..calls {
             match which.as_str() {
-                "raw" => {
-                    let body = raw
-                        .get(&url)
-                        .send()
-                        .await
-                        .expect("send")
-                        .bytes()
-                        .await
-                        .expect("b");
-                    serde_json::from_slice::<jelou_ext::types::HistoryPage>(&body).expect("d");
-                }
-                "generated" => {
-                    generated
-                        .history_list()
-                        .bot_id("BOT_ID")
-                        .limit(ten)
-                        .page(NonZeroU32::MIN)
-                        .send()
-                        .await
-                        .expect("ok");
-                }
-                "jelou-ext" => {
-                    ext.history_page("BOT_ID", &HistoryQuery::default())
-                        .await
-                        .expect("ok");
-                }
+                "raw" => drop(clients.raw().await),
+                "generated" => drop(clients.generated().await),
+                "jelou-ext" => drop(clients.jelou_ext().await),
                 other => panic!("{usage}: not {other}"),
             }
         }

@@ -1,5 +1,10 @@
-//! The loopback server the per-call measurements call: the benchmark and the instruction count.
+//! The loopback server and the three clients the per-call measurements compare: the timing
+//! benchmark and the instruction count.
 
+use std::num::NonZeroU32;
+
+use jelou_ext::types::HistoryPage;
+use jelou_ext::{HistoryQuery, Jelou, RetryPolicy};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// The documented history page every request is answered with.
@@ -45,4 +50,71 @@ pub(crate) async fn serve() -> String {
         }
     });
     format!("http://{address}")
+}
+
+/// The same history page read three ways. The three share one reqwest configuration, so only
+/// the layers above it differ; `jelou-ext` has its limiter off and never retries.
+pub(crate) struct ThreeClients {
+    url: String,
+    raw: reqwest::Client,
+    generated: jelou_client::Client,
+    ext: Jelou,
+}
+
+impl ThreeClients {
+    /// The three clients of the server at `base`.
+    pub(crate) fn new(base: &str) -> Self {
+        let raw = reqwest::Client::new();
+        let generated =
+            jelou_client::Client::new_with_client(base, raw.clone(), jelou_client::Hooks::none());
+        let ext = Jelou::builder()
+            .credentials("id", "secret")
+            .base_url(base)
+            .http_client(raw.clone())
+            .disable_rate_limit()
+            .retry_policy(RetryPolicy::never())
+            .build()
+            .expect("builds");
+        Self {
+            url: format!("{base}/v1/external/messages/history/BOT_ID?limit=10&page=1"),
+            raw,
+            generated,
+            ext,
+        }
+    }
+
+    /// reqwest and serde_json alone.
+    pub(crate) async fn raw(&self) -> HistoryPage {
+        let body = self
+            .raw
+            .get(&self.url)
+            .send()
+            .await
+            .expect("send")
+            .bytes()
+            .await
+            .expect("body");
+        serde_json::from_slice(&body).expect("decodes")
+    }
+
+    /// The bare generated client.
+    pub(crate) async fn generated(&self) -> HistoryPage {
+        self.generated
+            .history_list()
+            .bot_id("BOT_ID")
+            .limit(NonZeroU32::new(10).expect("ten"))
+            .page(NonZeroU32::MIN)
+            .send()
+            .await
+            .expect("ok")
+            .into_inner()
+    }
+
+    /// `jelou-ext`.
+    pub(crate) async fn jelou_ext(&self) -> HistoryPage {
+        self.ext
+            .history_page("BOT_ID", &HistoryQuery::default())
+            .await
+            .expect("ok")
+    }
 }
