@@ -7,7 +7,7 @@ use std::time::Duration;
 use bytes::Bytes;
 use jelou_client::check::{CheckError, RequestBody, RequestParts, check_request};
 use jelou_client::{BoxFuture, Handoff, Interceptor, Operation};
-use reqwest::StatusCode;
+use reqwest::{ResponseBuilderExt, StatusCode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
 
 use crate::call::CallState;
@@ -37,6 +37,7 @@ pub(crate) struct Pipeline {
 
 /// One attempt's answer, read in full (up to the size limit).
 struct Answer {
+    url: reqwest::Url,
     status: StatusCode,
     headers: HeaderMap,
     body: Bytes,
@@ -61,6 +62,7 @@ impl Pipeline {
             let outcome = classify(&error);
             (error, outcome)
         })?;
+        let url = response.url().clone();
         let status = response.status();
         let headers = response.headers().clone();
         let (body, too_large) = self.read_body(response).await.map_err(|error| {
@@ -68,6 +70,7 @@ impl Pipeline {
             (error, outcome)
         })?;
         Ok(Answer {
+            url,
             status,
             headers,
             body,
@@ -364,15 +367,40 @@ fn without_secrets(spec: &jelou_client::OperationSpec, body: &Bytes) -> Bytes {
 
 /// Hands the buffered answer back to the generated code as a response.
 fn rebuild(answer: Answer) -> reqwest::Response {
+    // The response keeps the URL it came from: reqwest takes it from an extension only its
+    // builder can set (without it, it parses a placeholder URL for every response).
+    let mut carrier = http::Response::builder()
+        .url(answer.url)
+        .body(())
+        .unwrap_or_default();
     let mut response = http::Response::new(answer.body);
     *response.status_mut() = answer.status;
     *response.headers_mut() = answer.headers;
+    *response.extensions_mut() = std::mem::take(carrier.extensions_mut());
     reqwest::Response::from(response)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_answer_handed_back_keeps_its_url_status_headers_and_body() {
+        let mut headers = HeaderMap::new();
+        headers.insert(RETRY_AFTER, HeaderValue::from_static("3"));
+        let url = reqwest::Url::parse("http://127.0.0.1:9/v1/users?limit=5").expect("a URL");
+        let response = rebuild(Answer {
+            url: url.clone(),
+            status: StatusCode::TOO_MANY_REQUESTS,
+            headers,
+            body: Bytes::from_static(b"{}"),
+            too_large: false,
+        });
+        assert_eq!(response.url(), &url);
+        assert_eq!(response.status(), StatusCode::TOO_MANY_REQUESTS);
+        assert_eq!(response.headers()[RETRY_AFTER], "3");
+        assert_eq!(response.bytes().await.expect("the body"), "{}");
+    }
 
     #[test]
     fn an_answer_keeps_no_secret_for_the_errors_to_show() {
