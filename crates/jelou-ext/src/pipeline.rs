@@ -7,8 +7,8 @@ use std::time::Duration;
 use bytes::Bytes;
 use jelou_client::check::{CheckError, RequestBody, RequestParts, check_request};
 use jelou_client::{BoxFuture, Handoff, Interceptor, Operation};
-use reqwest::{ResponseBuilderExt, StatusCode};
 use reqwest::header::{AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue, RETRY_AFTER};
+use reqwest::{ResponseBuilderExt, StatusCode};
 
 use crate::call::CallState;
 use crate::clock::Clock;
