@@ -99,11 +99,19 @@ pub(crate) fn open_sink(
     }
 }
 
-/// One page of an export: its items as JSON, its number and the count of pages.
+/// One page of an export: its items, its number and the count of pages.
 pub(crate) struct Page {
-    pub(crate) items: Vec<Value>,
+    pub(crate) items: Vec<Item>,
     pub(crate) number: u64,
     pub(crate) total_pages: u64,
+}
+
+/// One item of a page, as its source writes it.
+pub(crate) struct Item {
+    /// Its id, to write it once; an item without one is always written.
+    pub(crate) id: Option<String>,
+    /// Its line of JSON.
+    pub(crate) line: String,
 }
 
 /// What an export reads and writes.
@@ -149,15 +157,13 @@ where
         let before_first = u64::from(first_page) - 1;
         bar.set_length(page.total_pages.saturating_sub(before_first));
         bar.set_position(page.number.saturating_sub(before_first));
-        for item in &page.items {
-            let id = item
-                .get(export.key)
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            if !id.is_empty() && !seen.insert(id.to_owned()) {
+        for item in page.items {
+            if let Some(id) = item.id
+                && !seen.insert(id)
+            {
                 continue;
             }
-            writeln!(sink, "{item}")
+            writeln!(sink, "{}", item.line)
                 .map_err(|e| Failure::internal(format!("cannot write: {e}")))?;
             written += 1;
         }
@@ -199,8 +205,13 @@ pub(crate) async fn export(
                 let items = page
                     .results
                     .iter()
-                    .map(serde_json::to_value)
-                    .collect::<Result<_, _>>()
+                    .map(|message| {
+                        Ok(Item {
+                            id: Some(message.message_id.clone()),
+                            line: serde_json::to_string(message)?,
+                        })
+                    })
+                    .collect::<Result<_, serde_json::Error>>()
                     .map_err(|e| Failure::internal(e.to_string()))?;
                 Ok(Page {
                     items,

@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 use crate::args::OutputFormat;
 use crate::args::{DbCommand, RowsCommand};
-use crate::export::{Export, Page, export_pages};
+use crate::export::{Export, Item, Page, export_pages};
 use crate::failure::Failure;
 use crate::output::print;
 
@@ -116,8 +116,17 @@ async fn export_rows(
                 items: page
                     .get("results")
                     .and_then(Value::as_array)
-                    .cloned()
-                    .unwrap_or_default(),
+                    .into_iter()
+                    .flatten()
+                    .map(|row| Item {
+                        id: row
+                            .get("_id")
+                            .and_then(Value::as_str)
+                            .filter(|id| !id.is_empty())
+                            .map(str::to_owned),
+                        line: row.to_string(),
+                    })
+                    .collect(),
                 number: number("/pagination/page"),
                 total_pages: number("/pagination/totalPages"),
             })
